@@ -1,0 +1,58 @@
+# wgturn: `make` builds build/wgturn; `sudo make test` runs every tier.
+BUILD    ?= build
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+CC       ?= gcc
+V        ?= 0
+
+ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+CFLAGS   ?= -O2 -g
+CFLAGS   += -Wall -Wextra -Wno-unused-parameter -std=gnu11 \
+	    -Iinclude -Iuser -I$(BUILD)
+LDLIBS   += $(shell pkg-config --libs libbpf json-c 2>/dev/null || echo -lbpf -lelf -lz -ljson-c)
+BPF_CFLAGS := -g -O2 -target bpf -Wall -Iinclude -Ibpf -I$(ARCH_INC)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2);
+endif
+
+BPF_SRC  := bpf/wgturn.bpf.c
+BPF_HDRS := $(wildcard bpf/*.h) include/wgturn.h
+BPF_OBJ  := $(BUILD)/wgturn.bpf.o
+SKEL     := $(BUILD)/wgturn.skel.h
+USER_SRC := $(wildcard user/*.c)
+USER_OBJ := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRC))
+USER_HDRS := $(wildcard user/*.h) include/wgturn.h
+
+.PHONY: all clean test bench deps
+all: $(BUILD)/wgturn
+
+$(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS)
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(SKEL): $(BPF_OBJ)
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name wgturn_bpf > $@
+
+$(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(SKEL)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/wgturn: $(USER_OBJ)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+include tests/tests.mk
+
+deps:
+	scripts/deps.sh
+
+clean:
+	rm -rf $(BUILD)

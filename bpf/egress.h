@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * TC egress: WireGuard's packets to a mapped endpoint go out on their
+ * path. Relay: insert the ChannelData header and send to the relay.
+ * Direct: send to the direct address. The control socket's packets
+ * leave from the WireGuard port (one 5-tuple for everything).
+ */
+#ifndef WGT_EGRESS_H
+#define WGT_EGRESS_H
+
+#include "maps.h"
+#include "rewrite.h"
+
+/* Headers we need linear: Ethernet + IPv6 + UDP + ChannelData/STUN peek. */
+#define WGT_PULL_LEN (14 + 40 + 8 + 8)
+
+static __always_inline int skb_parse(struct __sk_buff *skb, struct wgt_pkt *p)
+{
+	__u32 want = skb->len < WGT_PULL_LEN ? skb->len : WGT_PULL_LEN;
+
+	if ((__u32)(skb->data_end - skb->data) < want &&
+	    bpf_skb_pull_data(skb, want))
+		return -WGT_PASS_MALFORMED;
+	return parse_udp((void *)(long)skb->data, (void *)(long)skb->data_end,
+			 skb->len, p);
+}
+
+/*
+ * Make room for the ChannelData header between the UDP header and the
+ * payload: grow the tail and slide the payload 4 bytes. Growing at the
+ * tail keeps csum_start valid for CHECKSUM_PARTIAL packets, where
+ * bpf_skb_adjust_room() would leave it pointing into the new header.
+ */
+static __always_inline int chandata_push(struct __sk_buff *skb,
+					 const struct wgt_pkt *p, __u16 chan)
+{
+	__u32 off = p->l4off + sizeof(struct udphdr);
+	__u32 len = p->udp_len - sizeof(struct udphdr);
+	__u16 hdr[2] = { bpf_htons(chan), bpf_htons(len) };
+	struct wgt_scratch *s;
+	__u32 zero = 0;
+
+	if (skb->len != p->l3off + p->l3len)
+		return -WGT_DROP_MALFORMED;
+	if (len > WGT_SCRATCH)
+		return -WGT_DROP_TOO_BIG;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return -WGT_DROP_ERROR;
+	if (len && bpf_skb_load_bytes(skb, off, s->buf, len))
+		return -WGT_DROP_ERROR;
+	if (bpf_skb_change_tail(skb, skb->len + WGT_CHANDATA_HLEN, 0))
+		return -WGT_DROP_ERROR;
+	if (len && bpf_skb_store_bytes(skb, off + WGT_CHANDATA_HLEN, s->buf,
+				       len, 0))
+		return -WGT_DROP_ERROR;
+	if (bpf_skb_store_bytes(skb, off, hdr, sizeof(hdr), 0))
+		return -WGT_DROP_ERROR;
+	return 0;
+}
+
+static __always_inline int egress_relay(struct __sk_buff *skb,
+					const struct wgt_pkt *p,
+					const struct wgt_path *path)
+{
+	struct wgt_rewrite rw = {};
+	__u32 mtu = 0;
+	__u16 len = p->udp_len - sizeof(struct udphdr);
+	int err;
+
+	if (path->via.family != p->family)
+		return -WGT_DROP_MALFORMED;
+	/* One header per datagram: a GSO batch cannot take one. */
+	if (skb->gso_size)
+		return -WGT_DROP_GSO;
+	if (bpf_check_mtu(skb, 0, &mtu, WGT_CHANDATA_HLEN, 0))
+		return -WGT_DROP_TOO_BIG;
+
+	err = chandata_push(skb, p, path->channel);
+	if (err)
+		return err;
+
+	rw.src = p->src;
+	rw.dst = path->via;
+	rw.udp_len = p->udp_len + WGT_CHANDATA_HLEN;
+	/* The inserted header words are new data under the UDP checksum. */
+	rw.l4_diff = csum_add(bpf_htons(path->channel), bpf_htons(len));
+	rewrite_plan(p, &rw);
+	return rewrite_skb(skb, p, &rw);
+}
+
+/* Rewrite one end of the header, keeping the other. */
+static __always_inline int egress_readdress(struct __sk_buff *skb,
+					    const struct wgt_pkt *p,
+					    const struct wgt_ep *src,
+					    const struct wgt_ep *dst)
+{
+	struct wgt_rewrite rw = {};
+
+	rw.src = *src;
+	rw.dst = *dst;
+	rw.udp_len = p->udp_len;
+	rewrite_plan(p, &rw);
+	return rewrite_skb(skb, p, &rw);
+}
+
+static __always_inline int ep_equal(const struct wgt_ep *a,
+				    const struct wgt_ep *b)
+{
+	__u32 x[5], y[5];
+
+	__builtin_memcpy(x, a, sizeof(x));
+	__builtin_memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) |
+		(x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
+}
+
+/* Returns the reason to count: >= 0 handled or passed, < 0 drop. */
+static __always_inline int egress(struct __sk_buff *skb)
+{
+	struct wgt_config *cfg = get_config();
+	struct wgt_path *path;
+	struct wgt_pkt p;
+	__u32 bytes;
+	int err;
+
+	if (!cfg || !cfg->wg_port)
+		return WGT_PASS_NOT_OURS;
+	err = skb_parse(skb, &p);
+	if (err)
+		return -err;
+
+	if (cfg->ctl_port && p.src.port == cfg->ctl_port) {
+		struct wgt_ep src = p.src;
+
+		src.port = cfg->wg_port;
+		err = egress_readdress(skb, &p, &src, &p.dst);
+		return err ? err : WGT_TX_CONTROL;
+	}
+	if (p.src.port != cfg->wg_port)
+		return WGT_PASS_NOT_OURS;
+	path = bpf_map_lookup_elem(&endpoints, &p.dst);
+	if (!path)
+		return WGT_PASS_NOT_OURS;
+
+	bytes = p.udp_len - sizeof(struct udphdr);
+	if (path->kind == WGT_PATH_RELAY) {
+		err = egress_relay(skb, &p, path);
+		if (err)
+			return err;
+		account(&p.dst, bytes, 1);
+		return WGT_TX_RELAY;
+	}
+	if (path->kind != WGT_PATH_DIRECT || path->via.family != p.family)
+		return -WGT_DROP_MALFORMED;
+	if (!ep_equal(&path->via, &p.dst)) {
+		err = egress_readdress(skb, &p, &p.src, &path->via);
+		if (err)
+			return err;
+	}
+	account(&p.dst, bytes, 1);
+	return WGT_TX_DIRECT;
+}
+
+#endif

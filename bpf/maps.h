@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Maps shared with userspace (pinned by the loader) and their helpers. */
+#ifndef WGT_MAPS_H
+#define WGT_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "wgturn.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WGT_MAX_ENDPOINTS);
+	__type(key, struct wgt_ep);
+	__type(value, struct wgt_path);
+} endpoints SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WGT_MAX_ENDPOINTS);
+	__type(key, struct wgt_chan_key);
+	__type(value, struct wgt_ep);
+} channels SEC(".maps");
+
+/* direct address -> endpoint, for the ingress source rewrite */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WGT_MAX_ENDPOINTS);
+	__type(key, struct wgt_ep);
+	__type(value, struct wgt_ep);
+} directs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WGT_MAX_RELAYS);
+	__type(key, struct wgt_ep);
+	__type(value, struct wgt_relay);
+} relays SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, WGT_MAX_ENDPOINTS);
+	__type(key, struct wgt_ep);
+	__type(value, struct wgt_stats);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wgt_counters);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wgt_config);
+} config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WGT_MAX_UPLINKS);
+	__type(key, __u32);
+	__type(value, struct wgt_uplink);
+} uplinks SEC(".maps");
+
+/* Scratch space to slide a payload during encapsulation. */
+#define WGT_SCRATCH 16384
+struct wgt_scratch {
+	__u8 buf[WGT_SCRATCH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wgt_scratch);
+} scratch SEC(".maps");
+
+static __always_inline void count(enum wgt_reason r)
+{
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&counters, &zero);
+
+	if (c && r < WGT_REASON_MAX)
+		c[r] += 1;
+}
+
+static __always_inline struct wgt_config *get_config(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&config, &zero);
+}
+
+/* Per-endpoint statistics; the entry is created by userspace. */
+static __always_inline void account(const struct wgt_ep *ep, __u32 bytes,
+				    int tx)
+{
+	struct wgt_stats *s = bpf_map_lookup_elem(&stats, ep);
+
+	if (!s)
+		return;
+	if (tx) {
+		s->tx_packets++;
+		s->tx_bytes += bytes;
+		s->last_tx_ns = bpf_ktime_get_ns();
+	} else {
+		s->rx_packets++;
+		s->rx_bytes += bytes;
+		s->last_rx_ns = bpf_ktime_get_ns();
+	}
+}
+
+#endif

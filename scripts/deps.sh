@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install what wgturn needs to build and test, from Debian only.
+# Idempotent: installs only packages that are missing.
+set -euo pipefail
+
+pkgs=(
+	make gcc clang llvm pkg-config	# build; clang -target bpf for bpf/
+	libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
+	libjson-c-dev			# show --json
+	libcmocka-dev			# unit and fixture tests
+	iproute2 ethtool nftables	# netns tests: ip, tc, offload switch, NAT
+	iputils-ping
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# bpffs is where wgturn pins its maps and links.
+if ! mount -t bpf 2>/dev/null | grep -q ' /sys/fs/bpf '; then
+	mount -t bpf bpf /sys/fs/bpf 2>/dev/null || true
+fi
+echo "deps: ok"
