@@ -60,6 +60,7 @@ struct wgt_config {
 	__u16 wg_port;		/* WireGuard listen port, host order */
 	__u16 ctl_port;		/* daemon's control port, 0 = none */
 	__u32 flags;
+	__u64 netns_ino;	/* owner's network namespace (userspace) */
 };
 
 /* uplinks: which interfaces carry the programs, for detach and show. */
@@ -131,7 +132,7 @@ _Static_assert(sizeof(struct wgt_ep) == 20, "wgt_ep layout");
 _Static_assert(sizeof(struct wgt_path) == 24, "wgt_path layout");
 _Static_assert(sizeof(struct wgt_chan_key) == 24, "wgt_chan_key layout");
 _Static_assert(sizeof(struct wgt_stats) == 48, "wgt_stats layout");
-_Static_assert(sizeof(struct wgt_config) == 8, "wgt_config layout");
+_Static_assert(sizeof(struct wgt_config) == 16, "wgt_config layout");
 _Static_assert(sizeof(struct wgt_uplink) == 16, "wgt_uplink layout");
 _Static_assert(sizeof(struct wgt_counters) == WGT_REASON_MAX * 8,
 	       "one counter per reason");

@@ -9,10 +9,19 @@ export BUILD
 passed=0
 failed=0
 
-tally() { # $1: log file of one tier
+# cmocka's summary: "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)"
+tally_cmocka() {
 	local p f
-	p=$(grep -cE '^\[       OK \]|^ok ' "$1")
-	f=$(grep -cE '^\[  FAILED  \] [a-z_0-9]+$|^\[  ERROR   \]|^not ok ' "$1")
+	p=$(sed -nE 's/^\[  PASSED  \] ([0-9]+) test.*/\1/p' "$1" | tail -n1)
+	f=$(sed -nE 's/^\[  FAILED  \] ([0-9]+) test.*/\1/p' "$1" | tail -n1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+}
+
+tally_tap() {
+	local p f
+	p=$(grep -c '^ok ' "$1")
+	f=$(grep -c '^not ok ' "$1")
 	passed=$((passed + p))
 	failed=$((failed + f))
 }
@@ -26,9 +35,9 @@ for t in "$BUILD"/tests/test_*; do
 	"$t" >"$log" 2>&1
 	rc=$?
 	cat "$log"
-	tally "$log"
+	tally_cmocka "$log"
 	# A crash or setup failure that printed no result still counts.
-	if [ $rc -ne 0 ] && ! grep -qE '^\[  FAILED  \]|^\[  ERROR   \]' "$log"; then
+	if [ $rc -ne 0 ] && ! grep -qE '^\[  FAILED  \] [0-9]+ test' "$log"; then
 		echo "not ok - $(basename "$t") exited $rc"
 		failed=$((failed + 1))
 	fi
@@ -41,7 +50,7 @@ for t in tests/*.sh; do
 	timeout 600 bash "$t" >"$log" 2>&1
 	rc=$?
 	cat "$log"
-	tally "$log"
+	tally_tap "$log"
 	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$log"; then
 		echo "not ok - $(basename "$t") exited $rc"
 		failed=$((failed + 1))

@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * udptool: send and check UDP datagrams for the netns tests.
+ *
+ *   udptool send          --bind A:P --to A:P --count N --size S
+ *   udptool send-chandata --bind A:P --to A:P --count N --size S
+ *                         --channel C [--pad] [--pad-byte B]
+ *   udptool recv          --bind A:P --count N --size S [--expect-from A:P]
+ *   udptool recv-chandata --bind A:P --count N --size S --channel C
+ *                         [--pad] [--expect-from A:P]
+ *
+ * Common: --seq FIRST (first sequence number, default 0), --gap-us U
+ * (pause between datagrams, default 100), --timeout SEC (recv, default 5),
+ * --ready FILE (recv: created once the socket is bound).
+ *
+ * Every payload is S bytes: a WireGuard-like first word {4, 0, 0, 0} (so
+ * it is neither ChannelData nor STUN), the magic "wgtT", the sequence
+ * number and S (both big endian), then byte i = (seq * 7 + i) & 0xff.
+ * A receiver checks each datagram's length, source, header (ChannelData
+ * channel and length) and every payload byte, that every sequence number
+ * in [FIRST, FIRST + N) arrives once, and prints one summary line:
+ *   recv: N/N ok, 0 bad, 0 dup, from A:P
+ * It exits 0 only if exactly N good datagrams arrived before the timeout.
+ * --count 0 waits the whole timeout and succeeds only if nothing came.
+ *
+ * ChannelData (RFC 8656 12.4): {channel u16, length u16} big endian, then
+ * length bytes; --pad pads the datagram to a multiple of 4 with
+ * --pad-byte (default 0xa5), as TCP relays must and UDP relays may;
+ * recv-chandata --pad expects datagrams padded that way.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HDR_LEN 16		/* type word, magic, seq, size */
+#define CD_LEN 4		/* ChannelData header */
+#define MAX_SIZE 65000
+#define MAX_COUNT 100000
+
+struct opts {
+	const char *cmd;
+	struct sockaddr_storage bind, to, from;
+	bool have_bind, have_to, have_from;
+	long count, size, seq, gap_us, timeout;
+	long channel;		/* -1: plain UDP */
+	bool pad;
+	int pad_byte;
+	const char *ready;
+};
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: udptool send|send-chandata|recv|recv-chandata\n"
+		"  --bind ADDR:PORT [--to ADDR:PORT] [--expect-from ADDR:PORT]\n"
+		"  --count N --size S [--channel C] [--pad] [--pad-byte B]\n"
+		"  [--seq FIRST] [--gap-us U] [--timeout SEC] [--ready FILE]\n"
+		"ADDR:PORT is a.b.c.d:port or [v6]:port\n");
+	exit(2);
+}
+
+static void die(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "udptool: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+/* a.b.c.d:port or [v6]:port */
+static int parse_ep(const char *s, struct sockaddr_storage *ss)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *colon, *p;
+	char *end;
+	unsigned long port;
+	size_t n;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || rb[1] != ':')
+			return -1;
+		n = rb - s - 1;
+		p = s + 1;
+		colon = rb + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -1;
+		n = colon - s;
+		p = s;
+	}
+	if (n == 0 || n >= sizeof(host))
+		return -1;
+	memcpy(host, p, n);
+	host[n] = 0;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port > 65535)
+		return -1;
+	if (s[0] == '[') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(port);
+		return inet_pton(AF_INET6, host, &a->sin6_addr) == 1 ? 0 : -1;
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
+	}
+}
+
+static const char *ep_str(const struct sockaddr_storage *ss, char *buf,
+			  size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(a->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(a->sin6_port));
+	} else {
+		snprintf(buf, len, "(family %u)", ss->ss_family);
+	}
+	return buf;
+}
+
+static bool ep_eq(const struct sockaddr_storage *a,
+		  const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port &&
+		       x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+	return x->sin6_port == y->sin6_port &&
+	       !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
+}
+
+static socklen_t ss_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+					  sizeof(struct sockaddr_in6);
+}
+
+static long num(const char *s, long min, long max, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || *end || end == s || v < min || v > max)
+		die("bad %s", what);
+	return v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+static void fill(uint8_t *p, uint32_t seq, uint32_t size)
+{
+	for (uint32_t i = 0; i < size; i++)
+		p[i] = (seq * 7 + i) & 0xff;
+	p[0] = 4;
+	p[1] = p[2] = p[3] = 0;
+	memcpy(p + 4, "wgtT", 4);
+	put32(p + 8, seq);
+	put32(p + 12, size);
+}
+
+/* NULL if p[0..size) is the payload for some sequence number, which is
+ * returned in *seq; otherwise why not. */
+static const char *check(const uint8_t *p, uint32_t size, uint32_t *seq)
+{
+	if (size < HDR_LEN)
+		return "too short for the pattern";
+	if (p[0] != 4 || p[1] || p[2] || p[3] || memcmp(p + 4, "wgtT", 4))
+		return "pattern header mismatch";
+	*seq = get32(p + 8);
+	if (get32(p + 12) != size)
+		return "pattern size field mismatch";
+	for (uint32_t i = HDR_LEN; i < size; i++)
+		if (p[i] != ((*seq * 7 + i) & 0xff))
+			return "payload byte mismatch";
+	return NULL;
+}
+
+static int open_bound(const struct opts *o)
+{
+	int one = 1;
+	int fd = socket(o->bind.ss_family, SOCK_DGRAM, 0);
+
+	if (fd < 0) {
+		perror("udptool: socket");
+		exit(2);
+	}
+	if (o->bind.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&o->bind, ss_len(&o->bind))) {
+		char b[80];
+
+		fprintf(stderr, "udptool: bind %s: %s\n",
+			ep_str(&o->bind, b, sizeof(b)), strerror(errno));
+		exit(2);
+	}
+	return fd;
+}
+
+static int do_send(const struct opts *o)
+{
+	static uint8_t buf[MAX_SIZE + 8];
+	size_t len = 0;
+	int fd = open_bound(o);
+	long sent = 0;
+
+	if (o->to.ss_family != o->bind.ss_family)
+		die("%s: --to and --bind differ in family", o->cmd);
+	for (long i = 0; i < o->count; i++) {
+		uint32_t seq = o->seq + i;
+
+		len = o->size;
+		if (o->channel >= 0) {
+			fill(buf + CD_LEN, seq, o->size);
+			buf[0] = o->channel >> 8;
+			buf[1] = o->channel;
+			buf[2] = o->size >> 8;
+			buf[3] = o->size;
+			len += CD_LEN;
+			while (o->pad && len % 4)
+				buf[len++] = o->pad_byte;
+		} else {
+			fill(buf, seq, o->size);
+		}
+		if (sendto(fd, buf, len, 0, (const struct sockaddr *)&o->to,
+			   ss_len(&o->to)) != (ssize_t)len) {
+			perror("udptool: sendto");
+			break;
+		}
+		sent++;
+		if (o->gap_us)
+			usleep(o->gap_us);
+	}
+	printf("send: %ld/%ld datagrams of %zu bytes\n", sent, o->count, len);
+	close(fd);
+	return sent == o->count ? 0 : 1;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static int do_recv(const struct opts *o)
+{
+	static uint8_t buf[MAX_SIZE + 64];
+	static uint8_t seen[MAX_COUNT];
+	long good = 0, bad = 0, dup = 0, other = 0;
+	long long deadline = now_ms() + o->timeout * 1000;
+	size_t want = o->size + (o->channel >= 0 ? CD_LEN : 0);
+	struct sockaddr_storage last = { 0 };
+	char b1[80], b2[80];
+	int fd = open_bound(o);
+
+	while (o->pad && want % 4)
+		want++;
+	if (o->ready) {
+		int rfd = open(o->ready, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (rfd < 0) {
+			perror("udptool: --ready");
+			return 2;
+		}
+		close(rfd);
+	}
+	while (o->count == 0 || good + bad + dup < o->count) {
+		struct sockaddr_storage src;
+		socklen_t slen = sizeof(src);
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long long left = deadline - now_ms();
+		const char *why = NULL;
+		uint32_t seq = 0;
+		ssize_t n;
+
+		if (left <= 0)
+			break;
+		if (poll(&pfd, 1, left) <= 0)
+			continue;
+		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
+			     (struct sockaddr *)&src, &slen);
+		if (n < 0)
+			continue;
+		last = src;
+		if (o->have_from && !ep_eq(&src, &o->from)) {
+			why = "unexpected source";
+		} else if ((size_t)n != want) {
+			why = "unexpected length";
+		} else if (o->channel >= 0) {
+			uint16_t ch = buf[0] << 8 | buf[1];
+			uint16_t cl = buf[2] << 8 | buf[3];
+
+			if (ch != o->channel)
+				why = "ChannelData channel mismatch";
+			else if (cl != o->size)
+				why = "ChannelData length mismatch";
+			else
+				why = check(buf + CD_LEN, o->size, &seq);
+		} else {
+			why = check(buf, o->size, &seq);
+		}
+		if (!why && (seq < (uint32_t)o->seq ||
+			     seq >= (uint32_t)(o->seq + o->count)))
+			why = "sequence number out of range";
+		if (why) {
+			if (bad++ < 5)
+				fprintf(stderr,
+					"udptool: datagram of %zd bytes from %s: %s (first bytes %02x %02x %02x %02x)\n",
+					n, ep_str(&src, b1, sizeof(b1)), why,
+					n > 0 ? buf[0] : 0, n > 1 ? buf[1] : 0,
+					n > 2 ? buf[2] : 0, n > 3 ? buf[3] : 0);
+			continue;
+		}
+		if (seen[seq - o->seq]++) {
+			dup++;
+			continue;
+		}
+		good++;
+	}
+	/* Anything after the last expected datagram is an extra. */
+	if (o->count) {
+		char drain[16];
+
+		usleep(20000);
+		while (recv(fd, drain, sizeof(drain), MSG_DONTWAIT) >= 0)
+			other++;
+	}
+	printf("recv: %ld/%ld ok, %ld bad, %ld dup, %ld extra, last from %s%s%s\n",
+	       good, o->count, bad, dup, other,
+	       last.ss_family ? ep_str(&last, b1, sizeof(b1)) : "-",
+	       o->have_from ? ", expected " : "",
+	       o->have_from ? ep_str(&o->from, b2, sizeof(b2)) : "");
+	close(fd);
+	return good == o->count && !bad && !dup && !other ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "bind", required_argument, 0, 'b' },
+		{ "to", required_argument, 0, 't' },
+		{ "expect-from", required_argument, 0, 'f' },
+		{ "count", required_argument, 0, 'n' },
+		{ "size", required_argument, 0, 's' },
+		{ "channel", required_argument, 0, 'c' },
+		{ "pad", no_argument, 0, 'p' },
+		{ "pad-byte", required_argument, 0, 'P' },
+		{ "seq", required_argument, 0, 'q' },
+		{ "gap-us", required_argument, 0, 'g' },
+		{ "timeout", required_argument, 0, 'T' },
+		{ "ready", required_argument, 0, 'r' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0 }
+	};
+	struct opts o = {
+		.count = 1, .size = 64, .gap_us = 100, .timeout = 5,
+		.channel = -1, .pad_byte = 0xa5,
+	};
+	bool chandata, sending;
+	int c;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		usage();
+	o.cmd = argv[1];
+	if (!strcmp(o.cmd, "send"))
+		sending = true, chandata = false;
+	else if (!strcmp(o.cmd, "send-chandata"))
+		sending = true, chandata = true;
+	else if (!strcmp(o.cmd, "recv"))
+		sending = false, chandata = false;
+	else if (!strcmp(o.cmd, "recv-chandata"))
+		sending = false, chandata = true;
+	else
+		die("unknown command %s", o.cmd);
+
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (parse_ep(optarg, &o.bind))
+				die("bad --bind %s", optarg);
+			o.have_bind = true;
+			break;
+		case 't':
+			if (parse_ep(optarg, &o.to))
+				die("bad --to %s", optarg);
+			o.have_to = true;
+			break;
+		case 'f':
+			if (parse_ep(optarg, &o.from))
+				die("bad --expect-from %s", optarg);
+			o.have_from = true;
+			break;
+		case 'n':
+			o.count = num(optarg, 0, MAX_COUNT, "--count");
+			break;
+		case 's':
+			o.size = num(optarg, HDR_LEN, MAX_SIZE, "--size");
+			break;
+		case 'c':
+			o.channel = num(optarg, 0, 0xffff, "--channel");
+			break;
+		case 'p':
+			o.pad = true;
+			break;
+		case 'P':
+			o.pad_byte = num(optarg, 0, 255, "--pad-byte");
+			break;
+		case 'q':
+			o.seq = num(optarg, 0, 1L << 30, "--seq");
+			break;
+		case 'g':
+			o.gap_us = num(optarg, 0, 1000000, "--gap-us");
+			break;
+		case 'T':
+			o.timeout = num(optarg, 1, 600, "--timeout");
+			break;
+		case 'r':
+			o.ready = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || !o.have_bind)
+		usage();
+	if (chandata && o.channel < 0)
+		die("%s needs --channel", o.cmd);
+	if (!chandata && (o.channel >= 0 || o.pad))
+		die("%s takes no --channel/--pad", o.cmd);
+	if (chandata && o.size > 0xffff - CD_LEN)
+		die("%s: --size too big", o.cmd);
+	if (sending) {
+		if (!o.have_to)
+			die("%s needs --to", o.cmd);
+		return do_send(&o);
+	}
+	return do_recv(&o);
+}

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "wgturn.skel.h"
+#include "log.h"
+#include "loader.h"
+#include "maps.h"
+#include "uplink.h"
+
+static const char *const prog_pins[] = { "prog_xdp_ingress",
+					 "prog_tc_egress",
+					 "prog_tc_ingress" };
+
+const char *xdp_mode_str(__u32 mode)
+{
+	switch (mode) {
+	case WGT_XDP_NATIVE:
+		return "xdp native";
+	case WGT_XDP_SKB:
+		return "xdp skb";
+	default:
+		return "tc ingress";
+	}
+}
+
+static __u32 if_mtu(const char *ifname)
+{
+	struct ifreq ifr = {};
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	__u32 mtu = 0;
+
+	if (s < 0)
+		return 0;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (!ioctl(s, SIOCGIFMTU, &ifr))
+		mtu = ifr.ifr_mtu;
+	close(s);
+	return mtu;
+}
+
+static int pin_maps_at(struct wgturn_bpf *skel, const struct wgt_pins *p)
+{
+	char path[PATH_MAX];
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, skel->obj) {
+		if (pins_path(p, bpf_map__name(map), path, sizeof(path)) ||
+		    bpf_map__set_pin_path(map, path))
+			return -1;
+	}
+	return 0;
+}
+
+/* Pin the programs too, so `bpftool prog show pinned` finds them. */
+static int pin_progs(struct wgturn_bpf *skel, const struct wgt_pins *p)
+{
+	struct bpf_program *progs[] = { skel->progs.wgt_xdp_ingress,
+					skel->progs.wgt_tc_egress,
+					skel->progs.wgt_tc_ingress };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < 3; i++) {
+		pins_path(p, prog_pins[i], path, sizeof(path));
+		unlink(path);
+		if (bpf_program__pin(progs[i], path))
+			return -1;
+	}
+	return 0;
+}
+
+static bool in_list(const struct attach_opts *o, int ifindex)
+{
+	for (int i = 0; i < o->n_uplinks; i++)
+		if ((int)if_nametoindex(o->uplinks[i]) == ifindex)
+			return true;
+	return false;
+}
+
+int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o)
+{
+	struct wgt_uplink old[WGT_MAX_UPLINKS] = {}, now[WGT_MAX_UPLINKS] = {};
+	int ifindex[WGT_MAX_UPLINKS], attached = -1, ret = -1;
+	struct wgt_config cfg = {};
+	struct wgt_maps m = {};
+	struct uplink_progs progs;
+	struct wgturn_bpf *skel;
+	bool fresh;
+
+	for (int i = 0; i < o->n_uplinks; i++) {
+		ifindex[i] = if_nametoindex(o->uplinks[i]);
+		if (!ifindex[i]) {
+			err("uplink '%s' does not exist", o->uplinks[i]);
+			return -1;
+		}
+		for (int j = 0; j < i; j++)
+			if (ifindex[j] == ifindex[i]) {
+				err("uplink '%s' given twice", o->uplinks[i]);
+				return -1;
+			}
+	}
+
+	fresh = !pins_exist(p);
+	if (!fresh) {
+		if (maps_open(p, &m))
+			return -1;
+		if (config_read(&m, &cfg) || uplinks_read(&m, old)) {
+			err("cannot read the pinned state of '%s'", p->name);
+			maps_close(&m);
+			return -1;
+		}
+		maps_close(&m);
+		if (cfg.netns_ino && cfg.netns_ino != netns_ino()) {
+			err("'%s' is attached in another network namespace; pick another NAME (pins in %s)",
+			    p->name, p->dir);
+			return -1;
+		}
+	}
+
+	if ((mkdir(p->base, 0700) && errno != EEXIST) ||
+	    (mkdir(p->dir, 0700) && errno != EEXIST)) {
+		err("cannot create %s: %s", p->dir, strerror(errno));
+		return -1;
+	}
+	skel = wgturn_bpf__open();
+	if (!skel || pin_maps_at(skel, p)) {
+		err("cannot open the BPF object");
+		goto out;
+	}
+	ret = wgturn_bpf__load(skel);
+	if (ret) {
+		if (ret == -EPERM || ret == -EACCES)
+			err("permission denied loading BPF programs: run as root");
+		else if (!fresh)
+			err("cannot load the datapath over the pins in %s (%s); they may be from another wgturn version: run 'wgturn detach %s' first",
+			    p->dir, strerror(-ret), p->name);
+		else
+			err("cannot load the datapath: %s", strerror(-ret));
+		ret = -1;
+		goto out;
+	}
+	ret = -1;
+	if (pin_progs(skel, p)) {
+		err("cannot pin programs in %s", p->dir);
+		goto out;
+	}
+
+	cfg.wg_port = o->port;
+	cfg.netns_ino = netns_ino();
+	if (bpf_map__update_elem(skel->maps.config, &(__u32){ 0 }, 4, &cfg,
+				 sizeof(cfg), BPF_ANY)) {
+		err("cannot write the configuration");
+		goto out;
+	}
+
+	progs.xdp_fd = bpf_program__fd(skel->progs.wgt_xdp_ingress);
+	progs.tc_egress_fd = bpf_program__fd(skel->progs.wgt_tc_egress);
+	progs.tc_ingress_fd = bpf_program__fd(skel->progs.wgt_tc_ingress);
+	for (attached = 0; attached < o->n_uplinks; attached++) {
+		int i = attached;
+
+		if (uplink_attach(ifindex[i], o->uplinks[i], &progs, o->xdp,
+				  &now[i].xdp_mode))
+			goto out;
+		now[i].ifindex = ifindex[i];
+		now[i].mtu = if_mtu(o->uplinks[i]);
+		debug("attached to %s (%s)", o->uplinks[i],
+		      xdp_mode_str(now[i].xdp_mode));
+	}
+	for (__u32 i = 0; i < WGT_MAX_UPLINKS; i++)
+		bpf_map__update_elem(skel->maps.uplinks, &i, 4, &now[i],
+				     sizeof(now[i]), BPF_ANY);
+	/* Uplinks dropped from the list lose the programs. */
+	for (int i = 0; i < WGT_MAX_UPLINKS; i++)
+		if (old[i].ifindex && !in_list(o, old[i].ifindex))
+			uplink_detach(old[i].ifindex);
+	ret = 0;
+out:
+	if (ret) {
+		/* Undo this call: new uplinks lose the programs; a fresh
+		 * instance loses its pins. Old uplinks keep working. */
+		for (int i = 0; i < attached + 1 && i < o->n_uplinks; i++) {
+			bool was = false;
+
+			for (int j = 0; j < WGT_MAX_UPLINKS; j++)
+				was |= (int)old[j].ifindex == ifindex[i];
+			if (!was || fresh)
+				uplink_detach(ifindex[i]);
+		}
+		if (fresh)
+			pins_remove(p);
+	}
+	wgturn_bpf__destroy(skel);
+	return ret;
+}
+
+int wgt_detach(const struct wgt_pins *p)
+{
+	struct wgt_uplink up[WGT_MAX_UPLINKS];
+	struct wgt_config cfg = {};
+	struct wgt_maps m;
+
+	if (maps_open(p, &m))
+		return -1;
+	if (config_read(&m, &cfg) || uplinks_read(&m, up)) {
+		err("cannot read the pinned state of '%s'", p->name);
+		maps_close(&m);
+		return -1;
+	}
+	maps_close(&m);
+	if (cfg.netns_ino && cfg.netns_ino != netns_ino())
+		warn("'%s' was attached in another network namespace: removing its pins only",
+		     p->name);
+	else
+		for (int i = 0; i < WGT_MAX_UPLINKS; i++)
+			if (up[i].ifindex)
+				uplink_detach(up[i].ifindex);
+	if (pins_remove(p)) {
+		err("cannot remove all pins in %s: %s", p->dir,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}

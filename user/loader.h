@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Loading the datapath, pinning its maps, attaching it to uplinks. */
+#ifndef WGT_LOADER_H
+#define WGT_LOADER_H
+
+#include <net/if.h>
+#include "pins.h"
+#include "wgturn.h"
+
+enum xdp_req { XDP_REQ_AUTO, XDP_REQ_NATIVE, XDP_REQ_SKB };
+
+struct attach_opts {
+	int n_uplinks;
+	char uplinks[WGT_MAX_UPLINKS][IF_NAMESIZE];
+	__u16 port;
+	enum xdp_req xdp;
+};
+
+/* Idempotent; re-adopts pinned state. Rolls back what it did on error. */
+int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o);
+/* Remove the programs from every uplink and all pins. */
+int wgt_detach(const struct wgt_pins *p);
+const char *xdp_mode_str(__u32 mode);
+
+#endif

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Peer mappings: endpoint -> relay channel or direct address. */
+#ifndef WGT_PEERS_H
+#define WGT_PEERS_H
+
+#include "maps.h"
+
+/* Map ep to path, make-before-break: the reverse entries for the new
+ * path exist before the endpoint switches, the old ones go after. On
+ * error nothing has changed. Prints the error. */
+int peer_set(const struct wgt_maps *m, const struct wgt_ep *ep,
+	     const struct wgt_path *path);
+int peer_del(const struct wgt_maps *m, const struct wgt_ep *ep);
+
+#endif

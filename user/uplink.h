@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Attaching programs to one interface: XDP and TC (clsact). */
+#ifndef WGT_UPLINK_H
+#define WGT_UPLINK_H
+
+#include "loader.h"
+
+struct uplink_progs {
+	int xdp_fd, tc_egress_fd, tc_ingress_fd;
+};
+
+/* Attach (or atomically replace ours) on ifindex; *mode gets the XDP
+ * mode used, WGT_XDP_NONE when TC ingress stands in for XDP. */
+int uplink_attach(int ifindex, const char *ifname,
+		  const struct uplink_progs *progs, enum xdp_req req,
+		  __u32 *mode);
+/* Remove wgturn's programs from ifindex, leave anything else alone. */
+void uplink_detach(int ifindex);
+
+#endif
