@@ -20,14 +20,32 @@ unsigned long long netns_ino(void)
 	return stat("/proc/self/ns/net", &st) ? 0 : st.st_ino;
 }
 
-/* True inside `ip netns exec` and other private mount namespaces. */
+/*
+ * True inside `ip netns exec` (a named netns from /run/netns, whose /sys
+ * is remounted in a private mount namespace) or any other mount
+ * namespace than init's, when that can be seen.
+ */
 static bool private_mount_ns(void)
 {
-	struct stat self, init;
+	struct stat self, other;
+	char path[PATH_MAX];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
 
-	if (stat("/proc/self/ns/mnt", &self) || stat("/proc/1/ns/mnt", &init))
+	if (!stat("/proc/self/ns/mnt", &self) &&
+	    !stat("/proc/1/ns/mnt", &other) && self.st_ino != other.st_ino)
+		return true;
+	if (stat("/proc/self/ns/net", &self) || !(d = opendir("/run/netns")))
 		return false;
-	return self.st_ino != init.st_ino;
+	while (!found && (de = readdir(d))) {
+		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
+		found = de->d_name[0] != '.' && !stat(path, &other) &&
+			other.st_ino == self.st_ino &&
+			other.st_dev == self.st_dev;
+	}
+	closedir(d);
+	return found;
 }
 
 int name_valid(const char *name)

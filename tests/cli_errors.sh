@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# CLI error cases: every error is one line on stderr, a non-zero exit,
+# and leaves nothing half-applied (no pins, no programs, maps unchanged).
+#
+#   ns $NS:  up0 <-> up1 (veth), br0 (bridge: no native XDP)
+#   bpffs:   $FS, mounted outside /sys so `ip netns exec` sees it
+set -u
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+
+NS=wgt-cli-$$
+FS=/run/wgturn-test-cli-$$
+cleanup() {
+	ip netns del "$NS" 2>/dev/null
+	umount "$FS" 2>/dev/null
+	rmdir "$FS" 2>/dev/null
+}
+trap cleanup EXIT
+
+n() { ip netns exec "$NS" "$@"; }
+w() { n "$WGTURN" --bpffs "$FS" "$@"; }
+
+ip netns add "$NS"
+n ip link add up0 type veth peer name up1
+n ip link add br0 type bridge
+n ip link set up0 up
+n ip link set up1 up
+n ip link set br0 up
+mkdir -p "$FS"
+mount -t bpf bpf "$FS"
+
+# expect_error "what" "stderr pattern" command...: fails, one stderr line.
+expect_error() {
+	local what=$1 pat=$2 out rc lines
+	shift 2
+	out=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	lines=$(printf '%s\n' "$out" | grep -c .)
+	if [ $rc -ne 0 ] && [ "$lines" -eq 1 ] && printf '%s' "$out" | grep -q -- "$pat"; then
+		ok "$what: $out"
+	else
+		fail "$what: rc=$rc, $lines lines: $out"
+	fi
+}
+
+no_pins() { [ ! -e "$FS/wgturn/$1" ]; }
+no_progs() { # $1: interface; no XDP and no tc filter left
+	! n ip link show "$1" | grep -q 'xdp' &&
+		[ -z "$(n tc filter show dev "$1" egress 2>/dev/null)" ]
+}
+
+# --- argument errors -------------------------------------------------
+expect_error "unknown command" "unknown command" w frobnicate
+expect_error "attach without uplink" "needs --uplink" w attach t1 --port 51820
+expect_error "attach without port" "needs --port" w attach t1 --uplink up0
+expect_error "bad port" "invalid port" w attach t1 --uplink up0 --port 70000
+expect_error "bad xdp mode" "invalid --xdp-mode" w attach t1 --uplink up0 --port 1 --xdp-mode fast
+expect_error "bad name" "invalid name" w attach ../x --uplink up0 --port 51820
+expect_error "missing interface" "does not exist" w attach t1 --uplink nosuch0 --port 51820
+check "missing interface leaves no pins" no_pins t1
+
+# --- environment errors ---------------------------------------------
+expect_error "bpffs not mounted" "not a mounted bpffs" \
+	n "$WGTURN" --bpffs /tmp attach t1 --uplink up0 --port 51820
+expect_error "bpffs via WGTURN_BPFFS" "not a mounted bpffs" \
+	n env WGTURN_BPFFS=/tmp "$WGTURN" show
+expect_error "ip netns exec without --bpffs" "ip netns exec" \
+	n env -u WGTURN_BPFFS "$WGTURN" attach t1 --uplink up0 --port 51820
+if command -v setpriv >/dev/null; then
+	expect_error "no privilege" "permission denied" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+		--inh-caps=-all --bounding-set=-all "$WGTURN" --bpffs "$FS" show
+else
+	fail "no privilege: setpriv missing"
+fi
+expect_error "unknown NAME" "not attached" \
+	w peer set nosuch 198.51.100.7:51820 relay 203.0.113.1:3478 channel 0x4001
+expect_error "show unknown NAME" "not attached" w show nosuch
+
+# --- a partial attach is rolled back ---------------------------------
+expect_error "native XDP on a bridge fails" "cannot attach XDP" \
+	w attach t1 --uplink up0 --uplink br0 --port 51820 --xdp-mode native
+check "rollback: no pins" no_pins t1
+check "rollback: no programs on up0" no_progs up0
+check "rollback: no programs on br0" no_progs br0
+
+# --- peer errors on an attached instance -----------------------------
+check "attach" w attach t1 --uplink up0 --port 51820
+check "attach again (idempotent)" w attach t1 --uplink up0 --port 51820
+check "peer set relay" w peer set t1 198.51.100.7:51820 relay 203.0.113.1:3478 channel 0x4001
+peers() { w show t1 --json | sed -n '/"peers"/,$p'; }
+before=$(peers)
+expect_error "bad endpoint" "invalid address" w peer set t1 198.51.100:51820 relay 203.0.113.1:3478 channel 0x4001
+expect_error "bad v6 endpoint" "invalid address" w peer set t1 '[2001:db8::1]51820' direct '[2001:db8::2]:1'
+expect_error "endpoint without port" "invalid address" w peer set t1 198.51.100.7 direct 198.51.100.9:1
+expect_error "bad relay" "invalid address" w peer set t1 198.51.100.8:51820 relay 203.0.113.1 channel 0x4001
+expect_error "channel below range" "invalid channel" w peer set t1 198.51.100.8:51820 relay 203.0.113.1:3478 channel 0x3fff
+expect_error "channel above range" "invalid channel" w peer set t1 198.51.100.8:51820 relay 203.0.113.1:3478 channel 0x5000
+expect_error "channel not a number" "invalid channel" w peer set t1 198.51.100.8:51820 relay 203.0.113.1:3478 channel 40x1
+expect_error "mixed families" "same address family" w peer set t1 198.51.100.8:51820 relay '[2001:db8::1]:3478' channel 0x4002
+expect_error "channel owned by another endpoint" "already belongs" \
+	w peer set t1 198.51.100.8:51820 relay 203.0.113.1:3478 channel 0x4001
+expect_error "unknown path kind" "unknown path" w peer set t1 198.51.100.8:51820 via 203.0.113.1:3478
+expect_error "del unknown endpoint" "no peer" w peer del t1 198.51.100.99:51820
+after=$(peers)
+expect_eq "failed peer commands changed nothing" "$before" "$after"
+
+# --- detach removes everything ----------------------------------------
+check "detach" w detach t1
+check "detach: no pins" no_pins t1
+check "detach: no programs" no_progs up0
+expect_error "detach twice" "not attached" w detach t1
+
+done_testing
