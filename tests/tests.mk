@@ -28,3 +28,18 @@ test: test-build
 
 bench: all $(BUILD)/bench/bench_datapath
 	@BUILD=$(BUILD) scripts/bench.sh
+
+# Benchmarks: bench/<name>.c with the test packet builder; bench/empty.bpf.c
+# is the baseline program.
+$(BUILD)/bench/empty.bpf.o: bench/empty.bpf.c
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/empty.skel.h: $(BUILD)/bench/empty.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name empty_bpf > $@
+
+$(BUILD)/bench/bench_datapath: bench/bench_datapath.c $(TEST_LIB_SRC) $(SKEL) $(BUILD)/bench/empty.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TEST_CFLAGS) -Itests/lib -I$(BUILD)/bench $< tests/lib/pkt.c -o $@ $(LDLIBS)
