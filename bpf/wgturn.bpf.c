@@ -3,6 +3,7 @@
  * wgturn datapath entry points. Each turns a reason into a verdict and
  * bumps the per-CPU counter for it, so bpftool explains every packet.
  */
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
@@ -37,51 +38,65 @@ static __always_inline void peek(void *data, void *data_end,
 		__builtin_memcpy(pk->b, b, 4);
 }
 
-/* Returns the reason; the packet passes whatever it is, unless < 0. */
-static __always_inline int ingress_xdp(struct xdp_md *ctx)
+/*
+ * Ingress for both hooks; xdp is a constant after inlining, so each entry
+ * point keeps only its own branch. Returns the reason to count; the
+ * packet passes unless it is < 0.
+ */
+static __always_inline int ingress(void *ctx, const bool xdp)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
+	struct xdp_md *x = ctx;
+	struct __sk_buff *skb = ctx;
 	struct wgt_config *cfg = get_config();
 	struct wgt_rewrite rw = {};
 	struct wgt_rx rx = {};
 	struct wgt_peek pk;
 	struct wgt_pkt p;
+	void *data, *data_end;
 	int r, err;
 
 	if (!cfg || !cfg->wg_port)
 		return WGT_PASS_NOT_OURS;
-	err = parse_udp(data, data_end, data_end - data, &p);
+	if (xdp) {
+		data = (void *)(long)x->data;
+		data_end = (void *)(long)x->data_end;
+		err = parse_udp(data, data_end, data_end - data, &p);
+	} else {
+		err = skb_parse(skb, &p);
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+	}
 	if (err)
 		return -err;
 	peek(data, data_end, &p, &pk);
 	r = ingress_classify(cfg, &p, &pk, &rx);
 	switch (r) {
 	case WGT_RX_RELAY:
-		err = decap_xdp(ctx, &p, &rx);
+		err = xdp ? decap_xdp(x, &p, &rx) : decap_skb(skb, &p, &rx);
 		if (!err)
 			account(&rx.ep, rx.cdlen, 0);
-		break;
+		return err ? err : r;
 	case WGT_RX_DIRECT:
 		readdress_plan(&p, &rx.ep, p.dst.port, &rw);
-		err = rewrite_xdp(ctx, &p, &rw);
-		if (!err)
-			account(&rx.ep, p.udp_len - sizeof(struct udphdr), 0);
 		break;
 	case WGT_RX_STUN:
 		readdress_plan(&p, &p.src, cfg->ctl_port, &rw);
-		err = rewrite_xdp(ctx, &p, &rw);
 		break;
 	default:
 		return r;
 	}
-	return err ? err : r;
+	err = xdp ? rewrite_xdp(x, &p, &rw) : rewrite_skb(skb, &p, &rw);
+	if (err)
+		return err;
+	if (r == WGT_RX_DIRECT)
+		account(&rx.ep, p.udp_len - sizeof(struct udphdr), 0);
+	return r;
 }
 
 SEC("xdp")
 int wgt_xdp_ingress(struct xdp_md *ctx)
 {
-	int r = ingress_xdp(ctx);
+	int r = ingress(ctx, true);
 
 	if (r < 0) {
 		count(-r);
@@ -91,49 +106,11 @@ int wgt_xdp_ingress(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-static __always_inline int ingress_skb(struct __sk_buff *skb)
-{
-	struct wgt_config *cfg = get_config();
-	struct wgt_rewrite rw = {};
-	struct wgt_rx rx = {};
-	struct wgt_peek pk;
-	struct wgt_pkt p;
-	int r, err;
-
-	if (!cfg || !cfg->wg_port)
-		return WGT_PASS_NOT_OURS;
-	err = skb_parse(skb, &p);
-	if (err)
-		return -err;
-	peek((void *)(long)skb->data, (void *)(long)skb->data_end, &p, &pk);
-	r = ingress_classify(cfg, &p, &pk, &rx);
-	switch (r) {
-	case WGT_RX_RELAY:
-		err = decap_skb(skb, &p, &rx);
-		if (!err)
-			account(&rx.ep, rx.cdlen, 0);
-		break;
-	case WGT_RX_DIRECT:
-		readdress_plan(&p, &rx.ep, p.dst.port, &rw);
-		err = rewrite_skb(skb, &p, &rw);
-		if (!err)
-			account(&rx.ep, p.udp_len - sizeof(struct udphdr), 0);
-		break;
-	case WGT_RX_STUN:
-		readdress_plan(&p, &p.src, cfg->ctl_port, &rw);
-		err = rewrite_skb(skb, &p, &rw);
-		break;
-	default:
-		return r;
-	}
-	return err ? err : r;
-}
-
 /* Fallback where XDP cannot attach. */
 SEC("tc")
 int wgt_tc_ingress(struct __sk_buff *skb)
 {
-	int r = ingress_skb(skb);
+	int r = ingress(skb, false);
 
 	if (r < 0) {
 		count(-r);

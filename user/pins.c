@@ -39,7 +39,9 @@ static bool private_mount_ns(void)
 	if (stat("/proc/self/ns/net", &self) || !(d = opendir("/run/netns")))
 		return false;
 	while (!found && (de = readdir(d))) {
-		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
+		if (snprintf(path, sizeof(path), "/run/netns/%s",
+			     de->d_name) >= (int)sizeof(path))
+			continue;
 		found = de->d_name[0] != '.' && !stat(path, &other) &&
 			other.st_ino == self.st_ino &&
 			other.st_dev == self.st_dev;
@@ -86,13 +88,24 @@ int pins_resolve(const char *opt_bpffs, const char *name, struct wgt_pins *p)
 		    fs);
 		return -1;
 	}
+	if (strlen(fs) > PATH_MAX / 2) {
+		err("bpffs path too long: %.40s...", fs);
+		return -1;
+	}
 	snprintf(p->bpffs, sizeof(p->bpffs), "%s", fs);
 	snprintf(p->base, sizeof(p->base), "%s/wgturn", fs);
-	if (name) {
-		snprintf(p->name, sizeof(p->name), "%s", name);
-		snprintf(p->dir, sizeof(p->dir), "%s/%s", p->base, name);
-	}
+	if (name)
+		return pins_set_name(p, name);
 	return 0;
+}
+
+int pins_set_name(struct wgt_pins *p, const char *name)
+{
+	int n;
+
+	snprintf(p->name, sizeof(p->name), "%.63s", name);
+	n = snprintf(p->dir, sizeof(p->dir), "%s/%s", p->base, p->name);
+	return n < 0 || (size_t)n >= sizeof(p->dir) ? -1 : 0;
 }
 
 int pins_path(const struct wgt_pins *p, const char *obj, char *buf,

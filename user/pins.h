@@ -17,6 +17,8 @@ struct wgt_pins {
  * /sys/fs/bpf); name may be NULL. Prints the error; returns -1. */
 int pins_resolve(const char *opt_bpffs, const char *name,
 		 struct wgt_pins *p);
+/* Point p at instance name (already valid) under p->base. */
+int pins_set_name(struct wgt_pins *p, const char *name);
 int pins_path(const struct wgt_pins *p, const char *obj, char *buf,
 	      size_t len);
 bool pins_exist(const struct wgt_pins *p);

@@ -257,9 +257,8 @@ int show(const struct wgt_pins *p, bool json)
 		if (de->d_name[0] == '.' || !name_valid(de->d_name))
 			continue;
 		one = *p;
-		snprintf(one.name, sizeof(one.name), "%s", de->d_name);
-		snprintf(one.dir, sizeof(one.dir), "%s/%s", p->base,
-			 de->d_name);
+		if (pins_set_name(&one, de->d_name))
+			continue;
 		if (!json && shown)
 			printf("\n");
 		if (show_one(&one, json ? &o : NULL)) {
