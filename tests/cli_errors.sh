@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 NS=wgt-cli-$$
 FS=/run/wgturn-test-cli-$$
 cleanup() {
+	[ -n "${D:-}" ] && [ -e "/sys/fs/bpf/wgturn/$D" ] &&
+		nsenter --net=/run/netns/"$NS" "$WGTURN" --bpffs /sys/fs/bpf detach "$D" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	umount "$FS" 2>/dev/null
 	rmdir "$FS" 2>/dev/null
@@ -67,7 +69,9 @@ expect_error "bpffs via WGTURN_BPFFS" "not a mounted bpffs" \
 expect_error "ip netns exec without --bpffs" "ip netns exec" \
 	n env -u WGTURN_BPFFS "$WGTURN" attach t1 --uplink up0 --port 51820
 if command -v setpriv >/dev/null; then
-	expect_error "no privilege" "permission denied" \
+	expect_error "bpffs mounted inside ip netns exec" "vanish" \
+	n sh -c "mount -t bpf bpf /sys/fs/bpf && exec env -u WGTURN_BPFFS $WGTURN show"
+expect_error "no privilege" "permission denied" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
 		--inh-caps=-all --bounding-set=-all "$WGTURN" --bpffs "$FS" show
 else
@@ -104,6 +108,25 @@ expect_error "unknown path kind" "unknown path" w peer set t1 198.51.100.8:51820
 expect_error "del unknown endpoint" "no peer" w peer del t1 198.51.100.99:51820
 after=$(peers)
 expect_eq "failed peer commands changed nothing" "$before" "$after"
+
+# --- the default bpffs, entered with nsenter (keeps the host's /sys) ----
+grep -q ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf
+D=wgtcli$$
+dw() { nsenter --net=/run/netns/"$NS" env -u WGTURN_BPFFS "$WGTURN" "$@"; }
+check "attach with the default bpffs" dw attach "$D" --uplink up0 --port 51820
+check "peer set with the default bpffs" \
+	dw peer set "$D" '[2001:db8::7]:51820' relay '[2001:db8:f::1]:3478' channel 16386
+check "pinned under /sys/fs/bpf/wgturn/NAME" test -e "/sys/fs/bpf/wgturn/$D/endpoints"
+check "bpftool shows endpoint fields" sh -c \
+	"bpftool map dump pinned /sys/fs/bpf/wgturn/$D/endpoints | grep -q '\"channel\": 16386'"
+check "bpftool shows counter names" sh -c \
+	"bpftool map dump pinned /sys/fs/bpf/wgturn/$D/counters | grep -q '\"tx_relay\"'"
+check "bpftool shows stats fields" sh -c \
+	"bpftool map dump pinned /sys/fs/bpf/wgturn/$D/stats | grep -q '\"last_rx_ns\"'"
+expect_error "same NAME from another network namespace" "another network namespace" \
+	env -u WGTURN_BPFFS "$WGTURN" attach "$D" --uplink lo --port 51820
+check "detach with the default bpffs" dw detach "$D"
+check "default bpffs: no pins left" test ! -e "/sys/fs/bpf/wgturn/$D"
 
 # --- detach removes everything ----------------------------------------
 check "detach" w detach t1

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,32 +22,34 @@ unsigned long long netns_ino(void)
 }
 
 /*
- * True inside `ip netns exec` (a named netns from /run/netns, whose /sys
- * is remounted in a private mount namespace) or any other mount
- * namespace than init's, when that can be seen.
+ * True inside `ip netns exec NS`: it unshares the mount namespace and
+ * mounts a sysfs named NS on /sys, so /sys/fs/bpf there is not the
+ * host's bpffs and anything mounted on it is gone when the command ends.
+ * (`nsenter --net` keeps the host's /sys and is fine.)
  */
-static bool private_mount_ns(void)
+static bool in_ip_netns_exec(void)
 {
-	struct stat self, other;
-	char path[PATH_MAX];
-	struct dirent *de;
+	char line[1024], mnt[256], fstype[64], src[256], path[PATH_MAX];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
 	bool found = false;
-	DIR *d;
 
-	if (!stat("/proc/self/ns/mnt", &self) &&
-	    !stat("/proc/1/ns/mnt", &other) && self.st_ino != other.st_ino)
-		return true;
-	if (stat("/proc/self/ns/net", &self) || !(d = opendir("/run/netns")))
+	if (!f)
 		return false;
-	while (!found && (de = readdir(d))) {
-		if (snprintf(path, sizeof(path), "/run/netns/%s",
-			     de->d_name) >= (int)sizeof(path))
+	while (fgets(line, sizeof(line), f)) {
+		const char *sep = strstr(line, " - ");
+
+		if (sscanf(line, "%*s %*s %*s %*s %255s", mnt) != 1 || !sep ||
+		    strcmp(mnt, "/sys") ||
+		    sscanf(sep, " - %63s %255s", fstype, src) != 2 ||
+		    strcmp(fstype, "sysfs"))
 			continue;
-		found = de->d_name[0] != '.' && !stat(path, &other) &&
-			other.st_ino == self.st_ino &&
-			other.st_dev == self.st_dev;
+		/* The last mount on /sys is the visible one. */
+		found = strcmp(src, "sysfs") &&
+			snprintf(path, sizeof(path), "/run/netns/%s", src) <
+				(int)sizeof(path) &&
+			!access(path, F_OK);
 	}
-	closedir(d);
+	fclose(f);
 	return found;
 }
 
@@ -75,7 +78,7 @@ int pins_resolve(const char *opt_bpffs, const char *name, struct wgt_pins *p)
 		return -1;
 	}
 	if (statfs(fs, &sfs) || sfs.f_type != BPF_FS_MAGIC) {
-		if (dflt && private_mount_ns())
+		if (dflt && in_ip_netns_exec())
 			err("%s is not a bpffs here: 'ip netns exec' remounts /sys and pins made there vanish when it exits; mount one outside /sys (mount -t bpf bpf /run/wgturn-bpf) and pass --bpffs /run/wgturn-bpf or set WGTURN_BPFFS",
 			    fs);
 		else
@@ -83,7 +86,7 @@ int pins_resolve(const char *opt_bpffs, const char *name, struct wgt_pins *p)
 			    fs, fs);
 		return -1;
 	}
-	if (dflt && private_mount_ns()) {
+	if (dflt && in_ip_netns_exec()) {
 		err("%s is private to this mount namespace ('ip netns exec'?) and its pins vanish when the command exits; mount a bpffs outside /sys (mount -t bpf bpf /run/wgturn-bpf) and pass --bpffs /run/wgturn-bpf or set WGTURN_BPFFS",
 		    fs);
 		return -1;
