@@ -9,6 +9,7 @@
 #ifndef WGT_REWRITE_H
 #define WGT_REWRITE_H
 
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
@@ -66,12 +67,15 @@ static __always_inline void rewrite_plan(const struct wgt_pkt *p,
 			     bpf_htons(p->l3len - p->udp_len + rw->udp_len));
 }
 
-/* Write the new header fields at data (the start of the frame). Header
- * offsets are masked so the verifier can bound them. */
+/*
+ * Write the new header fields at data (the start of the frame). Header
+ * offsets are masked so the verifier can bound them. xdp: also patch the
+ * checksums here; TC leaves them, and the IPv6 header, to rewrite_skb().
+ */
 static __always_inline int rewrite_fields(void *data, void *data_end,
 					  const struct wgt_pkt *p,
 					  const struct wgt_rewrite *rw,
-					  int patch_csum)
+					  const bool xdp)
 {
 	struct udphdr *udp = data + (p->l4off & 0xff);
 
@@ -86,9 +90,9 @@ static __always_inline int rewrite_fields(void *data, void *data_end,
 		__builtin_memcpy(&ip->saddr, rw->src.addr, 4);
 		__builtin_memcpy(&ip->daddr, rw->dst.addr, 4);
 		ip->tot_len = bpf_htons(sizeof(*ip) + rw->udp_len);
-		if (patch_csum)
+		if (xdp)
 			ip->check = csum_apply(ip->check, rw->l3_diff, 0);
-	} else {
+	} else if (xdp) {
 		struct ipv6hdr *ip6 = data + (p->l3off & 0xff);
 
 		if ((void *)(ip6 + 1) > data_end)
@@ -100,7 +104,7 @@ static __always_inline int rewrite_fields(void *data, void *data_end,
 	udp->source = bpf_htons(rw->src.port);
 	udp->dest = bpf_htons(rw->dst.port);
 	udp->len = bpf_htons(rw->udp_len);
-	if (patch_csum)
+	if (xdp)
 		udp->check = csum_apply(udp->check,
 					csum_add(rw->pseudo_diff, rw->l4_diff),
 					p->family == WGT_AF_INET ? CSUM_UDP4 :
@@ -114,7 +118,32 @@ static __always_inline int rewrite_xdp(struct xdp_md *ctx,
 				       const struct wgt_rewrite *rw)
 {
 	return rewrite_fields((void *)(long)ctx->data,
-			      (void *)(long)ctx->data_end, p, rw, 1);
+			      (void *)(long)ctx->data_end, p, rw, true);
+}
+
+/*
+ * IPv6 has no header checksum to absorb a change of its fields, so on a
+ * CHECKSUM_COMPLETE skb they must enter skb->csum: bpf_skb_store_bytes()
+ * with BPF_F_RECOMPUTE_CSUM does that (and nothing for other skbs). It
+ * also balances the pseudo-header bpf_l4_csum_replace(), which takes the
+ * diff out of skb->csum as if a header checksum had absorbed it.
+ */
+static __always_inline int rewrite_ip6_skb(struct __sk_buff *skb,
+					   const struct wgt_pkt *p,
+					   const struct wgt_rewrite *rw)
+{
+	__u16 plen = bpf_htons(rw->udp_len);
+	__u8 addrs[32];
+
+	__builtin_memcpy(addrs, rw->src.addr, 16);
+	__builtin_memcpy(addrs + 16, rw->dst.addr, 16);
+	if (bpf_skb_store_bytes(skb, p->l3off + offsetof(struct ipv6hdr,
+							 payload_len),
+				&plen, sizeof(plen), BPF_F_RECOMPUTE_CSUM) ||
+	    bpf_skb_store_bytes(skb, p->l3off + offsetof(struct ipv6hdr, saddr),
+				addrs, sizeof(addrs), BPF_F_RECOMPUTE_CSUM))
+		return -WGT_DROP_ERROR;
+	return 0;
 }
 
 /*
@@ -128,18 +157,29 @@ static __always_inline int rewrite_skb(struct __sk_buff *skb,
 				       const struct wgt_rewrite *rw)
 {
 	__u32 csum_off = p->l4off + offsetof(struct udphdr, check);
+	__u16 check;
 	int err;
 
 	if (bpf_skb_pull_data(skb, p->l4off + sizeof(struct udphdr)))
 		return -WGT_DROP_ERROR;
 	err = rewrite_fields((void *)(long)skb->data,
-			     (void *)(long)skb->data_end, p, rw, 0);
+			     (void *)(long)skb->data_end, p, rw, false);
 	if (err)
 		return err;
-	if (p->family == WGT_AF_INET &&
-	    bpf_l3_csum_replace(skb, p->l3off + offsetof(struct iphdr, check),
-				0, rw->l3_diff, 4))
+	if (p->family == WGT_AF_INET6)
+		err = rewrite_ip6_skb(skb, p, rw);
+	else if (bpf_l3_csum_replace(skb, p->l3off + offsetof(struct iphdr,
+							      check),
+				     0, rw->l3_diff, 4))
+		err = -WGT_DROP_ERROR;
+	if (err || bpf_skb_load_bytes(skb, csum_off, &check, sizeof(check)))
 		return -WGT_DROP_ERROR;
+	/* IPv4 without UDP checksum: the csum helpers skip it, but the UDP
+	 * header bytes did change under a CHECKSUM_COMPLETE skb->csum. */
+	if (p->family == WGT_AF_INET && check == 0) {
+		bpf_csum_update(skb, rw->l4_diff);
+		return 0;
+	}
 	if (bpf_l4_csum_replace(skb, csum_off, 0, rw->pseudo_diff,
 				BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0 | 4))
 		return -WGT_DROP_ERROR;

@@ -8,12 +8,15 @@ BUILD=${BUILD:-build}
 export BUILD
 passed=0
 failed=0
+skipped=0
 
 # cmocka's summary: "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)"
 tally_cmocka() {
-	local p f
+	local p f s
 	p=$(sed -nE 's/^\[  PASSED  \] ([0-9]+) test.*/\1/p' "$1" | tail -n1)
 	f=$(sed -nE 's/^\[  FAILED  \] ([0-9]+) test.*/\1/p' "$1" | tail -n1)
+	s=$(sed -nE 's/^\[  SKIPPED \] ([0-9]+) test.*/\1/p' "$1" | tail -n1)
+	skipped=$((skipped + ${s:-0}))
 	passed=$((passed + ${p:-0}))
 	failed=$((failed + ${f:-0}))
 }
@@ -22,6 +25,7 @@ tally_tap() {
 	local p f
 	p=$(grep -c '^ok ' "$1")
 	f=$(grep -c '^not ok ' "$1")
+	skipped=$((skipped + $(grep -c '^skip ' "$1")))
 	passed=$((passed + p))
 	failed=$((failed + f))
 }
@@ -57,5 +61,5 @@ for t in tests/*.sh; do
 	fi
 done
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
