@@ -88,6 +88,25 @@ check "rollback: no pins" no_pins t1
 check "rollback: no programs on up0" no_progs up0
 check "rollback: no programs on br0" no_progs br0
 
+# --- someone else's XDP program is never replaced --------------------
+EMPTY=$PWD/$BUILD/bench/empty.bpf.o
+n ip link set dev up1 xdp obj "$EMPTY" sec xdp
+expect_error "native over a foreign XDP program" "will not replace" \
+	w attach t2 --uplink up1 --port 51820 --xdp-mode native
+check "foreign XDP: refused attach left no pins" no_pins t2
+out=$(w attach t2 --uplink up1 --port 51820 2>&1)
+if [ $? -eq 0 ] && printf '%s' "$out" | grep -q "TC ingress program instead"; then
+	ok "auto over a foreign XDP program falls back to TC ingress: $out"
+else
+	fail "auto over a foreign XDP program: $out"
+fi
+check "foreign XDP program still attached" sh -c \
+	"ip -n $NS link show up1 | grep -q 'prog/xdp id' && ! ip -n $NS -d link show up1 | grep -q wgt_xdp"
+expect_eq "show says tc ingress" 1 "$(w show t2 | grep -c 'up1 (tc ingress')"
+check "detach t2" w detach t2
+check "foreign XDP program survives detach" sh -c "ip -n $NS link show up1 | grep -q 'prog/xdp id'"
+n ip link set dev up1 xdp off
+
 # --- peer errors on an attached instance -----------------------------
 check "attach" w attach t1 --uplink up0 --port 51820
 check "attach again (idempotent)" w attach t1 --uplink up0 --port 51820

@@ -46,7 +46,7 @@
 #  3. direct path: egress reaches the direct address, replies from it
 #     appear to come from E
 #  4. detach removes pins, XDP, tc filters and unloads the programs
-#  5. --xdp-mode skb and native, once each
+#  5. --xdp-mode skb, native and off (TC ingress instead of XDP), once each
 #
 # Run as root from the repo root after `make test-build`.
 set -u
@@ -366,6 +366,11 @@ attach() {
 	case $mode in
 	skb) expect_eq "attach skb: generic XDP on s0" xdpgeneric "$got" ;;
 	native) expect_eq "attach native: driver XDP on s0" xdp "$got" ;;
+	off)
+		expect_eq "attach off: no XDP on s0" "" "$got"
+		check "attach off: tc ingress filter on s0" \
+			test -n "$(tc -n "$ns1" filter show dev s0 ingress)"
+		;;
 	*) check "attach auto: XDP on s0 ($got)" test -n "$got" ;;
 	esac
 	check "attach ${mode:-auto}: tc egress filter on s0" \
@@ -460,7 +465,7 @@ if attach ""; then
 fi
 
 n1 ethtool -K s0 tx on >/dev/null
-for mode in skb native; do
+for mode in skb native off; do
 	attach $mode || continue
 	for fam in 4 6; do
 		setfam $fam

@@ -21,7 +21,7 @@ $(BUILD)/tests/tools/%: tests/tools/%.c
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 .PHONY: test-build
-test-build: all $(TEST_BINS) $(TOOL_BINS)
+test-build: all $(TEST_BINS) $(TOOL_BINS) $(BUILD)/bench/empty.bpf.o
 
 test: test-build
 	@BUILD=$(BUILD) tests/run.sh

@@ -7,7 +7,8 @@
 #include "pins.h"
 #include "wgturn.h"
 
-enum xdp_req { XDP_REQ_AUTO, XDP_REQ_NATIVE, XDP_REQ_SKB };
+/* off: no XDP, the TC ingress program strips ChannelData instead. */
+enum xdp_req { XDP_REQ_AUTO, XDP_REQ_NATIVE, XDP_REQ_SKB, XDP_REQ_OFF };
 
 struct attach_opts {
 	int n_uplinks;

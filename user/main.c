@@ -18,13 +18,14 @@ static const char *opt_bpffs;
 static const char usage_text[] =
 "Usage: wgturn [--bpffs DIR] [-v] COMMAND ...\n"
 "  attach NAME --uplink IF [--uplink IF]... --port WGPORT\n"
-"              [--xdp-mode auto|native|skb]\n"
+"              [--xdp-mode auto|native|skb|off]\n"
 "  detach NAME\n"
 "  peer set NAME ENDPOINT relay RELAY channel CHAN\n"
 "  peer set NAME ENDPOINT direct ADDR\n"
 "  peer del NAME ENDPOINT\n"
 "  show [NAME] [--json]\n"
 "ENDPOINT, RELAY, ADDR: a.b.c.d:port or [v6addr]:port; CHAN: 0x4000-0x4FFF.\n"
+"--xdp-mode off: no XDP; a TC ingress program strips ChannelData instead.\n"
 "Pins live in DIR/wgturn/NAME; DIR is --bpffs, $WGTURN_BPFFS or /sys/fs/bpf.\n";
 
 static int usage_error(const char *fmt, const char *arg)
@@ -98,8 +99,10 @@ static int cmd_attach(int argc, char **argv)
 				o.xdp = XDP_REQ_NATIVE;
 			else if (!strcmp(optarg, "skb"))
 				o.xdp = XDP_REQ_SKB;
+			else if (!strcmp(optarg, "off"))
+				o.xdp = XDP_REQ_OFF;
 			else
-				return usage_error("invalid --xdp-mode '%s': expected auto, native or skb",
+				return usage_error("invalid --xdp-mode '%s': expected auto, native, skb or off",
 						   optarg);
 			break;
 		default:

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -29,9 +30,10 @@ static int prog_name(__u32 id, char *name, size_t len)
 	return 0;
 }
 
-/* Prog id owned by someone else at that slot: refuse to clobber it. */
+/* Prog id owned by someone else at that slot: never clobber it. With
+ * fallback, say what is used instead; else it is an error. */
 static int foreign(__u32 id, const char *ours, const char *ifname,
-		   const char *where)
+		   const char *where, bool fallback)
 {
 	char name[BPF_OBJ_NAME_LEN];
 
@@ -39,8 +41,12 @@ static int foreign(__u32 id, const char *ours, const char *ifname,
 		return 0;
 	if (!strcmp(name, ours))
 		return 0;
-	err("%s already has %s program '%s' (id %u); wgturn will not replace it",
-	    ifname, where, name, id);
+	if (fallback)
+		warn("%s already has %s program '%s' (id %u): using wgturn's TC ingress program instead",
+		     ifname, where, name, id);
+	else
+		err("%s already has %s program '%s' (id %u); wgturn will not replace it",
+		    ifname, where, name, id);
 	return 1;
 }
 
@@ -53,13 +59,17 @@ static int xdp_attach(int ifindex, const char *ifname, int fd,
 		      enum xdp_req req, __u32 *mode)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	bool auto_mode = req == XDP_REQ_AUTO;
 	__u32 try[2], n = 0;
 	int ret = -1;
 
 	if (bpf_xdp_query(ifindex, 0, &q) == 0 &&
-	    (foreign(q.drv_prog_id, "wgt_xdp_ingress", ifname, "an XDP") ||
-	     foreign(q.skb_prog_id, "wgt_xdp_ingress", ifname, "an XDP") ||
-	     foreign(q.hw_prog_id, "wgt_xdp_ingress", ifname, "an XDP")))
+	    (foreign(q.drv_prog_id, "wgt_xdp_ingress", ifname, "an XDP",
+		     auto_mode) ||
+	     foreign(q.skb_prog_id, "wgt_xdp_ingress", ifname, "an XDP",
+		     auto_mode) ||
+	     foreign(q.hw_prog_id, "wgt_xdp_ingress", ifname, "an XDP",
+		     auto_mode)))
 		return -EEXIST;
 	if (req != XDP_REQ_SKB)
 		try[n++] = WGT_XDP_NATIVE;
@@ -103,7 +113,7 @@ static int tc_attach(int ifindex, const char *ifname, int fd,
 	if (bpf_tc_query(&hook, &q) == 0 &&
 	    foreign(q.prog_id,
 		    where == BPF_TC_EGRESS ? "wgt_tc_egress" : "wgt_tc_ingress",
-		    ifname, "a tc"))
+		    ifname, "a tc", false))
 		return -EEXIST;
 	return bpf_tc_attach(&hook, &opts);
 }
@@ -160,17 +170,20 @@ int uplink_attach(int ifindex, const char *ifname,
 			    strerror(-ret));
 		return ret;
 	}
-	ret = xdp_attach(ifindex, ifname, progs->xdp_fd, req, mode);
-	if (ret == -EEXIST)
+	ret = req == XDP_REQ_OFF ? -EOPNOTSUPP :
+				   xdp_attach(ifindex, ifname, progs->xdp_fd, req,
+					      mode);
+	if (ret == -EEXIST && req != XDP_REQ_AUTO)
 		return ret;
-	if (ret && req != XDP_REQ_AUTO) {
+	if (ret && req != XDP_REQ_AUTO && req != XDP_REQ_OFF) {
 		err("cannot attach XDP (%s mode) to %s: %s",
 		    req == XDP_REQ_NATIVE ? "native" : "skb", ifname,
 		    strerror(-ret));
 		return ret;
 	}
 	if (ret) {
-		/* auto: XDP refused, TC ingress does the same job. */
+		/* XDP refused or not wanted: TC ingress does the same job. */
+		xdp_detach(ifindex);
 		*mode = WGT_XDP_NONE;
 		ret = tc_attach(ifindex, ifname, progs->tc_ingress_fd,
 				BPF_TC_INGRESS);
