@@ -12,17 +12,21 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Count the reason; a negative one is a drop. */
+static __always_inline int verdict(int r, int pass, int drop)
+{
+	if (r < 0) {
+		count(-r);
+		return drop;
+	}
+	count(r);
+	return pass;
+}
+
 SEC("tc")
 int wgt_tc_egress(struct __sk_buff *skb)
 {
-	int r = egress(skb);
-
-	if (r < 0) {
-		count(-r);
-		return TC_ACT_SHOT;
-	}
-	count(r);
-	return TC_ACT_OK;
+	return verdict(egress(skb), TC_ACT_OK, TC_ACT_SHOT);
 }
 
 /* Copy the first payload bytes for classification, zero if absent. */
@@ -96,26 +100,12 @@ static __always_inline int ingress(void *ctx, const bool xdp)
 SEC("xdp")
 int wgt_xdp_ingress(struct xdp_md *ctx)
 {
-	int r = ingress(ctx, true);
-
-	if (r < 0) {
-		count(-r);
-		return XDP_DROP;
-	}
-	count(r);
-	return XDP_PASS;
+	return verdict(ingress(ctx, true), XDP_PASS, XDP_DROP);
 }
 
 /* Fallback where XDP cannot attach. */
 SEC("tc")
 int wgt_tc_ingress(struct __sk_buff *skb)
 {
-	int r = ingress(skb, false);
-
-	if (r < 0) {
-		count(-r);
-		return TC_ACT_SHOT;
-	}
-	count(r);
-	return TC_ACT_OK;
+	return verdict(ingress(skb, false), TC_ACT_OK, TC_ACT_SHOT);
 }
