@@ -10,10 +10,13 @@ TEST_BINS    := $(addprefix $(BUILD)/tests/,$(TEST_NAMES))
 TOOL_NAMES   := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 TOOL_BINS    := $(addprefix $(BUILD)/tests/tools/,$(TOOL_NAMES))
 
-$(BUILD)/tests/%: tests/%.c $(TEST_LIB_SRC) $(TEST_LIB_HDR) $(SKEL) $(BPF_HDRS)
+# Tests may call any userspace module: they link every user/ object but main.
+USER_LIB_OBJ := $(filter-out $(BUILD)/user/main.o,$(USER_OBJ))
+
+$(BUILD)/tests/%: tests/%.c $(TEST_LIB_SRC) $(TEST_LIB_HDR) $(SKEL) $(BPF_HDRS) $(USER_LIB_OBJ)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(TEST_CFLAGS) -Itests/lib $< $(TEST_LIB_SRC) -o $@ $(TEST_LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) -Itests/lib $< $(TEST_LIB_SRC) $(USER_LIB_OBJ) -o $@ $(TEST_LIBS)
 
 $(BUILD)/tests/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
