@@ -8,6 +8,7 @@ pkgs=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
 	libjson-c-dev			# show --json
 	libssl-dev			# STUN/TURN: MD5, HMAC-SHA1/SHA256
+	libinih-dev			# up --config: INI files
 	libcmocka-dev			# unit and fixture tests
 	jq util-linux			# tests read show --json; setpriv, nsenter
 	iproute2 ethtool nftables	# netns tests: ip, tc, offload switch, NAT

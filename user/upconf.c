@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "addr.h"
+#include "upconf.h"
+
+#define TURN_DEFAULT_PORT 3478
+
+/* Copy [from, to) into a NUL-terminated buffer; -1 if empty or too long. */
+static int copy_span(char *dst, size_t len, const char *from, const char *to)
+{
+	size_t n = to - from;
+
+	if (n == 0 || n >= len)
+		return -1;
+	memcpy(dst, from, n);
+	dst[n] = 0;
+	return 0;
+}
+
+int turn_uri_parse(const char *uri, char *host, size_t hostlen,
+		   uint16_t *port, char *why, size_t whylen)
+{
+	const char *h = uri + 5, *q = strchr(uri, '?');
+	const char *end, *hstart, *hend, *pstart = NULL;
+	char p[8];
+
+	if (!strncasecmp(uri, "turns:", 6)) {
+		snprintf(why, whylen,
+			 "'%s': turns: (TLS) is not supported, use turn:", uri);
+		return -1;
+	}
+	if (strncasecmp(uri, "turn:", 5)) {
+		snprintf(why, whylen,
+			 "'%s' is not a turn: URI (turn:HOST[:PORT])", uri);
+		return -1;
+	}
+	if (q && strcasecmp(q, "?transport=udp")) {
+		snprintf(why, whylen, "'%s': only UDP transport is supported",
+			 uri);
+		return -1;
+	}
+	end = q ? q : h + strlen(h);
+	if (*h == '[') {	/* RFC 3986 IP-literal */
+		const char *close = memchr(h, ']', end - h);
+
+		if (!close || (close + 1 < end && close[1] != ':'))
+			goto bad;
+		hstart = h + 1;
+		hend = close;
+		if (close + 1 < end)
+			pstart = close + 2;
+	} else {
+		const char *colon = memchr(h, ':', end - h);
+
+		hstart = h;
+		hend = colon ? colon : end;
+		if (colon)
+			pstart = colon + 1;
+	}
+	if (copy_span(host, hostlen, hstart, hend))
+		goto bad;
+	*port = TURN_DEFAULT_PORT;
+	if (pstart && (copy_span(p, sizeof(p), pstart, end) ||
+		       port_parse(p, port)))
+		goto bad;
+	return 0;
+bad:
+	snprintf(why, whylen,
+		 "invalid TURN URI '%s': expected turn:HOST[:PORT]", uri);
+	return -1;
+}
+
+int password_read(const char *path, char *buf, size_t len, char *why,
+		  size_t whylen)
+{
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot open password file %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "password file %s is not a regular file",
+			 path);
+		goto fail;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(why, whylen,
+			 "password file %s is accessible by others (mode %04o): chmod 600 %s",
+			 path, (unsigned)(st.st_mode & 07777), path);
+		goto fail;
+	}
+	n = read(fd, buf, len - 1);
+	if (n < 0) {
+		snprintf(why, whylen, "cannot read password file %s: %s", path,
+			 strerror(errno));
+		goto fail;
+	}
+	if ((size_t)n == len - 1) {
+		snprintf(why, whylen, "password in %s is too long", path);
+		goto fail;
+	}
+	buf[n] = 0;
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	if (n && buf[n - 1] == '\r')
+		buf[--n] = 0;
+	if (n == 0) {
+		snprintf(why, whylen, "password file %s is empty", path);
+		goto fail;
+	}
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+struct ini_state {
+	struct up_conf *c;
+	char *why;
+	size_t whylen;
+	int failed;
+	FILE *f;
+	int headers;		/* section headers read so far */
+	int seen;		/* headers seen by the handler */
+};
+
+/*
+ * inih calls the handler per key only, so two [Relay] sections in a row
+ * would look like one. The reader counts the headers it passes on.
+ */
+static char *conf_reader(char *str, int num, void *stream)
+{
+	struct ini_state *st = stream;
+	char *line = fgets(str, num, st->f);
+
+	if (line && line[strspn(line, " \t")] == '[')
+		st->headers++;
+	return line;
+}
+
+static int copy_str(char *dst, size_t len, const char *v)
+{
+	return copy_span(dst, len, v, v + strlen(v));
+}
+
+/* inih reports the line of the first handler failure; the message
+ * is kept here and prefixed with it by up_conf_load(). */
+static int ini_fail(struct ini_state *st, const char *fmt, const char *a,
+		    const char *b)
+{
+	snprintf(st->why, st->whylen, fmt, a, b);
+	st->failed = 1;
+	return 0;
+}
+
+static int conf_handler(void *user, const char *section, const char *key,
+			const char *value)
+{
+	struct ini_state *st = user;
+	struct up_conf *c = st->c;
+	struct relay_conf *r;
+
+	if (st->failed)
+		return 0;
+	if (st->seen != st->headers) { /* the first key of a section */
+		st->seen = st->headers;
+		if (!strcasecmp(section, "Relay")) {
+			if (c->n_relays == UP_MAX_RELAYS)
+				return ini_fail(st, "too many [%s]%s",
+						section, " sections");
+			c->n_relays++;
+		} else if (strcasecmp(section, "Interface")) {
+			return ini_fail(st, "unknown section [%s]%s",
+					section, "");
+		}
+	}
+	if (!strcasecmp(section, "Interface") && !strcasecmp(key, "Uplink")) {
+		if (c->n_uplinks == WGT_MAX_UPLINKS)
+			return ini_fail(st, "more than 8 %s%s", key,
+					" entries");
+		if (copy_str(c->uplinks[c->n_uplinks++], IF_NAMESIZE, value))
+			return ini_fail(st, "invalid %s '%s'", key,
+					value);
+		return 1;
+	}
+	if (strcasecmp(section, "Relay") || c->n_relays == 0)
+		return ini_fail(st, "unknown key '%s' in [%s]", key,
+				section);
+	r = &c->relays[c->n_relays - 1];
+	if (!strcasecmp(key, "Server")) {
+		char why[200];
+
+		if (turn_uri_parse(value, r->host, sizeof(r->host), &r->port,
+				   why, sizeof(why)))
+			return ini_fail(st, "%s%s", why, "");
+		return 1;
+	}
+	if (!strcasecmp(key, "Username")) {
+		if (copy_str(r->username, sizeof(r->username), value))
+			return ini_fail(st, "invalid %s '%s'", key,
+					value);
+		return 1;
+	}
+	if (!strcasecmp(key, "PasswordFile")) {
+		if (copy_str(r->password_file, sizeof(r->password_file), value))
+			return ini_fail(st, "invalid %s '%s'", key,
+					value);
+		return 1;
+	}
+	return ini_fail(st, "unknown key '%s' in [%s]", key, section);
+}
+
+int up_conf_load(const char *path, struct up_conf *c, char *why,
+		 size_t whylen)
+{
+	struct ini_state st = { .c = c, .why = why, .whylen = whylen };
+	int ret;
+
+	st.f = fopen(path, "re");
+	if (!st.f) {
+		snprintf(why, whylen, "cannot open %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	ret = ini_parse_stream(conf_reader, &st, conf_handler, &st);
+	fclose(st.f);
+	if (st.failed) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "%s", why);
+		snprintf(why, whylen, "%s: line %d: %s", path, ret, msg);
+		return -1;
+	}
+	if (ret) {
+		snprintf(why, whylen, "%s: line %d: syntax error", path, ret);
+		return -1;
+	}
+	for (int i = 0; i < c->n_relays; i++) {
+		struct relay_conf *r = &c->relays[i];
+
+		if (!r->host[0] || !r->username[0] || !r->password_file[0]) {
+			snprintf(why, whylen,
+				 "%s: [Relay] %d needs Server, Username and PasswordFile",
+				 path, i + 1);
+			return -1;
+		}
+	}
+	if (!c->n_relays) {
+		snprintf(why, whylen, "%s: no [Relay] section", path);
+		return -1;
+	}
+	return 0;
+}
