@@ -12,12 +12,19 @@
 # | udptool :51820 stands    |     | forwarding on          |     | relay 203.0.113.1:3478     |
 # |   in for WireGuard       |     |                        |     |   [2001:db8:3::1]:3478     |
 # | wgturn XDP + TC on s0    |     |                        |     | direct 198.51.100.20:51820 |
-# | s0 tx csum on | off      |     |                        |     |   [2001:db8:100::20]:51820 |
+# |   (and s1 in test 8)     |     |                        |     |   [2001:db8:100::20]:51820 |
+# | s0 tx csum on | off      |     |                        |     |                            |
+# | rp_filter off            |     |                        |     |                            |
 # |                          |     |                        |     |                            |
 # | s0 192.0.2.2/24          |-----| r0 192.0.2.1/24        |     |                            |
 # |    2001:db8:1::2/64      |     |    2001:db8:1::1/64    |     |                            |
 # |                          |     |    tx csum off         |     |                            |
 # | default via router       |     |                        |     |                            |
+# |                          |     |                        |     |                            |
+# | s1 198.18.0.2/24         |-----| r2 198.18.0.1/24       |     |                            |
+# |    2001:db8:2::2/64      |     |    2001:db8:2::1/64    |     |                            |
+# |    second uplink, test 8 |     |    tx csum off         |     |                            |
+# |                          |     |                        |     |                            |
 # |                          |     | r1 203.0.113.254/24    |-----| t0 203.0.113.1/24          |
 # |                          |     |    198.51.100.254/24   |     |    198.51.100.20/24        |
 # |                          |     |    2001:db8:3::fe/64   |     |    2001:db8:3::1/64        |
@@ -47,6 +54,26 @@
 #     appear to come from E
 #  4. detach removes pins, XDP, tc filters and unloads the programs
 #  5. --xdp-mode skb, native and off (TC ingress instead of XDP), once each
+# Under traffic: steady streams of STREAM (3000) datagrams, one per ms
+# (~3 s), IPv4 and IPv6 side by side, checked for loss, duplicates, bytes:
+#  6. re-attach: `wgturn attach` with the same arguments REATTACH (3) times
+#     mid-stream, egress (ChannelData at the relay) then ingress (decap to
+#     :51820): every datagram arrives, every program on s0 is replaced by a
+#     new one and the old ones are unloaded, counters and per-peer stats
+#     grow exactly by the streams, peers keep their mapping
+#  7. path switch: `peer set E direct D`, then back to `relay`, mid-stream.
+#     Egress: every sequence number arrives exactly once, at the relay as
+#     ChannelData or at D plain; the relay gets a prefix and a suffix, D
+#     exactly the contiguous middle. Ingress: the relay (ChannelData) and D
+#     (plain) stream at once; each is rewritten to come from E exactly while
+#     its own mapping exists and passes untouched otherwise: relay stream =
+#     decapsulated prefix + suffix around an untouched ChannelData middle,
+#     D stream = untouched prefix + suffix around a rewritten middle.
+#     rx/tx counters equal what each path carried
+#  8. two uplinks: attach on s0 and s1; show --json lists both with the
+#     ingress mode ip link shows; E routed via s1 is relayed both ways;
+#     re-attach with s0 only leaves s1 without XDP, tc filters or rewriting
+#     while s0 still relays
 #
 # Run as root from the repo root after `make test-build`.
 set -u
@@ -104,6 +131,9 @@ D6="[2001:db8:100::20]:51820"
 CHAN4=0x4001
 CHAN6=0x4006
 WGPORT=51820
+# The sender's second uplink, s1 (test 8).
+S4B=198.18.0.2
+S6B=2001:db8:2::2
 # Largest payloads that still fit a 1500 MTU with the 4-byte header.
 MAX4=$((1500 - 20 - 8 - 4))
 MAX6=$((1500 - 40 - 8 - 4))
@@ -113,8 +143,10 @@ N=20			# datagrams per size
 setfam() {
 	if [ "$1" = 4 ]; then
 		S=$S4:$WGPORT RELAY=$RELAY4 E=$E4 D=$D4 CHAN=$CHAN4 MAX=$MAX4
+		SB=$S4B:$WGPORT EHOST=198.51.100.7/32 VIA=198.18.0.1
 	else
 		S=[$S6]:$WGPORT RELAY=$RELAY6 E=$E6 D=$D6 CHAN=$CHAN6 MAX=$MAX6
+		SB=[$S6B]:$WGPORT EHOST=2001:db8:100::7/128 VIA=2001:db8:2::1
 	fi
 }
 
@@ -127,12 +159,18 @@ setup() {
 			net.ipv6.conf.default.accept_dad=0
 		ip -n "$ns" link set lo up
 	done
+	# Test 8 receives on s1 from addresses routed via s0.
+	n1 sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 	ip -n "$ns1" link add s0 type veth peer name r0 netns "$ns2" || return 1
+	ip -n "$ns1" link add s1 type veth peer name r2 netns "$ns2" || return 1
 	ip -n "$ns2" link add r1 type veth peer name t0 netns "$ns3" || return 1
 
 	ip -n "$ns1" addr add $S4/24 dev s0
 	ip -n "$ns1" addr add $S6/64 dev s0 nodad
 	ip -n "$ns1" link set s0 up
+	ip -n "$ns1" addr add $S4B/24 dev s1
+	ip -n "$ns1" addr add $S6B/64 dev s1 nodad
+	ip -n "$ns1" link set s1 up
 	ip -n "$ns1" route add default via 192.0.2.1
 	ip -n "$ns1" -6 route add default via 2001:db8:1::1
 
@@ -143,11 +181,15 @@ setup() {
 	ip -n "$ns2" addr add 198.51.100.254/24 dev r1
 	ip -n "$ns2" addr add 2001:db8:3::fe/64 dev r1 nodad
 	ip -n "$ns2" addr add 2001:db8:100::fe/64 dev r1 nodad
+	ip -n "$ns2" addr add 198.18.0.1/24 dev r2
+	ip -n "$ns2" addr add 2001:db8:2::1/64 dev r2 nodad
 	ip -n "$ns2" link set r0 up
 	ip -n "$ns2" link set r1 up
+	ip -n "$ns2" link set r2 up
 	# Checksums crossing the router are computed, as a NIC would.
 	n2 ethtool -K r0 tx off >/dev/null || return 1
 	n2 ethtool -K r1 tx off >/dev/null || return 1
+	n2 ethtool -K r2 tx off >/dev/null || return 1
 
 	ip -n "$ns3" addr add 203.0.113.1/24 dev t0
 	ip -n "$ns3" addr add 198.51.100.20/24 dev t0
@@ -161,7 +203,9 @@ setup() {
 	n1 ping -q -c1 -W2 203.0.113.1 >/dev/null &&
 		n1 ping -q -c1 -W2 2001:db8:3::1 >/dev/null &&
 		n1 ping -q -c1 -W2 198.51.100.20 >/dev/null &&
-		n1 ping -q -c1 -W2 2001:db8:100::20 >/dev/null
+		n1 ping -q -c1 -W2 2001:db8:100::20 >/dev/null &&
+		n1 ping -q -c1 -W2 198.18.0.1 >/dev/null &&
+		n1 ping -q -c1 -W2 2001:db8:2::1 >/dev/null
 }
 
 # Counters ----------------------------------------------------------------------
@@ -338,14 +382,15 @@ direct_path() {
 }
 
 # Attach and detach ---------------------------------------------------------------
-# xdp_on_link: "xdp", "xdpgeneric" or "" as ip link shows it on s0.
+# xdp_on_link [IF]: "xdp", "xdpgeneric" or "" as ip link shows it on IF (s0).
 xdp_on_link() {
-	ip -n "$ns1" -d link show dev s0 | head -n1 |
+	ip -n "$ns1" -d link show dev "${1:-s0}" | head -n1 |
 		grep -oE ' xdp(generic|offload|multi)? ' | tr -d ' '
 }
 
+# prog_ids [IF]: ids of the XDP and tc programs on IF (s0), one a line.
 prog_ids() {
-	n1 bpftool -j net show dev s0 2>/dev/null |
+	n1 bpftool -j net show dev "${1:-s0}" 2>/dev/null |
 		jq -r '.[0] | ((.xdp // []) + (.tc // []))[] | .id' 2>/dev/null
 }
 
@@ -414,6 +459,414 @@ detach() {
 	expect_eq "detach ($mode): programs ${ids//$'\n'/ } unloaded" "" "$left"
 }
 
+# Under traffic -----------------------------------------------------------------------
+# Steady streams: STREAM datagrams of SSIZE bytes, one per GAP_US (~3 s),
+# with the action (re-attach, path switch) every STEP seconds meanwhile.
+STREAM=3000
+SSIZE=200
+GAP_US=1000
+STEP=0.7
+REATTACH=3
+
+# bg_start ID NS ARGS...: udptool ARGS in NS in the background, bounded;
+# its output in $tmp/ID.out.
+declare -A bg
+bg_start() {
+	local id=$1 ns=$2
+	shift 2
+	timeout 30 ip netns exec "$ns" "$UDPTOOL" "$@" >"$tmp/$id.out" 2>&1 &
+	bg[$id]=$!
+	pids+=("$!")
+}
+
+# bg_recv ID NS ARGS...: a receiver; returns once its sockets are bound.
+bg_recv() {
+	local id=$1 i
+	rm -f "$tmp/$id.ready"
+	bg_start "$@" --ready "$tmp/$id.ready"
+	for ((i = 0; i < 300; i++)); do
+		[ -e "$tmp/$id.ready" ] && return 0
+		sleep 0.01
+	done
+	note "$id: receiver not ready after 3 s"
+}
+
+# bg_wait ID: its exit status; its output as comments.
+bg_wait() {
+	local rc
+	wait "${bg[$1]}"
+	rc=$?
+	sed "s/^/# $1: /" "$tmp/$1.out"
+	return $rc
+}
+
+bg_running() { kill -0 "${bg[$1]}" 2>/dev/null; }
+
+# running "what" ID...: ok if every ID is still running (the action under
+# test happened mid-stream, not after it).
+running() {
+	local what=$1 id late=""
+	shift
+	for id; do bg_running "$id" || late="$late $id"; done
+	if [ -z "$late" ]; then ok "$what"; else fail "$what (already finished:$late)"; fi
+}
+
+# unloaded "what" IDS: the programs IDS are freed (after an RCU grace period).
+unloaded() {
+	local what=$1 ids=$2 id left i
+	for ((i = 0; i < 50; i++)); do
+		left=""
+		for id in $ids; do
+			bpftool prog show id "$id" >/dev/null 2>&1 && left="$left $id"
+		done
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	expect_eq "$what" "" "$left"
+}
+
+# grown "what" BEFORE AFTER: no counter went down, none disappeared.
+grown() {
+	local shrunk
+	shrunk=$(jq -rn --slurpfile b "$2" --slurpfile a "$3" \
+		'$b[0].counters // {} | to_entries[] |
+		 select(($a[0].counters[.key] // -1) < .value) |
+		 "\(.key) \(.value) -> \($a[0].counters[.key])"' 2>&1)
+	if [ -n "$(jq -r '.counters // empty' "$3")" ] && [ -z "$shrunk" ]; then
+		ok "$1"
+	else
+		fail "$1 (${shrunk:-no counters})"
+	fi
+}
+
+# peers_sum FILE FIELD: FIELD summed over E4 and E6, or NaN.
+peers_sum() {
+	local x y
+	x=$(peer_field "$1" "$E4" "$2")
+	y=$(peer_field "$1" "$E6" "$2")
+	[ "$x" = NaN ] || [ "$y" = NaN ] && echo NaN || echo $((x + y))
+}
+
+# mixed_seqs OUT AT FROM FORM: the sequence ranges recv-mixed reported for
+# that path, "" if none.
+mixed_seqs() {
+	awk -v at="at=$2" -v from="from=$3" -v form="form=$4" \
+		'$1 == "path" && $2 == at && $3 == from && $4 == form {
+			sub(/^seq=/, "", $6); print $6 }' "$1"
+}
+
+# clip RANGES LO HI: the part of RANGES ("a-b,c-d") within [LO, HI].
+clip() {
+	echo "$1" | awk -v lo="$2" -v hi="$3" '{
+		n = split($0, r, ","); out = ""
+		for (i = 1; i <= n; i++) {
+			split(r[i], x, "-"); a = x[1] + 0; b = x[2] + 0
+			if (a < lo) a = lo
+			if (b > hi) b = hi
+			if (a <= b) out = out (out == "" ? "" : ",") a "-" b
+		}
+		print out }'
+}
+
+# nseq RANGES: how many sequence numbers.
+nseq() {
+	echo "$1" | awk -F, '{ n = 0; for (i = 1; i <= NF; i++) {
+		split($i, x, "-"); n += x[2] - x[1] + 1 } } END { print n + 0 }'
+}
+
+# split_check "what" LO HI OUTER INNER: stream [LO, HI] took one way
+# (OUTER) before and after a switch, the other (INNER) in between: INNER
+# is one range a-b with LO < a <= b < HI and OUTER exactly LO-(a-1),(b+1)-HI.
+split_check() {
+	local what=$1 lo=$2 hi=$3 outer=$4 inner=$5 a b
+	if [[ $inner =~ ^([0-9]+)-([0-9]+)$ ]]; then
+		a=${BASH_REMATCH[1]} b=${BASH_REMATCH[2]}
+		if ((lo < a && b < hi)); then
+			expect_eq "$what: $inner switched" "$lo-$((a - 1)),$((b + 1))-$hi" "$outer"
+			return
+		fi
+	fi
+	fail "$what (switched part '$inner' is not one range inside $lo-$hi; the rest '$outer')"
+}
+
+# 6. `wgturn attach` again, REATTACH times, under a stream in each family
+# at once. DIR egress: :51820 -> E, ChannelData at the relay; ingress:
+# ChannelData from the relay, at :51820 from E.
+reattach_stream() {
+	local dir=$1 b=$tmp/b.json a=$tmp/a.json fam k old new all_old="" common
+	local tag="[re-attach, $dir]" tx=tx rc
+	[ "$dir" = ingress ] && tx=rx
+	snap "$b"
+	csum_snap_all
+	for fam in 4 6; do
+		setfam $fam
+		if [ "$dir" = egress ]; then
+			bg_recv rcv$fam "$ns3" recv-chandata --bind "$RELAY" --expect-from "$S" \
+				--channel "$CHAN" --count $STREAM --size $SSIZE --timeout 10
+		else
+			bg_recv rcv$fam "$ns1" recv --bind "$S" --expect-from "$E" \
+				--count $STREAM --size $SSIZE --timeout 10
+		fi
+	done
+	for fam in 4 6; do
+		setfam $fam
+		if [ "$dir" = egress ]; then
+			bg_start snd$fam "$ns1" send --bind "$S" --to "$E" \
+				--count $STREAM --size $SSIZE --gap-us $GAP_US
+		else
+			bg_start snd$fam "$ns3" send-chandata --bind "$RELAY" --to "$S" \
+				--channel "$CHAN" --count $STREAM --size $SSIZE --gap-us $GAP_US
+		fi
+	done
+	for ((k = 1; k <= REATTACH; k++)); do
+		sleep $STEP
+		old=$(prog_ids | sort)
+		if wgt attach "$NAME" --uplink s0 --port $WGPORT >"$tmp/attach.out" 2>&1; then
+			ok "$tag attach $k/$REATTACH with the same arguments"
+		else
+			fail "$tag attach $k/$REATTACH: $(cat "$tmp/attach.out")"
+		fi
+		new=$(prog_ids | sort)
+		common=$(comm -12 <(echo "$old") <(echo "$new"))
+		if [ -n "$old" ] && [ "$(wc -l <<<"$old")" = "$(wc -l <<<"$new")" ] &&
+			[ -z "$common" ]; then
+			ok "$tag attach $k: every program on s0 replaced (${old//$'\n'/ } -> ${new//$'\n'/ })"
+		else
+			fail "$tag attach $k: programs on s0 '${old//$'\n'/ }' -> '${new//$'\n'/ }'"
+		fi
+		all_old="$all_old ${old//$'\n'/ }"
+	done
+	running "$tag all $REATTACH attaches done mid-stream" snd4 snd6
+	for fam in 4 6; do
+		setfam $fam
+		bg_wait snd$fam
+		bg_wait rcv$fam
+		rc=$?
+		if [ "$rc" = 0 ]; then
+			ok "[v$fam re-attach, $dir] $STREAM/$STREAM datagrams arrived $([ "$dir" = egress ] &&
+				echo "at the relay as ChannelData $CHAN" || echo "at :51820 from $E"), 0 lost"
+		else
+			fail "[v$fam re-attach, $dir] stream (udptool rc $rc): $(tail -n1 "$tmp/rcv$fam.out")"
+		fi
+	done
+	snap "$a"
+	grown "$tag no counter went down" "$b" "$a"
+	expect_delta "$tag counters.${tx}_relay" $((2 * STREAM)) \
+		"$(counter "$b" ${tx}_relay)" "$(counter "$a" ${tx}_relay)"
+	for fam in 4 6; do
+		setfam $fam
+		expect_delta "$tag peer $E ${tx}_packets" $STREAM \
+			"$(peer_field "$b" "$E" ${tx}_packets)" "$(peer_field "$a" "$E" ${tx}_packets)"
+		expect_delta "$tag peer $E ${tx}_bytes" $((STREAM * SSIZE)) \
+			"$(peer_field "$b" "$E" ${tx}_bytes)" "$(peer_field "$a" "$E" ${tx}_bytes)"
+		expect_eq "$tag peer $E still relayed via $RELAY channel $CHAN" "relay $RELAY $((CHAN))" \
+			"$(jq -r --arg e "$E" '.peers[]? | select(.endpoint == $e) |
+				"\(.path) \(.relay) \(.channel)"' "$a" 2>/dev/null)"
+	done
+	unloaded "$tag replaced programs${all_old} unloaded" "$all_old"
+	if [ "$dir" = egress ]; then
+		csum_unchanged "$tag relay's" "$ns3" 3
+	else
+		csum_unchanged "$tag sender's" "$ns1" 1
+	fi
+	csum_unchanged "$tag router's" "$ns2" 2
+}
+
+# 7. E switched to its direct address and back to the relay mid-stream,
+# in each family at once.
+switch_stream() {
+	local dir=$1 b=$tmp/b.json a=$tmp/a.json fam out relay direct rx tx n last
+	local tag="[path switch, $dir]" sum_relay=0 sum_direct=0 ids id rc
+	snap "$b"
+	csum_snap_all
+	for fam in 4 6; do
+		setfam $fam
+		if [ "$dir" = egress ]; then
+			bg_recv rcv$fam "$ns3" recv-mixed --bind "$RELAY" --bind "$D" \
+				--channel "$CHAN" --count $STREAM --size $SSIZE --timeout 10
+		else
+			bg_recv rcv$fam "$ns1" recv-mixed --bind "$S" \
+				--channel "$CHAN" --count $((2 * STREAM)) --size $SSIZE --timeout 10
+		fi
+	done
+	ids="snd4 snd6"
+	for fam in 4 6; do
+		setfam $fam
+		if [ "$dir" = egress ]; then
+			bg_start snd$fam "$ns1" send --bind "$S" --to "$E" \
+				--count $STREAM --size $SSIZE --gap-us $GAP_US
+		else
+			# Relay: seq [0, STREAM) as ChannelData; D: [STREAM, 2 STREAM) plain.
+			bg_start snd$fam "$ns3" send-chandata --bind "$RELAY" --to "$S" \
+				--channel "$CHAN" --count $STREAM --size $SSIZE --gap-us $GAP_US
+			bg_start dsnd$fam "$ns3" send --bind "$D" --to "$S" --seq $STREAM \
+				--count $STREAM --size $SSIZE --gap-us $GAP_US
+			ids="$ids dsnd$fam"
+		fi
+	done
+	sleep $STEP
+	for fam in 4 6; do
+		setfam $fam
+		check "$tag peer set $E direct $D" wgt peer set "$NAME" "$E" direct "$D"
+	done
+	sleep $STEP
+	for fam in 4 6; do
+		setfam $fam
+		check "$tag peer set $E relay $RELAY channel $CHAN" \
+			wgt peer set "$NAME" "$E" relay "$RELAY" channel "$CHAN"
+	done
+	# shellcheck disable=SC2086
+	running "$tag both switches done mid-stream" $ids
+	for id in $ids; do bg_wait "$id"; done
+	for fam in 4 6; do
+		setfam $fam
+		tag="[v$fam path switch, $dir]"
+		out=$tmp/rcv$fam.out
+		bg_wait rcv$fam
+		rc=$?
+		n=$STREAM
+		[ "$dir" = ingress ] && n=$((2 * STREAM))
+		last=$((STREAM - 1))
+		if [ "$dir" = egress ]; then
+			relay=$(mixed_seqs "$out" "$RELAY" "$S" chandata)
+			direct=$(mixed_seqs "$out" "$D" "$S" plain)
+			if [ "$rc" = 0 ]; then
+				ok "$tag $n/$n arrived exactly once: $(nseq "$relay") at the relay as ChannelData, $(nseq "$direct") at $D plain, none corrupt"
+			else
+				fail "$tag stream (udptool rc $rc): $(tail -n1 "$out")"
+			fi
+			split_check "$tag relay got seq 0-$last but the middle" 0 $last "$relay" "$direct"
+			sum_relay=$((sum_relay + $(nseq "$relay")))
+			sum_direct=$((sum_direct + $(nseq "$direct")))
+		else
+			rx=$(mixed_seqs "$out" "$S" "$E" plain)
+			relay=$(mixed_seqs "$out" "$S" "$RELAY" chandata)
+			direct=$(mixed_seqs "$out" "$S" "$D" plain)
+			if [ "$rc" = 0 ]; then
+				ok "$tag $n/$n arrived exactly once: $(nseq "$rx") from $E, $(nseq "$relay") untouched from the relay, $(nseq "$direct") untouched from $D, none corrupt"
+			else
+				fail "$tag streams (udptool rc $rc): $(tail -n1 "$out")"
+			fi
+			split_check "$tag relay stream decapsulated but while mapped direct" \
+				0 $last "$(clip "$rx" 0 $last)" "$relay"
+			split_check "$tag $D stream untouched but while mapped direct" \
+				$STREAM $((2 * STREAM - 1)) "$direct" "$(clip "$rx" $STREAM $((2 * STREAM - 1)))"
+			sum_relay=$((sum_relay + $(nseq "$(clip "$rx" 0 $last)")))
+			sum_direct=$((sum_direct + $(nseq "$(clip "$rx" $STREAM $((2 * STREAM - 1)))")))
+		fi
+	done
+	tag="[path switch, $dir]"
+	snap "$a"
+	tx=tx
+	[ "$dir" = ingress ] && tx=rx
+	expect_delta "$tag counters.${tx}_relay" $sum_relay \
+		"$(counter "$b" ${tx}_relay)" "$(counter "$a" ${tx}_relay)"
+	expect_delta "$tag counters.${tx}_direct" $sum_direct \
+		"$(counter "$b" ${tx}_direct)" "$(counter "$a" ${tx}_direct)"
+	expect_delta "$tag ${tx}_packets of $E4 and $E6" $((sum_relay + sum_direct)) \
+		"$(peers_sum "$b" ${tx}_packets)" "$(peers_sum "$a" ${tx}_packets)"
+	for fam in 4 6; do
+		setfam $fam
+		expect_eq "$tag peer $E relayed via $RELAY channel $CHAN again" "relay $RELAY $((CHAN))" \
+			"$(jq -r --arg e "$E" '.peers[]? | select(.endpoint == $e) |
+				"\(.path) \(.relay) \(.channel)"' "$a" 2>/dev/null)"
+	done
+	if [ "$dir" = egress ]; then
+		csum_unchanged "$tag relay's and direct peer's" "$ns3" 3
+	else
+		csum_unchanged "$tag sender's" "$ns1" 1
+	fi
+	csum_unchanged "$tag router's" "$ns2" 2
+}
+
+# ingress_of IF: the ingress mode show --json should say for IF, from what
+# the kernel has on it.
+ingress_of() {
+	case $(xdp_on_link "$1") in
+	xdp) echo "xdp native" ;;
+	xdpgeneric) echo "xdp skb" ;;
+	"") [ -n "$(tc -n "$ns1" filter show dev "$1" ingress)" ] && echo "tc ingress" ;;
+	*) echo "? $(xdp_on_link "$1")" ;;
+	esac
+}
+
+# 8. Two uplinks, then back to one.
+two_uplinks() {
+	local b=$tmp/b.json a=$tmp/a.json fam dev tx1 tag="[two uplinks]"
+	if wgt attach "$NAME" --uplink s0 --uplink s1 --port $WGPORT >"$tmp/attach.out" 2>&1; then
+		ok "$tag attach --uplink s0 --uplink s1"
+	else
+		fail "$tag attach --uplink s0 --uplink s1: $(cat "$tmp/attach.out")"
+		return 1
+	fi
+	snap "$a"
+	note "uplinks: $(jq -c '[.uplinks[]? | {name, ingress}]' "$a")"
+	expect_eq "$tag show --json lists s0 and s1" "s0 s1" \
+		"$(jq -r '[.uplinks[]?.name] | join(" ")' "$a")"
+	for dev in s0 s1; do
+		expect_eq "$tag $dev ingress mode in show --json is what ip link shows" \
+			"$(ingress_of $dev)" \
+			"$(jq -r --arg d $dev '.uplinks[]? | select(.name == $d) | .ingress' "$a")"
+		check "$tag tc egress filter on $dev" \
+			test -n "$(tc -n "$ns1" filter show dev $dev egress)"
+	done
+
+	# E routed via s1; the relay answers s1's address, so both ways use s1.
+	for fam in 4 6; do
+		setfam $fam
+		check "[v$fam two uplinks] route $EHOST via s1" \
+			ip -n "$ns1" route add "$EHOST" via "$VIA" dev s1
+		tx1=$(n1 cat /sys/class/net/s1/statistics/tx_packets)
+		xfer "[v$fam two uplinks] egress via s1: $N x 300 bytes arrive as ChannelData $CHAN" \
+			"$ns3" "recv-chandata --bind $RELAY --expect-from $SB --channel $CHAN --count $N --size 300" \
+			"$ns1" "send --bind $SB --to $E --count $N --size 300"
+		check "[v$fam two uplinks] they left through s1" \
+			test $(($(n1 cat /sys/class/net/s1/statistics/tx_packets) - tx1)) -ge $N
+		xfer "[v$fam two uplinks] ingress via s1: $N x 300 bytes arrive from $E" \
+			"$ns1" "recv --bind $SB --expect-from $E --count $N --size 300" \
+			"$ns3" "send-chandata --bind $RELAY --to $SB --channel $CHAN --count $N --size 300"
+	done
+
+	tag="[back to one uplink]"
+	if wgt attach "$NAME" --uplink s0 --port $WGPORT >"$tmp/attach.out" 2>&1; then
+		ok "$tag attach --uplink s0"
+	else
+		fail "$tag attach --uplink s0: $(cat "$tmp/attach.out")"
+	fi
+	snap "$a"
+	expect_eq "$tag show --json lists s0 only" "s0" \
+		"$(jq -r '[.uplinks[]?.name] | join(" ")' "$a")"
+	expect_eq "$tag no XDP on s1 (ip -d link show)" "" "$(xdp_on_link s1)"
+	expect_eq "$tag no tc egress filter on s1" "" "$(tc -n "$ns1" filter show dev s1 egress)"
+	expect_eq "$tag no tc ingress filter on s1" "" "$(tc -n "$ns1" filter show dev s1 ingress)"
+	expect_eq "$tag no program on s1 (bpftool net)" "" "$(prog_ids s1)"
+	check "$tag XDP still on s0" test -n "$(xdp_on_link s0)"
+	check "$tag tc egress filter still on s0" \
+		test -n "$(tc -n "$ns1" filter show dev s0 egress)"
+	for fam in 4 6; do
+		setfam $fam
+		xfer "[v$fam back to one uplink] ChannelData via s1 passes untouched" \
+			"$ns1" "recv-chandata --bind $SB --expect-from $RELAY --channel $CHAN --count 3 --size 64" \
+			"$ns3" "send-chandata --bind $RELAY --to $SB --channel $CHAN --count 3 --size 64"
+		snap "$b"
+		tx1=$(n1 cat /sys/class/net/s1/statistics/tx_packets)
+		n1 "$UDPTOOL" send --bind "$SB" --to "$E" --count 3 --size 64 >/dev/null
+		snap "$a"
+		check "[v$fam back to one uplink] egress to $E left through s1" \
+			test $(($(n1 cat /sys/class/net/s1/statistics/tx_packets) - tx1)) -ge 3
+		expect_delta "[v$fam back to one uplink] egress via s1 not relayed: counters.tx_relay" 0 \
+			"$(counter "$b" tx_relay)" "$(counter "$a" tx_relay)"
+		check "[v$fam back to one uplink] route $EHOST via s1 removed" \
+			ip -n "$ns1" route del "$EHOST" via "$VIA" dev s1
+		xfer "[v$fam back to one uplink] egress via s0: $N x 300 bytes arrive as ChannelData $CHAN" \
+			"$ns3" "recv-chandata --bind $RELAY --expect-from $S --channel $CHAN --count $N --size 300" \
+			"$ns1" "send --bind $S --to $E --count $N --size 300"
+		xfer "[v$fam back to one uplink] ingress via s0: $N x 300 bytes arrive from $E" \
+			"$ns1" "recv --bind $S --expect-from $E --count $N --size 300" \
+			"$ns3" "send-chandata --bind $RELAY --to $S --channel $CHAN --count $N --size 300"
+	done
+}
+
 # Main -------------------------------------------------------------------------------
 mkdir -p "$BPFFS" || bail "mkdir $BPFFS"
 mount -t bpf bpf "$BPFFS" || bail "mount bpffs at $BPFFS"
@@ -433,6 +886,14 @@ if attach ""; then
 			direct_path "$tag"
 		done
 	done
+
+	# Under traffic, with checksum offload as it usually is.
+	n1 ethtool -K s0 tx on >/dev/null
+	reattach_stream egress
+	reattach_stream ingress
+	switch_stream egress
+	switch_stream ingress
+	two_uplinks
 
 	check "WGTURN_BPFFS names the bpffs" env WGTURN_BPFFS="$BPFFS" \
 		timeout 10 ip netns exec "$ns1" "$WGTURN" show "$NAME" --json >/dev/null

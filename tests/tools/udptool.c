@@ -8,6 +8,8 @@
  *   udptool recv          --bind A:P --count N --size S [--expect-from A:P]
  *   udptool recv-chandata --bind A:P --count N --size S --channel C
  *                         [--pad] [--expect-from A:P]
+ *   udptool recv-mixed    --bind A:P [--bind A:P]... --count N --size S
+ *                         [--channel C] [--pad]
  *
  * Common: --seq FIRST (first sequence number, default 0), --gap-us U
  * (pause between datagrams, default 100), --timeout SEC (recv, default 5),
@@ -22,6 +24,19 @@
  *   recv: N/N ok, 0 bad, 0 dup, from A:P
  * It exits 0 only if exactly N good datagrams arrived before the timeout.
  * --count 0 waits the whole timeout and succeeds only if nothing came.
+ *
+ * recv-mixed is for a path that switches under a stream: it listens on
+ * every --bind at once and takes each datagram from any source, plain or
+ * (with --channel) as ChannelData on channel C, told apart by the first
+ * byte (a plain payload starts with 4, ChannelData with 0x4-). It checks
+ * each datagram as above and that every sequence number arrives exactly
+ * once over all sockets, sources and forms together; it prints one line
+ * per (socket, source, form) seen, with the sequence numbers that path
+ * delivered as ascending ranges, then the summary line:
+ *   path at=A:P from=A:P form=plain|chandata count=K seq=A-B[,C-D]...
+ *   recv: N/N ok, 0 bad, 0 dup, 0 extra, 2 paths
+ * It exits 0 only if all N arrived and nothing else did, but prints the
+ * paths either way.
  *
  * ChannelData (RFC 8656 12.4): {channel u16, length u16} big endian, then
  * length bytes; --pad pads the datagram to a multiple of 4 with
@@ -48,10 +63,14 @@
 #define CD_LEN 4		/* ChannelData header */
 #define MAX_SIZE 65000
 #define MAX_COUNT 100000
+#define MAX_BINDS 4		/* recv-mixed */
+#define MAX_PATHS 16		/* recv-mixed: (socket, source, form) */
 
 struct opts {
 	const char *cmd;
 	struct sockaddr_storage bind, to, from;
+	struct sockaddr_storage binds[MAX_BINDS];	/* recv-mixed */
+	int n_binds;
 	bool have_bind, have_to, have_from;
 	long count, size, seq, gap_us, timeout;
 	long channel;		/* -1: plain UDP */
@@ -63,8 +82,8 @@ struct opts {
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: udptool send|send-chandata|recv|recv-chandata\n"
-		"  --bind ADDR:PORT [--to ADDR:PORT] [--expect-from ADDR:PORT]\n"
+		"usage: udptool send|send-chandata|recv|recv-chandata|recv-mixed\n"
+		"  --bind ADDR:PORT (recv-mixed: several) [--to ADDR:PORT] [--expect-from ADDR:PORT]\n"
 		"  --count N --size S [--channel C] [--pad] [--pad-byte B]\n"
 		"  [--seq FIRST] [--gap-us U] [--timeout SEC] [--ready FILE]\n"
 		"ADDR:PORT is a.b.c.d:port or [v6]:port\n");
@@ -224,23 +243,23 @@ static const char *check(const uint8_t *p, uint32_t size, uint32_t *seq)
 	return NULL;
 }
 
-static int open_bound(const struct opts *o)
+static int open_bound(const struct sockaddr_storage *ss)
 {
 	int one = 1;
-	int fd = socket(o->bind.ss_family, SOCK_DGRAM, 0);
+	int fd = socket(ss->ss_family, SOCK_DGRAM, 0);
 
 	if (fd < 0) {
 		perror("udptool: socket");
 		exit(2);
 	}
-	if (o->bind.ss_family == AF_INET6)
+	if (ss->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&o->bind, ss_len(&o->bind))) {
+	if (bind(fd, (const struct sockaddr *)ss, ss_len(ss))) {
 		char b[80];
 
 		fprintf(stderr, "udptool: bind %s: %s\n",
-			ep_str(&o->bind, b, sizeof(b)), strerror(errno));
+			ep_str(ss, b, sizeof(b)), strerror(errno));
 		exit(2);
 	}
 	return fd;
@@ -250,7 +269,7 @@ static int do_send(const struct opts *o)
 {
 	static uint8_t buf[MAX_SIZE + 8];
 	size_t len = 0;
-	int fd = open_bound(o);
+	int fd = open_bound(&o->bind);
 	long sent = 0;
 
 	if (o->to.ss_family != o->bind.ss_family)
@@ -293,6 +312,21 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+static int touch_ready(const struct opts *o)
+{
+	int rfd;
+
+	if (!o->ready)
+		return 0;
+	rfd = open(o->ready, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (rfd < 0) {
+		perror("udptool: --ready");
+		return -1;
+	}
+	close(rfd);
+	return 0;
+}
+
 static int do_recv(const struct opts *o)
 {
 	static uint8_t buf[MAX_SIZE + 64];
@@ -302,19 +336,12 @@ static int do_recv(const struct opts *o)
 	size_t want = o->size + (o->channel >= 0 ? CD_LEN : 0);
 	struct sockaddr_storage last = { 0 };
 	char b1[80], b2[80];
-	int fd = open_bound(o);
+	int fd = open_bound(&o->bind);
 
 	while (o->pad && want % 4)
 		want++;
-	if (o->ready) {
-		int rfd = open(o->ready, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (rfd < 0) {
-			perror("udptool: --ready");
-			return 2;
-		}
-		close(rfd);
-	}
+	if (touch_ready(o))
+		return 2;
 	while (o->count == 0 || good + bad + dup < o->count) {
 		struct sockaddr_storage src;
 		socklen_t slen = sizeof(src);
@@ -385,6 +412,166 @@ static int do_recv(const struct opts *o)
 	return good == o->count && !bad && !dup && !other ? 0 : 1;
 }
 
+/* recv-mixed: one (socket, source, form) and the sequence numbers it got. */
+struct path {
+	int sock;
+	struct sockaddr_storage src;
+	bool chandata;
+	long count;
+	uint8_t *seen;		/* o->count entries */
+};
+
+static struct path *path_of(struct path *paths, int *n, long count, int sock,
+			    const struct sockaddr_storage *src, bool chandata)
+{
+	for (int i = 0; i < *n; i++)
+		if (paths[i].sock == sock && paths[i].chandata == chandata &&
+		    ep_eq(&paths[i].src, src))
+			return &paths[i];
+	if (*n == MAX_PATHS)
+		return NULL;
+	paths[*n] = (struct path){ .sock = sock, .src = *src,
+				   .chandata = chandata,
+				   .seen = calloc(count ? count : 1, 1) };
+	if (!paths[*n].seen) {
+		perror("udptool: calloc");
+		exit(2);
+	}
+	return &paths[(*n)++];
+}
+
+/* Why a datagram of n bytes is not a good one; its form and seq if it is. */
+static const char *mixed_check(const struct opts *o, const uint8_t *buf,
+			       ssize_t n, bool *chandata, uint32_t *seq)
+{
+	size_t want = o->size + CD_LEN;
+
+	while (o->pad && want % 4)
+		want++;
+	*chandata = o->channel >= 0 && n >= CD_LEN && (buf[0] & 0xf0) == 0x40;
+	if (*chandata) {
+		uint16_t ch = buf[0] << 8 | buf[1];
+		uint16_t cl = buf[2] << 8 | buf[3];
+
+		if ((size_t)n != want)
+			return "unexpected length (ChannelData)";
+		if (ch != o->channel)
+			return "ChannelData channel mismatch";
+		if (cl != o->size)
+			return "ChannelData length mismatch";
+		return check(buf + CD_LEN, o->size, seq);
+	}
+	if (n != o->size)
+		return "unexpected length (plain)";
+	return check(buf, o->size, seq);
+}
+
+static int do_recv_mixed(const struct opts *o)
+{
+	static uint8_t buf[MAX_SIZE + 64];
+	static uint8_t seen[MAX_COUNT];
+	static struct path paths[MAX_PATHS];
+	struct pollfd pfd[MAX_BINDS];
+	long good = 0, bad = 0, dup = 0, other = 0;
+	long long deadline = now_ms() + o->timeout * 1000;
+	int npaths = 0;
+	char b1[80], b2[80];
+
+	for (int i = 0; i < o->n_binds; i++)
+		pfd[i] = (struct pollfd){ .fd = open_bound(&o->binds[i]),
+					  .events = POLLIN };
+	if (touch_ready(o))
+		return 2;
+	while (o->count == 0 || good + bad + dup < o->count) {
+		long long left = deadline - now_ms();
+
+		if (left <= 0)
+			break;
+		if (poll(pfd, o->n_binds, left) <= 0)
+			continue;
+		for (int i = 0; i < o->n_binds; i++) {
+			struct sockaddr_storage src;
+			socklen_t slen = sizeof(src);
+			const char *why;
+			struct path *pa;
+			bool chandata;
+			uint32_t seq = 0;
+			ssize_t n;
+
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			n = recvfrom(pfd[i].fd, buf, sizeof(buf), MSG_DONTWAIT,
+				     (struct sockaddr *)&src, &slen);
+			if (n < 0)
+				continue;
+			why = mixed_check(o, buf, n, &chandata, &seq);
+			if (!why && (seq < (uint32_t)o->seq ||
+				     seq >= (uint32_t)(o->seq + o->count)))
+				why = "sequence number out of range";
+			if (!why && seen[seq - o->seq]) {
+				seen[seq - o->seq]++;
+				dup++;
+				continue;
+			}
+			pa = why ? NULL :
+				   path_of(paths, &npaths, o->count, i, &src,
+					   chandata);
+			if (!why && !pa)
+				why = "too many paths";
+			if (why) {
+				if (bad++ < 5)
+					fprintf(stderr,
+						"udptool: datagram of %zd bytes at %s from %s: %s (first bytes %02x %02x %02x %02x)\n",
+						n,
+						ep_str(&o->binds[i], b2, sizeof(b2)),
+						ep_str(&src, b1, sizeof(b1)), why,
+						n > 0 ? buf[0] : 0, n > 1 ? buf[1] : 0,
+						n > 2 ? buf[2] : 0, n > 3 ? buf[3] : 0);
+				continue;
+			}
+			seen[seq - o->seq] = 1;
+			pa->seen[seq - o->seq] = 1;
+			pa->count++;
+			good++;
+		}
+	}
+	if (o->count) {
+		char drain[16];
+
+		usleep(20000);
+		for (int i = 0; i < o->n_binds; i++)
+			while (recv(pfd[i].fd, drain, sizeof(drain),
+				    MSG_DONTWAIT) >= 0)
+				other++;
+	}
+	for (int i = 0; i < npaths; i++) {
+		const struct path *pa = &paths[i];
+		const char *sep = "";
+
+		printf("path at=%s from=%s form=%s count=%ld seq=",
+		       ep_str(&o->binds[pa->sock], b1, sizeof(b1)),
+		       ep_str(&pa->src, b2, sizeof(b2)),
+		       pa->chandata ? "chandata" : "plain", pa->count);
+		for (long s = 0; s < o->count; s++) {
+			long e = s;
+
+			if (!pa->seen[s])
+				continue;
+			while (e + 1 < o->count && pa->seen[e + 1])
+				e++;
+			printf("%s%ld-%ld", sep, o->seq + s, o->seq + e);
+			sep = ",";
+			s = e;
+		}
+		printf("\n");
+	}
+	printf("recv: %ld/%ld ok, %ld bad, %ld dup, %ld extra, %d paths\n",
+	       good, o->count, bad, dup, other, npaths);
+	for (int i = 0; i < o->n_binds; i++)
+		close(pfd[i].fd);
+	return good == o->count && !bad && !dup && !other ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -407,7 +594,7 @@ int main(int argc, char **argv)
 		.count = 1, .size = 64, .gap_us = 100, .timeout = 5,
 		.channel = -1, .pad_byte = 0xa5,
 	};
-	bool chandata, sending;
+	bool chandata, sending, mixed = false;
 	int c;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
@@ -421,6 +608,8 @@ int main(int argc, char **argv)
 		sending = false, chandata = false;
 	else if (!strcmp(o.cmd, "recv-chandata"))
 		sending = false, chandata = true;
+	else if (!strcmp(o.cmd, "recv-mixed"))
+		sending = false, chandata = false, mixed = true;
 	else
 		die("unknown command %s", o.cmd);
 
@@ -428,8 +617,11 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			if (parse_ep(optarg, &o.bind))
+			if (o.n_binds == (mixed ? MAX_BINDS : 1))
+				die("%s: too many --bind", o.cmd);
+			if (parse_ep(optarg, &o.binds[o.n_binds]))
 				die("bad --bind %s", optarg);
+			o.bind = o.binds[o.n_binds++];
 			o.have_bind = true;
 			break;
 		case 't':
@@ -477,14 +669,16 @@ int main(int argc, char **argv)
 		usage();
 	if (chandata && o.channel < 0)
 		die("%s needs --channel", o.cmd);
-	if (!chandata && (o.channel >= 0 || o.pad))
+	if (!chandata && !mixed && (o.channel >= 0 || o.pad))
 		die("%s takes no --channel/--pad", o.cmd);
-	if (chandata && o.size > 0xffff - CD_LEN)
+	if (mixed && (o.have_from || o.have_to))
+		die("%s takes no --expect-from/--to", o.cmd);
+	if ((chandata || o.channel >= 0) && o.size > 0xffff - CD_LEN)
 		die("%s: --size too big", o.cmd);
 	if (sending) {
 		if (!o.have_to)
 			die("%s needs --to", o.cmd);
 		return do_send(&o);
 	}
-	return do_recv(&o);
+	return mixed ? do_recv_mixed(&o) : do_recv(&o);
 }
