@@ -128,6 +128,20 @@ expect_error "del unknown endpoint" "no peer" w peer del t1 198.51.100.99:51820
 after=$(peers)
 expect_eq "failed peer commands changed nothing" "$before" "$after"
 
+# A switch keeps the old ingress entry; another peer may take it over.
+nchan() { bpftool map dump pinned "$FS/wgturn/t1/channels" | grep -c '"channel"'; }
+check "switch 198.51.100.7 to direct" w peer set t1 198.51.100.7:51820 direct 198.51.100.9:1
+expect_eq "old channel still maps ingress after the switch" 1 "$(nchan)"
+check "another peer takes the old channel over" \
+	w peer set t1 198.51.100.8:51820 relay 203.0.113.1:3478 channel 0x4001
+check "peer del 198.51.100.8" w peer del t1 198.51.100.8:51820
+expect_eq "peer del removes its channel" 0 "$(nchan)"
+expect_eq "peer del removes the relay" 0 \
+	"$(bpftool map dump pinned "$FS/wgturn/t1/relays" | grep -c '"endpoints"')"
+check "peer del 198.51.100.7" w peer del t1 198.51.100.7:51820
+expect_eq "peer del removes the direct entry" 0 \
+	"$(bpftool map dump pinned "$FS/wgturn/t1/directs" | grep -c '"port"')"
+
 # --- the default bpffs, entered with nsenter (keeps the host's /sys) ----
 grep -q ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf
 D=wgtcli$$

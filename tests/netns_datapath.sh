@@ -65,10 +65,11 @@
 #     Egress: every sequence number arrives exactly once, at the relay as
 #     ChannelData or at D plain; the relay gets a prefix and a suffix, D
 #     exactly the contiguous middle. Ingress: the relay (ChannelData) and D
-#     (plain) stream at once; each is rewritten to come from E exactly while
-#     its own mapping exists and passes untouched otherwise: relay stream =
-#     decapsulated prefix + suffix around an untouched ChannelData middle,
-#     D stream = untouched prefix + suffix around a rewritten middle.
+#     (plain) stream at once. A switch keeps the old path's ingress entry,
+#     so packets still arriving on it keep coming from E and WireGuard
+#     never roams away: the relay stream is decapsulated from start to end;
+#     the D stream passes untouched until E is first mapped to D and comes
+#     from E from then on, also after the switch back to the relay.
 #     rx/tx counters equal what each path carried
 #  8. two uplinks: attach on s0 and s1; show --json lists both with the
 #     ingress mode ip link shows; E routed via s1 is relayed both ways;
@@ -589,6 +590,21 @@ split_check() {
 	fail "$what (switched part '$inner' is not one range inside $lo-$hi; the rest '$outer')"
 }
 
+# suffix_check "what" LO HI BEFORE AFTER: stream [LO, HI] took one way
+# (BEFORE) until a switch and the other (AFTER) from then on: AFTER is one
+# range a-HI with LO < a, and BEFORE exactly LO-(a-1).
+suffix_check() {
+	local what=$1 lo=$2 hi=$3 before=$4 after=$5 a
+	if [[ $after =~ ^([0-9]+)-([0-9]+)$ ]] && ((BASH_REMATCH[2] == hi)); then
+		a=${BASH_REMATCH[1]}
+		if ((lo < a)); then
+			expect_eq "$what: $after switched" "$lo-$((a - 1))" "$before"
+			return
+		fi
+	fi
+	fail "$what (switched part '$after' is not one range ending at $hi; the rest '$before')"
+}
+
 # 6. `wgturn attach` again, REATTACH times, under a stream in each family
 # at once. DIR egress: :51820 -> E, ChannelData at the relay; ingress:
 # ChannelData from the relay, at :51820 from E.
@@ -677,6 +693,14 @@ reattach_stream() {
 switch_stream() {
 	local dir=$1 b=$tmp/b.json a=$tmp/a.json fam out relay direct rx tx n last
 	local tag="[path switch, $dir]" sum_relay=0 sum_direct=0 ids id rc
+	# Start from E mapped to the relay only: no ingress entry for D left
+	# from earlier tests.
+	for fam in 4 6; do
+		setfam $fam
+		wgt peer del "$NAME" "$E" >/dev/null 2>&1
+		check "$tag start: peer set $E relay $RELAY channel $CHAN" \
+			wgt peer set "$NAME" "$E" relay "$RELAY" channel "$CHAN"
+	done
 	snap "$b"
 	csum_snap_all
 	for fam in 4 6; do
@@ -747,9 +771,10 @@ switch_stream() {
 			else
 				fail "$tag streams (udptool rc $rc): $(tail -n1 "$out")"
 			fi
-			split_check "$tag relay stream decapsulated but while mapped direct" \
-				0 $last "$(clip "$rx" 0 $last)" "$relay"
-			split_check "$tag $D stream untouched but while mapped direct" \
+			expect_eq "$tag relay stream decapsulated throughout, from $E" \
+				"0-$last" "$(clip "$rx" 0 $last)"
+			expect_eq "$tag no ChannelData passed untouched" "" "$relay"
+			suffix_check "$tag $D stream from $E once mapped direct, and after" \
 				$STREAM $((2 * STREAM - 1)) "$direct" "$(clip "$rx" $STREAM $((2 * STREAM - 1)))"
 			sum_relay=$((sum_relay + $(nseq "$(clip "$rx" 0 $last)")))
 			sum_direct=$((sum_direct + $(nseq "$(clip "$rx" $STREAM $((2 * STREAM - 1)))")))

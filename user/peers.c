@@ -1,5 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * Peer mappings. The endpoints map says where a peer's packets go now;
+ * the reverse entries (channels, directs) say which arrivals are that
+ * peer's. A path switch leaves the old reverse entry in place: packets
+ * still in flight on the old path keep arriving as from the endpoint, so
+ * WireGuard never roams away from it. Reverse entries go with `peer del`,
+ * or when another peer takes the channel or address over.
+ */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -15,8 +24,8 @@ static struct wgt_chan_key chan_key(const struct wgt_path *path)
 	return k;
 }
 
-/* relays[relay] counts the endpoints using it; the entry lives while
- * the count is non-zero. */
+/* relays[relay] counts the channels bound on it; the entry lives while
+ * the count is non-zero, so ingress knows the relay's address. */
 static int relay_ref(const struct wgt_maps *m, const struct wgt_ep *relay,
 		     int delta)
 {
@@ -29,17 +38,22 @@ static int relay_ref(const struct wgt_maps *m, const struct wgt_ep *relay,
 	return bpf_map_update_elem(m->relays, relay, &r, BPF_ANY);
 }
 
-/* The reverse (ingress) entries of a path: add or remove them. */
+/* Point the path's reverse entry at ep. *created tells the caller what
+ * to undo on a later failure. */
 static int reverse_add(const struct wgt_maps *m, const struct wgt_ep *ep,
-		       const struct wgt_path *path)
+		       const struct wgt_path *path, bool *created)
 {
-	if (path->kind == WGT_PATH_DIRECT)
-		return bpf_map_update_elem(m->directs, &path->via, ep, BPF_ANY);
 	struct wgt_chan_key k = chan_key(path);
+	struct wgt_ep owner;
 
+	if (path->kind == WGT_PATH_DIRECT) {
+		*created = bpf_map_lookup_elem(m->directs, &path->via, &owner);
+		return bpf_map_update_elem(m->directs, &path->via, ep, BPF_ANY);
+	}
+	*created = bpf_map_lookup_elem(m->channels, &k, &owner);
 	if (bpf_map_update_elem(m->channels, &k, ep, BPF_ANY))
 		return -1;
-	if (relay_ref(m, &path->via, +1)) {
+	if (*created && relay_ref(m, &path->via, +1)) {
 		bpf_map_delete_elem(m->channels, &k);
 		return -1;
 	}
@@ -48,21 +62,28 @@ static int reverse_add(const struct wgt_maps *m, const struct wgt_ep *ep,
 
 static void reverse_del(const struct wgt_maps *m, const struct wgt_path *path)
 {
-	if (path->kind == WGT_PATH_DIRECT) {
-		bpf_map_delete_elem(m->directs, &path->via);
-		return;
-	}
 	struct wgt_chan_key k = chan_key(path);
 
-	bpf_map_delete_elem(m->channels, &k);
-	relay_ref(m, &path->via, -1);
+	if (path->kind == WGT_PATH_DIRECT) {
+		bpf_map_delete_elem(m->directs, &path->via);
+	} else if (!bpf_map_delete_elem(m->channels, &k)) {
+		relay_ref(m, &path->via, -1);
+	}
 }
 
-/* Refuse a reverse entry already owned by another endpoint. */
+static bool same_path(const struct wgt_path *a, const struct wgt_path *b)
+{
+	return a->kind == b->kind && a->channel == b->channel &&
+	       ep_eq(&a->via, &b->via);
+}
+
+/* A reverse entry owned by another endpoint's current path is taken;
+ * one left over from an earlier path of that endpoint is free. */
 static int reverse_conflict(const struct wgt_maps *m, const struct wgt_ep *ep,
 			    const struct wgt_path *path)
 {
 	char a[EP_STRLEN], b[EP_STRLEN];
+	struct wgt_path cur;
 	struct wgt_ep owner;
 	int r;
 
@@ -73,7 +94,9 @@ static int reverse_conflict(const struct wgt_maps *m, const struct wgt_ep *ep,
 
 		r = bpf_map_lookup_elem(m->channels, &k, &owner);
 	}
-	if (r || ep_eq(&owner, ep))
+	if (r || ep_eq(&owner, ep) ||
+	    bpf_map_lookup_elem(m->endpoints, &owner, &cur) ||
+	    !same_path(&cur, path))
 		return 0;
 	if (path->kind == WGT_PATH_DIRECT)
 		err("direct address %s already belongs to endpoint %s",
@@ -84,12 +107,6 @@ static int reverse_conflict(const struct wgt_maps *m, const struct wgt_ep *ep,
 		    path->channel, ep_str(&path->via, a, sizeof(a)),
 		    ep_str(&owner, b, sizeof(b)));
 	return -1;
-}
-
-static bool same_reverse(const struct wgt_path *a, const struct wgt_path *b)
-{
-	return a->kind == b->kind && a->channel == b->channel &&
-	       ep_eq(&a->via, &b->via);
 }
 
 /* 1 if created, 0 if it was there, -1 on error. */
@@ -111,9 +128,7 @@ static int stats_create(const struct wgt_maps *m, const struct wgt_ep *ep)
 int peer_set(const struct wgt_maps *m, const struct wgt_ep *ep,
 	     const struct wgt_path *path)
 {
-	struct wgt_path old;
-	bool had = !bpf_map_lookup_elem(m->endpoints, ep, &old);
-	bool keep_reverse = had && same_reverse(&old, path);
+	bool created = false;
 	int new_stats;
 
 	if (path->via.family != ep->family) {
@@ -127,16 +142,15 @@ int peer_set(const struct wgt_maps *m, const struct wgt_ep *ep,
 	new_stats = stats_create(m, ep);
 	if (new_stats < 0)
 		goto fail;
-	if (!keep_reverse && reverse_add(m, ep, path))
+	if (reverse_add(m, ep, path, &created))
 		goto fail_stats;
+	/* The switch itself: one update, what egress sees next. */
 	if (bpf_map_update_elem(m->endpoints, ep, path, BPF_ANY))
 		goto fail_reverse;
-	if (had && !keep_reverse)
-		reverse_del(m, &old);
 	return 0;
 
 fail_reverse:
-	if (!keep_reverse)
+	if (created)
 		reverse_del(m, path);
 fail_stats:
 	if (new_stats == 1)
@@ -144,6 +158,33 @@ fail_stats:
 fail:
 	err("cannot update the maps: %s", strerror(errno));
 	return -1;
+}
+
+/* Remove every channel and direct entry that maps to ep. */
+static void reverse_del_all(const struct wgt_maps *m, const struct wgt_ep *ep)
+{
+	struct wgt_chan_key ck, cnext, *cprev = NULL;
+	struct wgt_ep dk, dnext, *dprev = NULL, owner;
+
+	while (!bpf_map_get_next_key(m->channels, cprev, &cnext)) {
+		ck = cnext;
+		if (!bpf_map_lookup_elem(m->channels, &ck, &owner) &&
+		    ep_eq(&owner, ep) && !bpf_map_delete_elem(m->channels, &ck)) {
+			relay_ref(m, &ck.relay, -1);
+			cprev = NULL; /* deleted: restart the walk */
+			continue;
+		}
+		cprev = &ck;
+	}
+	while (!bpf_map_get_next_key(m->directs, dprev, &dnext)) {
+		dk = dnext;
+		if (!bpf_map_lookup_elem(m->directs, &dk, &owner) &&
+		    ep_eq(&owner, ep) && !bpf_map_delete_elem(m->directs, &dk)) {
+			dprev = NULL;
+			continue;
+		}
+		dprev = &dk;
+	}
 }
 
 int peer_del(const struct wgt_maps *m, const struct wgt_ep *ep)
@@ -159,7 +200,7 @@ int peer_del(const struct wgt_maps *m, const struct wgt_ep *ep)
 		err("cannot update the maps: %s", strerror(errno));
 		return -1;
 	}
-	reverse_del(m, &old);
+	reverse_del_all(m, ep);
 	bpf_map_delete_elem(m->stats, ep);
 	return 0;
 }
