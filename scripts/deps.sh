@@ -13,6 +13,8 @@ pkgs=(
 	jq util-linux			# tests read show --json; setpriv, nsenter
 	iproute2 ethtool nftables	# netns tests: ip, tc, offload switch, NAT
 	iputils-ping
+	libmnl-dev			# kernel WireGuard over generic netlink
+	wireguard-go wireguard-tools	# WireGuard access tests (no kernel module)
 )
 
 missing=()

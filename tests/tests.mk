@@ -18,13 +18,22 @@ $(BUILD)/tests/%: tests/%.c $(TEST_LIB_SRC) $(TEST_LIB_HDR) $(SKEL) $(BPF_HDRS) 
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) -Itests/lib $< $(TEST_LIB_SRC) $(USER_LIB_OBJ) -o $@ $(TEST_LIBS)
 
+# Helper programs for shell tests that call userspace modules: tests/<name>_main.c.
+HELPER_NAMES := $(patsubst tests/%_main.c,%,$(wildcard tests/*_main.c))
+HELPER_BINS  := $(addprefix $(BUILD)/tests/,$(HELPER_NAMES))
+
+$(HELPER_BINS): $(BUILD)/tests/%: tests/%_main.c $(USER_LIB_OBJ)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TEST_CFLAGS) $< $(USER_LIB_OBJ) -o $@ $(LDLIBS)
+
 $(BUILD)/tests/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 .PHONY: test-build
-test-build: all $(TEST_BINS) $(TOOL_BINS) $(BUILD)/bench/empty.bpf.o
+test-build: all $(TEST_BINS) $(TOOL_BINS) $(HELPER_BINS) $(BUILD)/bench/empty.bpf.o
 
 test: test-build
 	@BUILD=$(BUILD) tests/run.sh

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * WireGuard access: listen port and peers (public key, endpoint, latest
+ * handshake, persistent keepalive) of one interface, from a userspace
+ * implementation's UAPI socket or the kernel module's generic netlink
+ * family, as one sorted snapshot that two polls can diff cheaply.
+ *
+ * Every function returns 0 (or a count) on success and a negative errno
+ * on failure, with a one-line message in err when err is not NULL. The
+ * library never prints.
+ */
+#ifndef WGT_WG_H
+#define WGT_WG_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/un.h>
+#include "wgturn.h"
+
+#define WG_KEY_LEN	32
+#define WG_KEY_B64LEN	45	/* 44 characters and the NUL */
+#define WG_UAPI_DIR	"/var/run/wireguard"
+#define WG_ERRLEN	256	/* enough for any message below */
+#define WG_MAX_PEERS	65536	/* a bound on what a reply may make us allocate */
+#define WG_IO_TIMEOUT_MS 2000	/* a hung implementation must not hang a poll */
+
+struct wg_peer {
+	uint8_t pubkey[WG_KEY_LEN];
+	struct wgt_ep endpoint;	/* family 0: no endpoint */
+	uint16_t keepalive;	/* persistent keepalive, seconds; 0 = off */
+	uint64_t handshake_ns;	/* latest handshake, Unix time; 0 = never */
+	uint64_t rx_bytes;
+	uint64_t tx_bytes;
+};
+
+/* Peers are sorted by public key, each key once: wg_diff is one merge. */
+struct wg_snapshot {
+	uint16_t listen_port;	/* 0: not listening */
+	uint32_t fwmark;
+	uint32_t n_peers;
+	uint32_t cap;		/* allocated peers; reused by the next poll */
+	struct wg_peer *peers;
+};
+
+enum wg_backend {
+	WG_BACKEND_NONE,
+	WG_BACKEND_UAPI,	/* wireguard-go and other userspace ones */
+	WG_BACKEND_NETLINK,	/* the kernel module */
+};
+
+struct mnl_socket;
+
+struct wg_dev {
+	char ifname[IF_NAMESIZE];
+	enum wg_backend backend;
+	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct mnl_socket *nl;
+	uint16_t nl_family;
+	uint32_t nl_seq;
+};
+
+/*
+ * Open interface ifname: its UAPI socket <WG_UAPI_DIR>/<ifname>.sock if it
+ * exists, else the kernel module over netlink. Errors name the cause:
+ * no such interface (-ENODEV), socket permission (-EACCES), stale socket
+ * (-ECONNREFUSED), not a WireGuard interface (-EOPNOTSUPP).
+ */
+int wg_open(struct wg_dev *dev, const char *ifname, char *err, size_t errlen);
+/* The same with another socket directory (tests, other implementations). */
+int wg_open_at(struct wg_dev *dev, const char *ifname, const char *uapi_dir,
+	       char *err, size_t errlen);
+void wg_close(struct wg_dev *dev);
+const char *wg_backend_name(enum wg_backend b);
+
+/* Read the device into snap, reusing its allocation. On error snap is
+ * left empty (n_peers 0) but still valid to free or reuse. */
+int wg_snapshot(struct wg_dev *dev, struct wg_snapshot *snap, char *err,
+		size_t errlen);
+void wg_snapshot_free(struct wg_snapshot *snap);
+const struct wg_peer *wg_snapshot_find(const struct wg_snapshot *snap,
+				       const uint8_t key[WG_KEY_LEN]);
+
+/* Point an existing peer at ep. Never creates a peer: for a key that is
+ * not configured this does nothing (WireGuard's update-only semantics). */
+int wg_set_endpoint(struct wg_dev *dev, const uint8_t key[WG_KEY_LEN],
+		    const struct wgt_ep *ep, char *err, size_t errlen);
+
+/* What wg_diff reports, per peer; WG_CH_PORT only in its return value. */
+enum wg_change {
+	WG_CH_ADDED = 1u << 0,
+	WG_CH_REMOVED = 1u << 1,
+	WG_CH_ENDPOINT = 1u << 2,
+	WG_CH_KEEPALIVE = 1u << 3,
+	WG_CH_HANDSHAKE = 1u << 4,
+	WG_CH_PORT = 1u << 5,
+	WG_CH_ALL = (1u << 6) - 1,
+};
+
+/* old is NULL for an added peer, cur for a removed one. */
+typedef void (*wg_diff_fn)(void *ctx, uint32_t what, const struct wg_peer *old,
+			   const struct wg_peer *cur);
+
+/* Compare two snapshots in one pass; call fn (may be NULL) for each peer
+ * with a change in mask. Returns the union of the changes seen. */
+uint32_t wg_diff(const struct wg_snapshot *old, const struct wg_snapshot *cur,
+		 uint32_t mask, wg_diff_fn fn, void *ctx);
+
+/* Keys as wg(8) shows them: standard base64, 44 characters. */
+void wg_key_to_base64(const uint8_t key[WG_KEY_LEN], char out[WG_KEY_B64LEN]);
+int wg_key_from_base64(const char *s, uint8_t key[WG_KEY_LEN]);
+/* Keys as the UAPI writes them: 64 lowercase hex digits. */
+void wg_key_to_hex(const uint8_t key[WG_KEY_LEN], char out[2 * WG_KEY_LEN + 1]);
+int wg_key_from_hex(const char *s, size_t len, uint8_t key[WG_KEY_LEN]);
+
+/* ---- Shared by the backends and the unit tests ---- */
+
+/* snprintf into err if err is not NULL. */
+void wg_seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+void wg_snapshot_reset(struct wg_snapshot *snap);
+/* A peer for key: the last one if it has the same key (a netlink dump
+ * continues a peer across messages), else a new zeroed one; NULL with
+ * -ENOMEM or -E2BIG in *rc. */
+struct wg_peer *wg_snapshot_peer(struct wg_snapshot *snap,
+				 const uint8_t key[WG_KEY_LEN], int *rc);
+/* Sort by key; -EPROTO if a key appears twice. */
+int wg_snapshot_finish(struct wg_snapshot *snap);
+/* An IPv4-mapped IPv6 endpoint goes on the wire as IPv4: store it so. */
+void wg_ep_normalize(struct wgt_ep *ep);
+
+/* UAPI: an incremental parser of a "get=1" or "set=1" reply, so any
+ * split of the byte stream parses the same and no line can overflow. */
+#define WG_UAPI_LINE_MAX 256
+
+struct wg_uapi_parser {
+	struct wg_snapshot *snap;	/* NULL: a set reply, errno only */
+	int32_t peer;			/* index of the current peer, -1 none */
+	uint32_t len;			/* bytes in line */
+	bool overlong;			/* line exceeded the buffer */
+	bool have_errno;
+	bool done;
+	int32_t remote_errno;		/* as the implementation sent it */
+	char line[WG_UAPI_LINE_MAX];
+};
+
+void wg_uapi_parser_init(struct wg_uapi_parser *p, struct wg_snapshot *snap);
+/* 1: reply complete (check remote_errno); 0: more input; <0: malformed
+ * (-EPROTO) or out of memory. Bytes after the end are ignored. */
+int wg_uapi_feed(struct wg_uapi_parser *p, const char *buf, size_t len);
+/* Endpoint as the UAPI writes it: a.b.c.d:port, [v6]:port, [v6%zone]:port. */
+int wg_uapi_parse_endpoint(const char *s, struct wgt_ep *ep);
+/* The "set=1" request for one endpoint; -ENOSPC if buf is too small. */
+int wg_uapi_set_endpoint_req(char *buf, size_t len,
+			     const uint8_t key[WG_KEY_LEN],
+			     const struct wgt_ep *ep);
+int wg_uapi_open(struct wg_dev *dev, const char *path, char *err,
+		 size_t errlen);
+int wg_uapi_get(struct wg_dev *dev, struct wg_snapshot *snap, char *err,
+		size_t errlen);
+int wg_uapi_set_endpoint(struct wg_dev *dev, const uint8_t key[WG_KEY_LEN],
+			 const struct wgt_ep *ep, char *err, size_t errlen);
+
+/* Netlink: message builders and parsers work on plain buffers. */
+struct nlmsghdr;
+
+/* Resolve the "wireguard" generic netlink family; -ENOENT without the
+ * kernel module. The socket is left open in dev on success. */
+int wg_nl_open(struct wg_dev *dev, char *err, size_t errlen);
+void wg_nl_close(struct wg_dev *dev);
+/* 0 if the kernel has the family, -ENOENT if not, else an error. */
+int wg_nl_available(char *err, size_t errlen);
+int wg_nl_get(struct wg_dev *dev, struct wg_snapshot *snap, char *err,
+	      size_t errlen);
+int wg_nl_set_endpoint(struct wg_dev *dev, const uint8_t key[WG_KEY_LEN],
+		       const struct wgt_ep *ep, char *err, size_t errlen);
+struct nlmsghdr *wg_nl_get_req(void *buf, size_t len, uint16_t family,
+			       uint32_t seq, const char *ifname);
+#define WG_NL_REQ_MIN 512	/* buffer size the request builders need */
+struct nlmsghdr *wg_nl_set_endpoint_req(void *buf, size_t len,
+					uint16_t family, uint32_t seq,
+					const char *ifname,
+					const uint8_t key[WG_KEY_LEN],
+					const struct wgt_ep *ep);
+/* One WG_CMD_GET_DEVICE reply message into snap (call finish after the
+ * last); -EPROTO on malformed attributes. */
+int wg_nl_parse_device(const struct nlmsghdr *nlh, struct wg_snapshot *snap);
+/* One received buffer of a dump: 1 more to come, 0 done (snap sorted),
+ * <0 an error, the kernel's (e.g. -ENODEV, -EOPNOTSUPP) or -EPROTO. */
+int wg_nl_dump_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+		   struct wg_snapshot *snap);
+/* CTRL_CMD_GETFAMILY reply: the family id. */
+int wg_nl_parse_family(const struct nlmsghdr *nlh, uint16_t *id);
+/* The one-line reason for a netlink error on ifname. */
+void wg_nl_strerror(int rc, const char *ifname, char *err, size_t errlen);
+/* Endpoint attribute payload: struct sockaddr_in or sockaddr_in6. */
+int wg_nl_parse_sockaddr(const void *p, size_t len, struct wgt_ep *ep);
+
+#endif
