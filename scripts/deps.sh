@@ -5,6 +5,7 @@ set -euo pipefail
 
 pkgs=(
 	make gcc clang llvm pkg-config	# build; clang -target bpf for bpf/
+	libclang-rt-14-dev		# make fuzz: libFuzzer, ASan, UBSan runtimes
 	libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
 	libjson-c-dev			# show --json
 	libssl-dev			# STUN/TURN: MD5, HMAC-SHA1/SHA256
