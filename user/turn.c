@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <string.h>
+#include "addr.h"
+#include "turn.h"
+
+#define PEER_REFRESH_MS (240 * 1000ull)	/* well inside 300 s */
+#define RETRY_MS (5 * 1000ull)		/* after a failed request */
+#define REALLOC_MS (2 * 1000ull)	/* after losing the allocation */
+
+const char *turn_state_str(enum turn_state s)
+{
+	static const char *const n[] = { "idle", "allocating", "allocated",
+					 "failed", "closed" };
+
+	return s <= TURN_CLOSED ? n[s] : "?";
+}
+
+static void set_state(struct turn_client *c, enum turn_state s)
+{
+	c->state = s;
+	if (c->on_state)
+		c->on_state(c->ctx, c);
+}
+
+static void fail(struct turn_client *c, uint16_t code, const char *fmt,
+		 const char *a, const char *b)
+{
+	c->error_code = code;
+	snprintf(c->error, sizeof(c->error), fmt, a, b);
+	set_state(c, TURN_FAILED);
+}
+
+void turn_init(struct turn_client *c, const struct wgt_ep *server,
+	       const char *username, const char *password, turn_send_fn send,
+	       void *ctx)
+{
+	memset(c, 0, sizeof(*c));
+	c->server = *server;
+	snprintf(c->username, sizeof(c->username), "%s", username);
+	snprintf(c->password, sizeof(c->password), "%s", password);
+	snprintf(c->software, sizeof(c->software), "wgturn");
+	c->send = send;
+	c->ctx = ctx;
+	c->next_channel = WGT_CHAN_MIN;
+}
+
+void turn_preset(struct turn_client *c, const struct wgt_ep *relayed,
+		 const struct wgt_ep *mapped, const char *realm,
+		 const char *nonce)
+{
+	c->relayed = *relayed;
+	c->mapped = *mapped;
+	snprintf(c->realm, sizeof(c->realm), "%s", realm);
+	snprintf(c->nonce, sizeof(c->nonce), "%s", nonce);
+	c->have_key = !stun_long_term_key(c->username, strlen(c->username),
+					  c->realm, strlen(c->realm),
+					  c->password, strlen(c->password),
+					  c->key);
+}
+
+/* Build tx's request: attributes for its method, then credentials. */
+static int build(struct turn_client *c, struct turn_tx *tx)
+{
+	struct stun_builder b;
+	int ret;
+
+	stun_txid_new(tx->txid);
+	stun_begin(&b, tx->buf, sizeof(tx->buf),
+		   stun_type(tx->method, STUN_REQUEST), tx->txid);
+	stun_add_str(&b, STUN_A_SOFTWARE, c->software);
+	switch (tx->method) {
+	case STUN_ALLOCATE:
+		stun_add_transport(&b, STUN_PROTO_UDP);
+		/* Relay in the family of our peers: the server's. */
+		if (c->server.family == WGT_AF_INET6)
+			stun_add_family(&b, WGT_AF_INET6);
+		break;
+	case STUN_REFRESH:
+		stun_add_lifetime(&b, tx->lifetime);
+		break;
+	case STUN_CHANNEL_BIND:
+		stun_add_channel(&b, c->peers[tx->peer].channel);
+		/* fall through */
+	case STUN_CREATE_PERMISSION:
+		stun_add_addr(&b, STUN_A_XOR_PEER_ADDRESS, &c->peers[tx->peer].ep);
+		break;
+	}
+	if (c->have_key) {
+		stun_add_str(&b, STUN_A_USERNAME, c->username);
+		stun_add_str(&b, STUN_A_REALM, c->realm);
+		stun_add_str(&b, STUN_A_NONCE, c->nonce);
+		stun_add_integrity(&b, c->key, sizeof(c->key), STUN_MAC_SHA1);
+	}
+	stun_add_fingerprint(&b);
+	ret = stun_finish(&b);
+	if (ret < 0)
+		return ret;
+	tx->len = ret;
+	return 0;
+}
+
+static void tx_send(struct turn_client *c, struct turn_tx *tx, uint64_t now)
+{
+	c->send(c->ctx, tx->buf, tx->len);
+	tx->sends++;
+	/* After the last send, wait Rm RTOs for an answer. */
+	tx->next_ms = now + (tx->sends < TURN_RC ? tx->rto_ms :
+						   (uint64_t)TURN_RM * TURN_RTO_MS);
+	tx->rto_ms *= 2;
+}
+
+static struct turn_tx *tx_find_peer(struct turn_client *c, uint16_t method,
+				    int peer)
+{
+	for (int i = 0; i < TURN_MAX_TX; i++)
+		if (c->tx[i].active && c->tx[i].method == method &&
+		    c->tx[i].peer == peer)
+			return &c->tx[i];
+	return NULL;
+}
+
+/* Start a request; one per (method, peer) at a time. */
+static int request(struct turn_client *c, uint16_t method, int peer,
+		   uint32_t lifetime, uint64_t now)
+{
+	struct turn_tx *tx = tx_find_peer(c, method, peer);
+
+	for (int i = 0; !tx && i < TURN_MAX_TX; i++)
+		if (!c->tx[i].active)
+			tx = &c->tx[i];
+	if (!tx)
+		return -1;
+	memset(tx, 0, offsetof(struct turn_tx, buf));
+	tx->active = true;
+	tx->method = method;
+	tx->peer = peer;
+	tx->lifetime = lifetime;
+	tx->authed = c->have_key;
+	tx->rto_ms = TURN_RTO_MS;
+	if (build(c, tx)) {
+		tx->active = false;
+		return -1;
+	}
+	tx_send(c, tx, now);
+	return 0;
+}
+
+static void bind_peer(struct turn_client *c, int i, uint64_t now)
+{
+	struct turn_peer *p = &c->peers[i];
+
+	if (p->perm != TB_OK)
+		p->perm = TB_PENDING;
+	if (p->chan != TB_OK)
+		p->chan = TB_PENDING;
+	request(c, STUN_CREATE_PERMISSION, i, 0, now);
+	request(c, STUN_CHANNEL_BIND, i, 0, now);
+	p->perm_refresh_ms = p->chan_refresh_ms = now + RETRY_MS;
+}
+
+static void reset_peers(struct turn_client *c)
+{
+	for (int i = 0; i < c->n_peers; i++) {
+		struct turn_peer *p = &c->peers[i];
+
+		if (p->chan == TB_OK && c->on_chan)
+			c->on_chan(c->ctx, p, false);
+		p->perm = p->chan = TB_NONE;
+	}
+	for (int i = 0; i < TURN_MAX_TX; i++)
+		c->tx[i].active = false;
+}
+
+int turn_start(struct turn_client *c, uint64_t now)
+{
+	c->error[0] = 0;
+	c->error_code = 0;
+	set_state(c, TURN_ALLOCATING);
+	/* A known relayed address: a Refresh adopts that allocation. */
+	if (c->relayed.family && c->have_key)
+		return request(c, STUN_REFRESH, -1, TURN_CHAN_LIFETIME_S, now);
+	return request(c, STUN_ALLOCATE, -1, 0, now);
+}
+
+static void reallocate(struct turn_client *c, uint64_t now, const char *why)
+{
+	reset_peers(c);
+	memset(&c->relayed, 0, sizeof(c->relayed));
+	fail(c, STUN_EC_ALLOCATION_MISMATCH, "allocation lost (%s)%s", why, "");
+	c->retry_ms = now + REALLOC_MS;
+}
+
+static void allocated(struct turn_client *c, const struct stun_msg *m,
+		      uint64_t now)
+{
+	if (stun_has(m, STUN_A_XOR_RELAYED_ADDRESS))
+		c->relayed = m->relayed;
+	if (stun_has(m, STUN_A_XOR_MAPPED_ADDRESS))
+		c->mapped = m->xor_mapped;
+	c->lifetime = stun_has(m, STUN_A_LIFETIME) ? m->lifetime : 600;
+	c->expires_ms = now + c->lifetime * 1000ull;
+	/* Refresh a minute early, or halfway for short lifetimes. */
+	c->refresh_ms = now + (c->lifetime > 120 ? c->lifetime - 60 :
+						   c->lifetime / 2) * 1000ull;
+	if (c->state != TURN_ALLOCATED) {
+		set_state(c, TURN_ALLOCATED);
+		for (int i = 0; i < c->n_peers; i++)
+			if (c->peers[i].wanted)
+				bind_peer(c, i, now);
+	}
+}
+
+static void on_success(struct turn_client *c, struct turn_tx *tx,
+		       const struct stun_msg *m, uint64_t now)
+{
+	struct turn_peer *p = tx->peer >= 0 ? &c->peers[tx->peer] : NULL;
+
+	switch (tx->method) {
+	case STUN_ALLOCATE:
+		allocated(c, m, now);
+		break;
+	case STUN_REFRESH:
+		if (tx->lifetime == 0) {
+			set_state(c, TURN_CLOSED);
+			break;
+		}
+		allocated(c, m, now);
+		break;
+	case STUN_CREATE_PERMISSION:
+		p->perm = TB_OK;
+		p->perm_refresh_ms = now + PEER_REFRESH_MS;
+		break;
+	case STUN_CHANNEL_BIND:
+		p->chan_refresh_ms = now + PEER_REFRESH_MS;
+		if (p->chan != TB_OK) {
+			p->chan = TB_OK;
+			if (c->on_chan)
+				c->on_chan(c->ctx, p, true);
+		}
+		break;
+	}
+}
+
+/* Take REALM and NONCE from a 401/438 and derive the long-term key. */
+static void take_nonce(struct turn_client *c, const struct stun_msg *m)
+{
+	if (m->realm.len)
+		snprintf(c->realm, sizeof(c->realm), "%.*s", (int)m->realm.len,
+			 (const char *)m->realm.p);
+	snprintf(c->nonce, sizeof(c->nonce), "%.*s", (int)m->nonce.len,
+		 (const char *)m->nonce.p);
+	c->have_key = !stun_long_term_key(c->username, strlen(c->username),
+					  c->realm, strlen(c->realm),
+					  c->password, strlen(c->password),
+					  c->key);
+}
+
+static void on_error(struct turn_client *c, struct turn_tx *tx,
+		     const struct stun_msg *m, uint64_t now)
+{
+	uint16_t code = stun_has(m, STUN_A_ERROR_CODE) ? m->error_code : 0;
+	struct turn_tx old = *tx;
+	char text[200];
+
+	snprintf(text, sizeof(text), "%u %.*s", code, (int)m->reason.len,
+		 (const char *)m->reason.p);
+	tx->active = false;
+
+	/* 401 without our credentials, or 438: new nonce, same request.
+	 * 401 to credentials we sent: they are wrong (RFC 8489 9.2.5). */
+	if (((code == STUN_EC_UNAUTHORIZED && !old.authed) ||
+	     code == STUN_EC_STALE_NONCE) &&
+	    stun_has(m, STUN_A_NONCE) && old.auth_retries < 3) {
+		take_nonce(c, m);
+		if (!request(c, old.method, old.peer, old.lifetime, now)) {
+			struct turn_tx *n = tx_find_peer(c, old.method, old.peer);
+
+			if (n)
+				n->auth_retries = old.auth_retries + 1;
+		}
+		return;
+	}
+	if (code == STUN_EC_UNAUTHORIZED || code == STUN_EC_WRONG_CREDENTIALS) {
+		c->have_key = false;
+		reset_peers(c);
+		fail(c, code, "relay refused the credentials: %s%s", text, "");
+		c->retry_ms = 0; /* retrying cannot help */
+		return;
+	}
+	if (code == STUN_EC_ALLOCATION_MISMATCH) {
+		if (old.method == STUN_ALLOCATE) {
+			/* An allocation of this 5-tuple we know nothing
+			 * about: release it, then allocate anew. */
+			request(c, STUN_REFRESH, -1, 0, now);
+			fail(c, code, "relay holds an older allocation (%s); releasing it%s",
+			     text, "");
+			c->retry_ms = now + REALLOC_MS;
+			return;
+		}
+		if (!(old.method == STUN_REFRESH && old.lifetime == 0)) {
+			reallocate(c, now, text);
+			return;
+		}
+	}
+	switch (old.method) {
+	case STUN_REFRESH:
+		if (old.lifetime == 0) {
+			if (c->state == TURN_CLOSED || c->state == TURN_ALLOCATED)
+				set_state(c, TURN_CLOSED);
+			return;
+		}
+		/* fall through */
+	case STUN_ALLOCATE:
+		reset_peers(c);
+		fail(c, code, "%s: %s", old.method == STUN_ALLOCATE ?
+					"Allocate refused" : "Refresh refused",
+		     text);
+		c->retry_ms = now + RETRY_MS;
+		return;
+	case STUN_CREATE_PERMISSION:
+		c->peers[old.peer].perm = TB_FAILED;
+		c->peers[old.peer].perm_refresh_ms = now + RETRY_MS;
+		return;
+	case STUN_CHANNEL_BIND:
+		c->peers[old.peer].chan = TB_FAILED;
+		c->peers[old.peer].chan_refresh_ms = now + RETRY_MS;
+		return;
+	}
+}
+
+static struct turn_tx *tx_match(struct turn_client *c,
+				const struct stun_msg *m)
+{
+	for (int i = 0; i < TURN_MAX_TX; i++)
+		if (c->tx[i].active &&
+		    !memcmp(c->tx[i].txid, m->txid, STUN_TXID_LEN) &&
+		    stun_method(m->type) == c->tx[i].method)
+			return &c->tx[i];
+	return NULL;
+}
+
+void turn_input(struct turn_client *c, const uint8_t *buf, size_t len,
+		uint64_t now)
+{
+	enum stun_class cls;
+	struct turn_tx *tx;
+	struct stun_msg m;
+
+	if (stun_parse(&m, buf, len))
+		return;
+	cls = stun_class(m.type);
+	if (cls != STUN_SUCCESS && cls != STUN_ERROR)
+		return;
+	tx = tx_match(c, &m);
+	if (!tx)
+		return;
+	/* Answers to authenticated requests must be authentic, except the
+	 * 401/438 that tell us new credentials are needed. */
+	if (c->have_key && m.mi_off &&
+	    stun_verify_integrity(&m, c->key, sizeof(c->key)))
+		return;
+	if (cls == STUN_SUCCESS) {
+		tx->active = false;
+		on_success(c, tx, &m, now);
+	} else {
+		on_error(c, tx, &m, now);
+	}
+}
+
+static void timeout(struct turn_client *c, struct turn_tx *tx, uint64_t now)
+{
+	char srv[EP_STRLEN];
+
+	tx->active = false;
+	switch (tx->method) {
+	case STUN_ALLOCATE:
+		reset_peers(c);
+		fail(c, 0, "no answer from relay %s after %s",
+		     ep_str(&c->server, srv, sizeof(srv)),
+		     "7 requests in 39.5 s");
+		c->retry_ms = now + RETRY_MS;
+		return;
+	case STUN_REFRESH:
+		if (tx->lifetime == 0) {
+			set_state(c, TURN_CLOSED);
+			return;
+		}
+		reallocate(c, now, "Refresh not answered");
+		return;
+	case STUN_CREATE_PERMISSION:
+		c->peers[tx->peer].perm = TB_FAILED;
+		c->peers[tx->peer].perm_refresh_ms = now;
+		return;
+	case STUN_CHANNEL_BIND:
+		c->peers[tx->peer].chan = TB_FAILED;
+		c->peers[tx->peer].chan_refresh_ms = now;
+		return;
+	}
+}
+
+void turn_tick(struct turn_client *c, uint64_t now)
+{
+	for (int i = 0; i < TURN_MAX_TX; i++) {
+		struct turn_tx *tx = &c->tx[i];
+
+		if (!tx->active || now < tx->next_ms)
+			continue;
+		if (tx->sends < TURN_RC)
+			tx_send(c, tx, now);
+		else
+			timeout(c, tx, now);
+	}
+	if (c->state == TURN_FAILED && c->retry_ms && now >= c->retry_ms) {
+		c->retry_ms = 0;
+		turn_start(c, now);
+		return;
+	}
+	if (c->state != TURN_ALLOCATED)
+		return;
+	if (now >= c->refresh_ms) {
+		c->refresh_ms = now + RETRY_MS; /* until the answer */
+		request(c, STUN_REFRESH, -1, TURN_CHAN_LIFETIME_S, now);
+	}
+	for (int i = 0; i < c->n_peers; i++) {
+		struct turn_peer *p = &c->peers[i];
+
+		if (!p->wanted)
+			continue;
+		if (now >= p->perm_refresh_ms) {
+			p->perm_refresh_ms = now + RETRY_MS;
+			request(c, STUN_CREATE_PERMISSION, i, 0, now);
+		}
+		if (now >= p->chan_refresh_ms) {
+			p->chan_refresh_ms = now + RETRY_MS;
+			request(c, STUN_CHANNEL_BIND, i, 0, now);
+		}
+	}
+}
+
+int turn_next_ms(const struct turn_client *c, uint64_t now)
+{
+	uint64_t next = now + 1000;
+
+	for (int i = 0; i < TURN_MAX_TX; i++)
+		if (c->tx[i].active && c->tx[i].next_ms < next)
+			next = c->tx[i].next_ms;
+	return next > now ? (int)(next - now) : 0;
+}
+
+static int peer_find(const struct turn_client *c, const struct wgt_ep *ep)
+{
+	for (int i = 0; i < c->n_peers; i++)
+		if (ep_eq(&c->peers[i].ep, ep))
+			return i;
+	return -1;
+}
+
+static bool channel_used(const struct turn_client *c, uint16_t ch)
+{
+	for (int i = 0; i < c->n_peers; i++)
+		if (c->peers[i].channel == ch)
+			return true;
+	return false;
+}
+
+const struct turn_peer *turn_peer_want(struct turn_client *c,
+				       const struct wgt_ep *ep,
+				       uint16_t channel, uint64_t now)
+{
+	int i = peer_find(c, ep);
+	struct turn_peer *p;
+
+	if (i < 0) {
+		if (c->n_peers == TURN_MAX_PEERS)
+			return NULL;
+		if (!channel || channel_used(c, channel)) {
+			/* A channel stays with its peer (RFC 8656 12). */
+			for (channel = 0; !channel && c->next_channel <= WGT_CHAN_MAX;
+			     c->next_channel++)
+				if (!channel_used(c, c->next_channel))
+					channel = c->next_channel;
+			if (!channel)
+				return NULL;
+		}
+		i = c->n_peers++;
+		p = &c->peers[i];
+		memset(p, 0, sizeof(*p));
+		p->ep = *ep;
+		p->channel = channel;
+	}
+	p = &c->peers[i];
+	if (!p->wanted) {
+		p->wanted = true;
+		if (c->state == TURN_ALLOCATED)
+			bind_peer(c, i, now);
+	}
+	return p;
+}
+
+void turn_peer_drop(struct turn_client *c, const struct wgt_ep *ep)
+{
+	int i = peer_find(c, ep);
+
+	if (i < 0 || !c->peers[i].wanted)
+		return;
+	c->peers[i].wanted = false;
+	if (c->peers[i].chan == TB_OK && c->on_chan)
+		c->on_chan(c->ctx, &c->peers[i], false);
+	c->peers[i].perm = c->peers[i].chan = TB_NONE;
+}
+
+void turn_shutdown(struct turn_client *c, uint64_t now)
+{
+	if (c->state != TURN_ALLOCATED)
+		return;
+	for (int i = 0; i < TURN_MAX_TX; i++)
+		c->tx[i].active = false;
+	request(c, STUN_REFRESH, -1, 0, now);
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * TURN client (RFC 8656) for one allocation, without I/O: the caller
+ * feeds it datagrams and the time, and gives it a function to send with.
+ * Retransmission per RFC 8489 6.2.1 (RTO 500 ms, doubling, 7 sends, a
+ * last wait of 16 RTO), long-term credentials with 401/438 handling,
+ * refresh of the allocation, permissions and channels before they expire,
+ * 437 -> reallocate, and Refresh with LIFETIME 0 on shutdown.
+ */
+#ifndef WGT_TURN_H
+#define WGT_TURN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "stun.h"
+#include "wgturn.h"
+
+#define TURN_MAX_PEERS 256
+#define TURN_MAX_TX 16		/* transactions in flight */
+#define TURN_MSG_MAX 1200	/* our requests are small */
+#define TURN_PERM_LIFETIME_S 300
+#define TURN_CHAN_LIFETIME_S 600
+#define TURN_RTO_MS 500
+#define TURN_RC 7		/* sends per request */
+#define TURN_RM 16		/* last wait, in RTOs */
+
+enum turn_state {
+	TURN_IDLE,
+	TURN_ALLOCATING,
+	TURN_ALLOCATED,
+	TURN_FAILED,		/* error[] says why; reallocation may follow */
+	TURN_CLOSED,
+};
+
+enum turn_bind {
+	TB_NONE,
+	TB_PENDING,
+	TB_OK,
+	TB_FAILED,
+};
+
+struct turn_peer {
+	struct wgt_ep ep;
+	uint16_t channel;
+	uint8_t perm, chan;	/* enum turn_bind */
+	bool wanted;
+	uint64_t perm_refresh_ms, chan_refresh_ms;	/* when to renew */
+};
+
+struct turn_tx {
+	bool active;
+	uint16_t method;
+	uint8_t txid[STUN_TXID_LEN];
+	int peer;		/* index into peers, -1 for allocation */
+	uint32_t lifetime;	/* Refresh: what was asked */
+	bool authed;		/* sent with credentials */
+	uint8_t auth_retries;	/* 401/438 answered so far in this chain */
+	uint8_t sends;
+	uint32_t rto_ms;
+	uint64_t next_ms;
+	uint16_t len;
+	uint8_t buf[TURN_MSG_MAX];
+};
+
+struct turn_client;
+typedef int (*turn_send_fn)(void *ctx, const uint8_t *buf, size_t len);
+/* A peer's channel became usable (bound) or stopped being so. */
+typedef void (*turn_chan_fn)(void *ctx, const struct turn_peer *p, bool up);
+/* The allocation changed state. */
+typedef void (*turn_state_fn)(void *ctx, struct turn_client *c);
+
+struct turn_client {
+	struct wgt_ep server;
+	char username[256];
+	char password[256];
+	char realm[256];
+	char nonce[256];
+	uint8_t key[STUN_MD5_LEN];
+	bool have_key;
+	char software[32];
+
+	enum turn_state state;
+	struct wgt_ep relayed, mapped;
+	uint32_t lifetime;		/* granted, seconds */
+	uint64_t expires_ms;		/* allocation expiry */
+	uint64_t refresh_ms;		/* next Refresh */
+	uint64_t retry_ms;		/* next Allocate after a failure */
+	uint16_t error_code;
+	char error[512];
+
+	struct turn_peer peers[TURN_MAX_PEERS];
+	int n_peers;
+	uint16_t next_channel;
+	struct turn_tx tx[TURN_MAX_TX];
+
+	turn_send_fn send;
+	turn_chan_fn on_chan;
+	turn_state_fn on_state;
+	void *ctx;
+};
+
+void turn_init(struct turn_client *c, const struct wgt_ep *server,
+	       const char *username, const char *password, turn_send_fn send,
+	       void *ctx);
+/* Allocate (or, with a known relayed address, adopt by Refresh). */
+int turn_start(struct turn_client *c, uint64_t now_ms);
+/* Adopt an allocation a previous daemon made from this 5-tuple. */
+void turn_preset(struct turn_client *c, const struct wgt_ep *relayed,
+		 const struct wgt_ep *mapped, const char *realm,
+		 const char *nonce);
+/* A STUN datagram from the server. */
+void turn_input(struct turn_client *c, const uint8_t *buf, size_t len,
+		uint64_t now_ms);
+/* Timers: retransmissions, refreshes, retries. */
+void turn_tick(struct turn_client *c, uint64_t now_ms);
+/* Milliseconds until turn_tick() has something to do (<= 1000). */
+int turn_next_ms(const struct turn_client *c, uint64_t now_ms);
+/* Keep a permission and a channel for ep; the channel is reused when a
+ * peer comes back. Returns the peer or NULL (table full). */
+const struct turn_peer *turn_peer_want(struct turn_client *c,
+				       const struct wgt_ep *ep,
+				       uint16_t channel, uint64_t now_ms);
+/* Stop refreshing ep (they expire on the server). */
+void turn_peer_drop(struct turn_client *c, const struct wgt_ep *ep);
+/* Refresh with LIFETIME 0, sent once. */
+void turn_shutdown(struct turn_client *c, uint64_t now_ms);
+const char *turn_state_str(enum turn_state s);
+
+#endif
