@@ -16,6 +16,10 @@ pkgs=(
 	iputils-ping
 	libmnl-dev			# kernel WireGuard over generic netlink
 	wireguard-go wireguard-tools	# WireGuard access tests (no kernel module)
+	coturn				# e2e tests, demo: the TURN relay (in a netns only)
+	tshark				# e2e tests: decode captures on the relay
+	iperf3				# e2e tests: throughput through the tunnel
+	socat				# e2e tests: UDP echo showing NAT mappings
 )
 
 missing=()
@@ -27,8 +31,23 @@ done
 if ((${#missing[@]})); then
 	echo "deps: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
+	# tshark asks whether non-root users may capture: no, without asking.
+	echo 'wireshark-common wireshark-common/install-setuid boolean false' |
+		debconf-set-selections
+	# Installing coturn must not start a turnserver holding :3478 in the
+	# root namespace: no service starts while apt runs (policy-rc.d 101).
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The tests start their own coturn inside a namespace; the system one stays off.
+if [ -d /run/systemd/system ] && systemctl -q is-enabled coturn 2>/dev/null; then
+	systemctl disable -q --now coturn || true
 fi
 
 # bpffs is where wgturn pins its maps and links.
