@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "addr.h"
+#include "daemon.h"
 #include "loader.h"
 #include "log.h"
 #include "maps.h"
 #include "peers.h"
 #include "pins.h"
 #include "show.h"
+#include "upconf.h"
 
 static const char *opt_bpffs;
 
@@ -24,6 +26,10 @@ static const char usage_text[] =
 "  peer set NAME ENDPOINT direct ADDR\n"
 "  peer del NAME ENDPOINT\n"
 "  show [NAME] [--json]\n"
+"  up WGIF --relay turn:HOST[:PORT] --username USER --password-file FILE\n"
+"          [--uplink IF]... [--foreground]\n"
+"  up WGIF --config FILE [--foreground]\n"
+"  down WGIF\n"
 "ENDPOINT, RELAY, ADDR: a.b.c.d:port or [v6addr]:port; CHAN: 0x4000-0x4FFF.\n"
 "--xdp-mode off: no XDP; a TC ingress program strips ChannelData instead.\n"
 "Pins live in DIR/wgturn/NAME; DIR is --bpffs, $WGTURN_BPFFS or /sys/fs/bpf.\n";
@@ -208,6 +214,89 @@ static int cmd_peer(int argc, char **argv)
 	return usage_error("peer: expected 'set' or 'del'%s", "");
 }
 
+static int cmd_up(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "relay", required_argument, NULL, 'r' },
+		{ "username", required_argument, NULL, 'u' },
+		{ "password-file", required_argument, NULL, 'p' },
+		{ "uplink", required_argument, NULL, 'i' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct up_conf c;
+	struct relay_conf r = { .port = 0 };
+	const char *config = NULL;
+	char why[512];
+	int o;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'r':
+			if (turn_uri_parse(optarg, r.host, sizeof(r.host), &r.port,
+					   why, sizeof(why)))
+				return usage_error("%s", why);
+			break;
+		case 'u':
+			snprintf(r.username, sizeof(r.username), "%s", optarg);
+			break;
+		case 'p':
+			snprintf(r.password_file, sizeof(r.password_file), "%s",
+				 optarg);
+			break;
+		case 'i':
+			if (c.n_uplinks == WGT_MAX_UPLINKS)
+				return usage_error("at most 8 uplinks%s", "");
+			if (strlen(optarg) >= IF_NAMESIZE || !*optarg)
+				return usage_error("invalid interface name '%s'",
+						   optarg);
+			strcpy(c.uplinks[c.n_uplinks++], optarg);
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'f':
+			c.foreground = true;
+			break;
+		default:
+			return usage_error("up: bad option%s", "");
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("up needs exactly one WGIF%s", "");
+	if (strlen(argv[optind]) >= IF_NAMESIZE)
+		return usage_error("invalid interface name '%s'", argv[optind]);
+	strcpy(c.wgif, argv[optind]);
+	if (config) {
+		if (r.host[0] || r.username[0] || r.password_file[0])
+			return usage_error("up: --config excludes --relay, --username and --password-file%s",
+					   "");
+		if (up_conf_load(config, &c, why, sizeof(why))) {
+			err("%s", why);
+			return 1;
+		}
+	} else {
+		if (!r.host[0] || !r.username[0] || !r.password_file[0])
+			return usage_error("up %s needs --relay, --username and --password-file (or --config)",
+					   c.wgif);
+		c.relays[c.n_relays++] = r;
+	}
+	if (need_privilege(true))
+		return 1;
+	return daemon_up(&c, opt_bpffs);
+}
+
+static int cmd_down(int argc, char **argv)
+{
+	if (argc != 2)
+		return usage_error("down needs exactly one WGIF%s", "");
+	if (need_privilege(true))
+		return 1;
+	return daemon_down(argv[1], opt_bpffs);
+}
+
 static int cmd_show(int argc, char **argv)
 {
 	const char *name = NULL;
@@ -235,6 +324,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "attach", cmd_attach }, { "detach", cmd_detach },
 		{ "peer", cmd_peer },	  { "show", cmd_show },
+		{ "up", cmd_up },	  { "down", cmd_down },
 	};
 	int i = 1;
 

@@ -204,3 +204,10 @@ int peer_del(const struct wgt_maps *m, const struct wgt_ep *ep)
 	bpf_map_delete_elem(m->stats, ep);
 	return 0;
 }
+
+bool peer_exists(const struct wgt_maps *m, const struct wgt_ep *ep)
+{
+	struct wgt_path p;
+
+	return !bpf_map_lookup_elem(m->endpoints, ep, &p);
+}

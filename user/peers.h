@@ -3,6 +3,7 @@
 #ifndef WGT_PEERS_H
 #define WGT_PEERS_H
 
+#include <stdbool.h>
 #include "maps.h"
 
 /* Map ep to path, make-before-break: the reverse entries for the new
@@ -11,5 +12,6 @@
 int peer_set(const struct wgt_maps *m, const struct wgt_ep *ep,
 	     const struct wgt_path *path);
 int peer_del(const struct wgt_maps *m, const struct wgt_ep *ep);
+bool peer_exists(const struct wgt_maps *m, const struct wgt_ep *ep);
 
 #endif
