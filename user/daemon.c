@@ -309,12 +309,12 @@ static int setup(struct daemon *d, const char *opt_bpffs)
 		    c->wgif, c->wgif);
 		return -1;
 	}
+	ao.port = d->snap[0].listen_port;
 	wg_snapshot_reset(&d->snap[0]); /* the first poll sees every peer */
 	if (resolve(d, why, sizeof(why))) {
 		err("%s", why);
 		return -1;
 	}
-	ao.port = d->snap[0].listen_port;
 	ao.n_uplinks = c->n_uplinks;
 	memcpy(ao.uplinks, c->uplinks, sizeof(ao.uplinks));
 	/* Default uplink: the one the route to the relay leaves by. */
@@ -364,6 +364,7 @@ static int setup(struct daemon *d, const char *opt_bpffs)
 		err("%s", d->stop ? "interrupted" : d->turn.error);
 		return -1;
 	}
+	state_write(c->wgif, &d->turn, now_ms());
 	return 0;
 }
 
