@@ -13,6 +13,7 @@
 #include "log.h"
 #include "maps.h"
 #include "show.h"
+#include "state.h"
 
 struct peer_view {
 	struct wgt_ep ep;
@@ -68,9 +69,54 @@ static void human_ago(const char *what, long long ms)
 		printf("  %s: %lld seconds ago\n", what, ms / 1000);
 }
 
+/* The daemon's state file (NULL without a daemon) as relays[]. */
+static json_object *relays_json(json_object *st)
+{
+	static const char *const keys[] = { "server", "state", "relayed",
+					    "mapped", "expires_in_s", "error" };
+	json_object *arr = json_object_new_array(), *r, *v;
+
+	if (!st)
+		return arr;
+	r = json_object_new_object();
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		json_object_object_add(r, keys[i],
+			json_object_object_get_ex(st, keys[i], &v) ?
+				json_object_get(v) : NULL);
+	json_object_array_add(arr, r);
+	return arr;
+}
+
+static const char *st_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return o && json_object_object_get_ex(o, key, &v) && v ?
+		       json_object_get_string(v) : NULL;
+}
+
+/* The daemon's view of a peer endpoint: permission and channel state. */
+static json_object *relay_peer(json_object *st, const struct wgt_ep *ep)
+{
+	char a[EP_STRLEN];
+	json_object *peers;
+
+	if (!st || !json_object_object_get_ex(st, "peers", &peers))
+		return NULL;
+	ep_str(ep, a, sizeof(a));
+	for (size_t i = 0; i < json_object_array_length(peers); i++) {
+		json_object *p = json_object_array_get_idx(peers, i);
+		const char *e = st_str(p, "endpoint");
+
+		if (e && !strcmp(e, a))
+			return p;
+	}
+	return NULL;
+}
+
 static void print_human(const char *name, const struct wgt_config *cfg,
 			const struct wgt_uplink *up, const __u64 *cnt,
-			const struct peer_view *pv, int n)
+			const struct peer_view *pv, int n, json_object *st)
 {
 	char a[EP_STRLEN], ifn[IF_NAMESIZE], rx[32], tx[32];
 	__u64 now = now_ns();
@@ -98,9 +144,28 @@ static void print_human(const char *name, const struct wgt_config *cfg,
 		first = false;
 	}
 	printf("%s\n", first ? " none" : "");
+	if (st) {
+		printf("  relay: %s, %s", st_str(st, "server") ?: "?",
+		       st_str(st, "state") ?: "?");
+		if (st_str(st, "relayed"))
+			printf(", relayed %s", st_str(st, "relayed"));
+		if (st_str(st, "mapped"))
+			printf(", mapped %s", st_str(st, "mapped"));
+		if (st_str(st, "expires_in_s"))
+			printf(", expires in %s s", st_str(st, "expires_in_s"));
+		printf("\n");
+		if (st_str(st, "error"))
+			printf("  relay error: %s\n", st_str(st, "error"));
+	}
 
 	for (int i = 0; i < n; i++) {
+		json_object *rp = relay_peer(st, &pv[i].ep);
+
 		printf("\npeer endpoint: %s\n", ep_str(&pv[i].ep, a, sizeof(a)));
+		if (rp)
+			printf("  permission: %s, channel: %s\n",
+			       st_str(rp, "permission"),
+			       st_str(rp, "channel_state"));
 		if (pv[i].path.kind == WGT_PATH_RELAY)
 			printf("  path: relay %s channel 0x%04x\n",
 			       ep_str(&pv[i].path.via, a, sizeof(a)),
@@ -125,7 +190,7 @@ static json_object *json_ms(long long ms)
 
 static json_object *to_json(const char *name, const struct wgt_config *cfg,
 			    const struct wgt_uplink *up, const __u64 *cnt,
-			    const struct peer_view *pv, int n)
+			    const struct peer_view *pv, int n, json_object *st)
 {
 	json_object *o = json_object_new_object(), *arr, *c;
 	char a[EP_STRLEN], ifn[IF_NAMESIZE];
@@ -155,6 +220,7 @@ static json_object *to_json(const char *name, const struct wgt_config *cfg,
 		json_object_object_add(c, reason_names[r],
 				       json_object_new_uint64(cnt[r]));
 	json_object_object_add(o, "counters", c);
+	json_object_object_add(o, "relays", relays_json(st));
 
 	arr = json_object_new_array();
 	for (int i = 0; i < n; i++) {
@@ -185,6 +251,12 @@ static json_object *to_json(const char *name, const struct wgt_config *cfg,
 				       json_ms(ms_ago(v->st.last_rx_ns, now)));
 		json_object_object_add(c, "last_tx_ms_ago",
 				       json_ms(ms_ago(v->st.last_tx_ns, now)));
+		json_object *rp = relay_peer(st, &v->ep);
+
+		json_object_object_add(c, "permission", rp && st_str(rp, "permission") ?
+			json_object_new_string(st_str(rp, "permission")) : NULL);
+		json_object_object_add(c, "channel_state", rp && st_str(rp, "channel_state") ?
+			json_object_new_string(st_str(rp, "channel_state")) : NULL);
 		json_object_array_add(arr, c);
 	}
 	json_object_object_add(o, "peers", arr);
@@ -199,6 +271,7 @@ static int show_one(const struct wgt_pins *p, json_object **json)
 	static struct peer_view pv[WGT_MAX_ENDPOINTS];
 	struct wgt_ep key, next, *prev = NULL;
 	struct wgt_config cfg;
+	json_object *st;
 	struct wgt_maps m;
 	int n = 0;
 
@@ -222,10 +295,13 @@ static int show_one(const struct wgt_pins *p, json_object **json)
 		n++;
 	}
 	maps_close(&m);
+	st = state_read(p->name);
 	if (json)
-		*json = to_json(p->name, &cfg, up, cnt, pv, n);
+		*json = to_json(p->name, &cfg, up, cnt, pv, n, st);
 	else
-		print_human(p->name, &cfg, up, cnt, pv, n);
+		print_human(p->name, &cfg, up, cnt, pv, n, st);
+	if (st)
+		json_object_put(st);
 	return 0;
 }
 
