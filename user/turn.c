@@ -120,12 +120,16 @@ static struct turn_tx *tx_find_peer(struct turn_client *c, uint16_t method,
 	return NULL;
 }
 
-/* Start a request; one per (method, peer) at a time. */
+/* Start a request; one per (method, peer) at a time. One already in
+ * flight runs its course: restarting it would drop its retransmission
+ * schedule (and so its timeout) and the answer to its transaction id. */
 static int request(struct turn_client *c, uint16_t method, int peer,
 		   uint32_t lifetime, uint64_t now)
 {
-	struct turn_tx *tx = tx_find_peer(c, method, peer);
+	struct turn_tx *tx = NULL;
 
+	if (tx_find_peer(c, method, peer))
+		return 0;
 	for (int i = 0; !tx && i < TURN_MAX_TX; i++)
 		if (!c->tx[i].active)
 			tx = &c->tx[i];
@@ -176,6 +180,10 @@ int turn_start(struct turn_client *c, uint64_t now)
 {
 	c->error[0] = 0;
 	c->error_code = 0;
+	/* A fresh start: nothing older stays in flight (such as the release
+	 * after a 437, whose retransmissions would delete the new one). */
+	for (int i = 0; i < TURN_MAX_TX; i++)
+		c->tx[i].active = false;
 	set_state(c, TURN_ALLOCATING);
 	/* A known relayed address: a Refresh adopts that allocation. */
 	if (c->relayed.family && c->have_key)
@@ -222,7 +230,10 @@ static void on_success(struct turn_client *c, struct turn_tx *tx,
 		break;
 	case STUN_REFRESH:
 		if (tx->lifetime == 0) {
-			set_state(c, TURN_CLOSED);
+			/* turn_shutdown()'s; not the release after a 437 to
+			 * Allocate, which leaves the retry to allocate. */
+			if (c->state == TURN_ALLOCATED)
+				set_state(c, TURN_CLOSED);
 			break;
 		}
 		allocated(c, m, now);
@@ -355,10 +366,14 @@ void turn_input(struct turn_client *c, const uint8_t *buf, size_t len,
 	tx = tx_match(c, &m);
 	if (!tx)
 		return;
-	/* Answers to authenticated requests must be authentic, except the
-	 * 401/438 that tell us new credentials are needed. */
-	if (c->have_key && m.mi_off &&
+	/* Answers to authenticated requests must be authentic (RFC 8489
+	 * 9.2.5): integrity, SHA-1 or SHA-256, that is there must check, and
+	 * a success must have it. Errors may lack it: the 401/438 that ask
+	 * for new credentials do. */
+	if (c->have_key && (m.mi_off || m.mi256_off) &&
 	    stun_verify_integrity(&m, c->key, sizeof(c->key)))
+		return;
+	if (tx->authed && cls == STUN_SUCCESS && !m.mi_off && !m.mi256_off)
 		return;
 	if (cls == STUN_SUCCESS) {
 		tx->active = false;
@@ -383,7 +398,8 @@ static void timeout(struct turn_client *c, struct turn_tx *tx, uint64_t now)
 		return;
 	case STUN_REFRESH:
 		if (tx->lifetime == 0) {
-			set_state(c, TURN_CLOSED);
+			if (c->state == TURN_ALLOCATED)
+				set_state(c, TURN_CLOSED);
 			return;
 		}
 		reallocate(c, now, "Refresh not answered");
@@ -505,6 +521,10 @@ void turn_peer_drop(struct turn_client *c, const struct wgt_ep *ep)
 	if (i < 0 || !c->peers[i].wanted)
 		return;
 	c->peers[i].wanted = false;
+	/* Answers still to come would report a channel nobody wants. */
+	for (int t = 0; t < TURN_MAX_TX; t++)
+		if (c->tx[t].active && c->tx[t].peer == i)
+			c->tx[t].active = false;
 	if (c->peers[i].chan == TB_OK && c->on_chan)
 		c->on_chan(c->ctx, &c->peers[i], false);
 	c->peers[i].perm = c->peers[i].chan = TB_NONE;

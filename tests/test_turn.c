@@ -1,0 +1,1474 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TURN client state machine against a fake TURN server inside the test:
+ * the server parses what the client sends with the codec, checks the
+ * fingerprint and the long-term MESSAGE-INTEGRITY, and answers with
+ * messages the codec builds. Time is virtual: the test moves the clock and
+ * calls turn_tick() at the times turn_next_ms() asks for. No network.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "addr.h"
+#include "stun.h"
+#include "turn.h"
+
+#define MAXSENT 1024
+#define RESP_MAX 1500
+#define SEC 1000ull
+
+static const char USER[] = "alice";
+static const char PASS[] = "s3cret";
+static const char REALM[] = "relay.example";
+static const char REASON_BAD_CRED[] = "Unauthorized (bad credentials)";
+
+/* ------------------------------------------------------------------ */
+/* The fake server and the client's surroundings                       */
+
+struct sent_dgram {
+	uint8_t buf[TURN_MSG_MAX];
+	size_t len;
+	uint64_t at;
+};
+
+struct srv_perm {
+	struct wgt_ep ip;	/* port 0: permissions are per IP address */
+	uint64_t expires;
+};
+
+struct srv_chan {
+	uint16_t ch;
+	struct wgt_ep peer;
+	uint64_t expires;
+};
+
+struct chan_ev {
+	uint16_t ch;
+	bool up;
+	struct wgt_ep ep;
+};
+
+struct fake {
+	struct turn_client c;
+	uint64_t now;
+
+	/* Everything the client sent, in order. */
+	struct sent_dgram sent[MAXSENT];
+	int nsent;
+	int handled;		/* how many the server has seen */
+
+	/* Server. */
+	bool manual;		/* pump() leaves the sent datagrams alone */
+	bool drop;		/* the server sees requests but never answers */
+	bool lose[16];		/* by method: it acts, but the answer is lost */
+	const char *user, *pass, *realm;
+	char nonce[64];
+	struct wgt_ep relayed4, relayed6, mapped;
+	bool alloc;
+	struct wgt_ep relayed;	/* of the allocation */
+	uint64_t alloc_expires;
+	struct srv_perm perms[16];
+	int nperms;
+	struct srv_chan chans[16];
+	int nchans;
+	int expired_allocs, expired_perms, expired_chans;
+	uint16_t force_code[16];	/* by method: answer the next one so */
+	const char *force_reason[16];
+	int reqs[16];		/* requests seen, by method */
+
+	/* Callbacks. */
+	enum turn_state states[64];
+	int nstates;
+	struct chan_ev ev[64];
+	int nev;
+};
+
+static struct wgt_ep EP(const char *s)
+{
+	struct wgt_ep e;
+	char why[128];
+
+	if (ep_parse(s, &e, why, sizeof(why)))
+		fail_msg("bad endpoint %s: %s", s, why);
+	return e;
+}
+
+static struct wgt_ep ip_only(struct wgt_ep e)
+{
+	e.port = 0;
+	return e;
+}
+
+static int cb_send(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct fake *f = ctx;
+	struct sent_dgram *d;
+
+	assert_true(f->nsent < MAXSENT);
+	assert_true(len <= TURN_MSG_MAX);
+	d = &f->sent[f->nsent++];
+	memcpy(d->buf, buf, len);
+	d->len = len;
+	d->at = f->now;
+	return 0;
+}
+
+static void cb_state(void *ctx, struct turn_client *c)
+{
+	struct fake *f = ctx;
+
+	assert_ptr_equal(c, &f->c);
+	assert_true(f->nstates < 64);
+	f->states[f->nstates++] = c->state;
+}
+
+static void cb_chan(void *ctx, const struct turn_peer *p, bool up)
+{
+	struct fake *f = ctx;
+
+	assert_true(f->nev < 64);
+	f->ev[f->nev].ch = p->channel;
+	f->ev[f->nev].up = up;
+	f->ev[f->nev].ep = p->ep;
+	f->nev++;
+}
+
+static struct fake *fake_new(const char *server, const char *client_pass)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+	struct wgt_ep srv = EP(server);
+
+	assert_non_null(f);
+	f->user = USER;
+	f->pass = PASS;
+	f->realm = REALM;
+	snprintf(f->nonce, sizeof(f->nonce), "nonce-1");
+	f->relayed4 = EP("203.0.113.10:49152");
+	f->relayed6 = EP("[2001:db8::1]:49200");
+	f->mapped = srv.family == WGT_AF_INET6 ? EP("[2001:db8:1::7]:40000") :
+						 EP("198.51.100.7:40000");
+	turn_init(&f->c, &srv, USER, client_pass, cb_send, f);
+	f->c.on_state = cb_state;
+	f->c.on_chan = cb_chan;
+	return f;
+}
+
+static void srv_key(const struct fake *f, const char *pass,
+		    uint8_t key[STUN_MD5_LEN])
+{
+	assert_int_equal(stun_long_term_key(f->user, strlen(f->user), f->realm,
+					    strlen(f->realm), pass,
+					    strlen(pass), key), 0);
+}
+
+static bool str_is(struct stun_str s, const char *want)
+{
+	return s.p && s.len == strlen(want) && !memcmp(s.p, want, s.len);
+}
+
+static void resp_begin(struct stun_builder *b, uint8_t *out,
+		       const struct stun_msg *req, enum stun_class cls)
+{
+	assert_int_equal(stun_begin(b, out, RESP_MAX,
+				    stun_type(stun_method(req->type), cls),
+				    req->txid), 0);
+	stun_add_str(b, STUN_A_SOFTWARE, "fake-turn");
+}
+
+static size_t resp_end(struct stun_builder *b, const uint8_t *key)
+{
+	int n;
+
+	if (key)
+		stun_add_integrity(b, key, STUN_MD5_LEN, STUN_MAC_SHA1);
+	stun_add_fingerprint(b);
+	n = stun_finish(b);
+	assert_true(n > 0);
+	return n;
+}
+
+/* An error; 401 and 438 carry REALM and NONCE and no integrity. */
+static size_t srv_error(struct fake *f, const struct stun_msg *req,
+			uint8_t *out, uint16_t code, const char *reason,
+			const uint8_t *key)
+{
+	struct stun_builder b;
+
+	resp_begin(&b, out, req, STUN_ERROR);
+	stun_add_error(&b, code, reason);
+	if (code == STUN_EC_UNAUTHORIZED || code == STUN_EC_STALE_NONCE) {
+		stun_add_str(&b, STUN_A_REALM, f->realm);
+		stun_add_str(&b, STUN_A_NONCE, f->nonce);
+		key = NULL;
+	}
+	return resp_end(&b, key);
+}
+
+static void srv_clear(struct fake *f)
+{
+	f->alloc = false;
+	f->nperms = 0;
+	f->nchans = 0;
+}
+
+/* Expire what was not refreshed in time. */
+static void srv_expire(struct fake *f)
+{
+	if (f->alloc && f->now >= f->alloc_expires) {
+		f->expired_allocs++;
+		srv_clear(f);
+	}
+	for (int i = 0; i < f->nperms; i++)
+		if (f->now >= f->perms[i].expires) {
+			f->expired_perms++;
+			f->perms[i--] = f->perms[--f->nperms];
+		}
+	for (int i = 0; i < f->nchans; i++)
+		if (f->now >= f->chans[i].expires) {
+			f->expired_chans++;
+			f->chans[i--] = f->chans[--f->nchans];
+		}
+}
+
+static void srv_perm(struct fake *f, const struct wgt_ep *peer)
+{
+	struct wgt_ep ip = ip_only(*peer);
+	int i;
+
+	for (i = 0; i < f->nperms; i++)
+		if (ep_eq(&f->perms[i].ip, &ip))
+			break;
+	if (i == f->nperms) {
+		assert_true(f->nperms < 16);
+		f->nperms++;
+	}
+	f->perms[i].ip = ip;
+	f->perms[i].expires = f->now + TURN_PERM_LIFETIME_S * SEC;
+}
+
+/* The server's answer to one request, or 0 for none. */
+static size_t srv_handle(struct fake *f, const uint8_t *buf, size_t len,
+			 uint8_t *out)
+{
+	uint8_t key[STUN_MD5_LEN];
+	struct stun_builder b;
+	struct stun_msg m;
+	uint16_t method;
+	uint32_t lifetime;
+
+	srv_expire(f);
+	assert_int_equal(stun_parse(&m, buf, len), 0);
+	assert_int_equal(stun_verify_fingerprint(&m), 0);
+	assert_int_equal(stun_class(m.type), STUN_REQUEST);
+	method = stun_method(m.type);
+	assert_true(method < 16);
+	f->reqs[method]++;
+	if (f->drop)
+		return 0;
+
+	srv_key(f, f->pass, key);
+	if (!m.mi_off)
+		return srv_error(f, &m, out, STUN_EC_UNAUTHORIZED,
+				 "Unauthorized", NULL);
+	assert_true(stun_has(&m, STUN_A_USERNAME));
+	assert_true(stun_has(&m, STUN_A_REALM));
+	assert_true(stun_has(&m, STUN_A_NONCE));
+	if (!str_is(m.username, f->user) || !str_is(m.realm, f->realm) ||
+	    stun_verify_integrity(&m, key, sizeof(key)))
+		return srv_error(f, &m, out, STUN_EC_UNAUTHORIZED,
+				 REASON_BAD_CRED, NULL);
+	if (!str_is(m.nonce, f->nonce))
+		return srv_error(f, &m, out, STUN_EC_STALE_NONCE,
+				 "Stale Nonce", NULL);
+	if (f->force_code[method]) {
+		uint16_t code = f->force_code[method];
+
+		f->force_code[method] = 0;
+		return srv_error(f, &m, out, code, f->force_reason[method],
+				 key);
+	}
+
+	switch (method) {
+	case STUN_ALLOCATE:
+		assert_true(stun_has(&m, STUN_A_REQUESTED_TRANSPORT));
+		assert_int_equal(m.transport, STUN_PROTO_UDP);
+		if (f->alloc)
+			return srv_error(f, &m, out,
+					 STUN_EC_ALLOCATION_MISMATCH,
+					 "Allocation Mismatch", key);
+		f->alloc = true;
+		f->relayed = stun_has(&m, STUN_A_REQUESTED_ADDRESS_FAMILY) &&
+				     m.req_family == WGT_AF_INET6 ?
+			     f->relayed6 : f->relayed4;
+		f->alloc_expires = f->now + 600 * SEC;
+		resp_begin(&b, out, &m, STUN_SUCCESS);
+		stun_add_addr(&b, STUN_A_XOR_RELAYED_ADDRESS, &f->relayed);
+		stun_add_lifetime(&b, 600);
+		stun_add_addr(&b, STUN_A_XOR_MAPPED_ADDRESS, &f->mapped);
+		return resp_end(&b, key);
+	case STUN_REFRESH:
+		if (!f->alloc)
+			return srv_error(f, &m, out,
+					 STUN_EC_ALLOCATION_MISMATCH,
+					 "Allocation Mismatch", key);
+		lifetime = stun_has(&m, STUN_A_LIFETIME) ? m.lifetime : 600;
+		if (lifetime > 3600)
+			lifetime = 3600;
+		if (lifetime)
+			f->alloc_expires = f->now + lifetime * SEC;
+		else
+			srv_clear(f);
+		resp_begin(&b, out, &m, STUN_SUCCESS);
+		stun_add_lifetime(&b, lifetime);
+		return resp_end(&b, key);
+	case STUN_CREATE_PERMISSION:
+		if (!f->alloc)
+			return srv_error(f, &m, out,
+					 STUN_EC_ALLOCATION_MISMATCH,
+					 "Allocation Mismatch", key);
+		assert_true(m.npeers >= 1);
+		for (int i = 0; i < m.npeers; i++)
+			if (m.peers[i].family != f->relayed.family)
+				return srv_error(f, &m, out,
+						 STUN_EC_PEER_FAMILY_MISMATCH,
+						 "Peer Address Family Mismatch",
+						 key);
+		for (int i = 0; i < m.npeers; i++)
+			srv_perm(f, &m.peers[i]);
+		resp_begin(&b, out, &m, STUN_SUCCESS);
+		return resp_end(&b, key);
+	case STUN_CHANNEL_BIND: {
+		int i;
+
+		if (!f->alloc)
+			return srv_error(f, &m, out,
+					 STUN_EC_ALLOCATION_MISMATCH,
+					 "Allocation Mismatch", key);
+		assert_true(stun_has(&m, STUN_A_CHANNEL_NUMBER));
+		assert_int_equal(m.npeers, 1);
+		assert_in_range(m.channel, 0x4000, 0x4FFF);
+		if (m.peers[0].family != f->relayed.family)
+			return srv_error(f, &m, out,
+					 STUN_EC_PEER_FAMILY_MISMATCH,
+					 "Peer Address Family Mismatch", key);
+		/* A channel is bound to one peer and a peer to one channel
+		 * for the allocation's life (RFC 8656 12). */
+		for (i = 0; i < f->nchans; i++) {
+			bool same_ch = f->chans[i].ch == m.channel;
+			bool same_peer = ep_eq(&f->chans[i].peer, &m.peers[0]);
+
+			if (same_ch != same_peer)
+				return srv_error(f, &m, out,
+						 STUN_EC_BAD_REQUEST,
+						 "Bad Request", key);
+			if (same_ch)
+				break;
+		}
+		if (i == f->nchans) {
+			assert_true(f->nchans < 16);
+			f->nchans++;
+		}
+		f->chans[i].ch = m.channel;
+		f->chans[i].peer = m.peers[0];
+		f->chans[i].expires = f->now + TURN_CHAN_LIFETIME_S * SEC;
+		srv_perm(f, &m.peers[0]);
+		resp_begin(&b, out, &m, STUN_SUCCESS);
+		return resp_end(&b, key);
+	}
+	}
+	fail_msg("unexpected method %#x", method);
+	return 0;
+}
+
+static uint16_t sent_method(struct fake *f, int i);
+
+/* The server sees the next datagram and the client gets the answer. */
+static void serve_one(struct fake *f)
+{
+	uint8_t out[RESP_MAX];
+	size_t n;
+	int i;
+
+	assert_true(f->handled < f->nsent);
+	i = f->handled++;
+	n = srv_handle(f, f->sent[i].buf, f->sent[i].len, out);
+	if (n && !f->lose[sent_method(f, i)])
+		turn_input(&f->c, out, n, f->now);
+}
+
+/* Answer everything sent so far, and what those answers make it send. */
+static void pump(struct fake *f)
+{
+	if (f->manual)
+		return;
+	while (f->handled < f->nsent)
+		serve_one(f);
+}
+
+/* Move the clock to t, ticking whenever the client asks to be ticked. */
+static void run_until(struct fake *f, uint64_t t)
+{
+	while (f->now < t) {
+		int step = turn_next_ms(&f->c, f->now);
+
+		assert_in_range(step, 1, 1000);
+		f->now = f->now + step < t ? f->now + step : t;
+		srv_expire(f);
+		turn_tick(&f->c, f->now);
+		pump(f);
+	}
+}
+
+static void start(struct fake *f)
+{
+	assert_int_equal(turn_start(&f->c, f->now), 0);
+	pump(f);
+}
+
+/* The i-th datagram the client sent, parsed, with a valid fingerprint. */
+static void sent_msg(struct fake *f, int i, struct stun_msg *m)
+{
+	assert_in_range(i, 0, f->nsent - 1);
+	assert_int_equal(stun_parse(m, f->sent[i].buf, f->sent[i].len), 0);
+	assert_int_equal(stun_verify_fingerprint(m), 0);
+	assert_int_equal(stun_class(m->type), STUN_REQUEST);
+}
+
+static uint16_t sent_method(struct fake *f, int i)
+{
+	struct stun_msg m;
+
+	sent_msg(f, i, &m);
+	return stun_method(m.type);
+}
+
+static int count_method(struct fake *f, int from, uint16_t method)
+{
+	int n = 0;
+
+	for (int i = from; i < f->nsent; i++)
+		n += sent_method(f, i) == method;
+	return n;
+}
+
+/* Request i carries our long-term credentials with this nonce, and its
+ * MESSAGE-INTEGRITY checks with MD5(user:realm:password), not with a
+ * key from another password. */
+static void assert_authed(struct fake *f, int i, const char *nonce)
+{
+	uint8_t key[STUN_MD5_LEN], bad[STUN_MD5_LEN];
+	struct stun_msg m;
+
+	sent_msg(f, i, &m);
+	assert_true(str_is(m.username, USER));
+	assert_true(str_is(m.realm, f->realm));
+	assert_true(str_is(m.nonce, nonce));
+	assert_true(m.mi_off != 0);
+	assert_int_equal(m.mi256_off, 0);
+	srv_key(f, PASS, key);
+	srv_key(f, "not-the-password", bad);
+	assert_int_equal(stun_verify_integrity(&m, key, sizeof(key)), 0);
+	assert_int_equal(stun_verify_integrity(&m, bad, sizeof(bad)),
+			 STUN_E_INTEGRITY);
+}
+
+static void assert_ep(const struct wgt_ep *got, const char *want)
+{
+	struct wgt_ep w = EP(want);
+	char a[EP_STRLEN], b[EP_STRLEN];
+
+	if (!ep_eq(got, &w))
+		fail_msg("endpoint %s, want %s", ep_str(got, a, sizeof(a)),
+			 ep_str(&w, b, sizeof(b)));
+}
+
+static void txid_of(struct fake *f, int i, uint8_t txid[STUN_TXID_LEN])
+{
+	memcpy(txid, f->sent[i].buf + 8, STUN_TXID_LEN);
+}
+
+static bool same_txid(struct fake *f, int i, int j)
+{
+	return !memcmp(f->sent[i].buf + 8, f->sent[j].buf + 8, STUN_TXID_LEN);
+}
+
+/* Allocate through the 401 exchange at the current time. */
+static void allocate(struct fake *f)
+{
+	start(f);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests                                                               */
+
+static void test_allocate(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	struct stun_msg m;
+
+	(void)state;
+	f->manual = true;
+	assert_int_equal(f->c.state, TURN_IDLE);
+	assert_int_equal(turn_start(&f->c, 0), 0);
+	assert_int_equal(f->c.state, TURN_ALLOCATING);
+	assert_int_equal(f->nstates, 1);
+	assert_int_equal(f->states[0], TURN_ALLOCATING);
+
+	/* First Allocate: no credentials at all. */
+	assert_int_equal(f->nsent, 1);
+	sent_msg(f, 0, &m);
+	assert_int_equal(stun_method(m.type), STUN_ALLOCATE);
+	assert_true(stun_has(&m, STUN_A_REQUESTED_TRANSPORT));
+	assert_int_equal(m.transport, STUN_PROTO_UDP);
+	assert_false(stun_has(&m, STUN_A_REQUESTED_ADDRESS_FAMILY));
+	assert_false(stun_has(&m, STUN_A_USERNAME));
+	assert_false(stun_has(&m, STUN_A_REALM));
+	assert_false(stun_has(&m, STUN_A_NONCE));
+	assert_int_equal(m.mi_off, 0);
+	assert_int_equal(m.mi256_off, 0);
+	assert_int_equal(turn_next_ms(&f->c, 0), 500);
+
+	/* 401 with REALM and NONCE: the same request again, with them. */
+	serve_one(f);
+	assert_int_equal(f->nsent, 2);
+	assert_int_equal(f->c.state, TURN_ALLOCATING);
+	assert_int_equal(f->nstates, 1);
+	sent_msg(f, 1, &m);
+	assert_int_equal(stun_method(m.type), STUN_ALLOCATE);
+	assert_false(same_txid(f, 0, 1));
+	assert_true(stun_has(&m, STUN_A_REQUESTED_TRANSPORT));
+	assert_int_equal(m.transport, STUN_PROTO_UDP);
+	assert_false(stun_has(&m, STUN_A_REQUESTED_ADDRESS_FAMILY));
+	assert_authed(f, 1, "nonce-1");
+	assert_int_equal(turn_next_ms(&f->c, 0), 500);
+
+	/* Success: relayed and mapped addresses, lifetime 600. */
+	serve_one(f);
+	assert_int_equal(f->nsent, 2);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_int_equal(f->nstates, 2);
+	assert_int_equal(f->states[1], TURN_ALLOCATED);
+	assert_ep(&f->c.relayed, "203.0.113.10:49152");
+	assert_ep(&f->c.mapped, "198.51.100.7:40000");
+	assert_int_equal(f->c.lifetime, 600);
+	assert_int_equal(f->c.expires_ms, 600 * SEC);
+	assert_int_equal(f->c.refresh_ms, 540 * SEC);
+	assert_int_equal(f->c.error[0], 0);
+	assert_int_equal(f->nev, 0);
+	/* Nothing in flight any more. */
+	assert_int_equal(turn_next_ms(&f->c, 0), 1000);
+
+	/* Quiet until the refresh. */
+	f->manual = false;
+	run_until(f, 539 * SEC);
+	assert_int_equal(f->nsent, 2);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	free(f);
+}
+
+static void test_wrong_password(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", "wrong-password");
+
+	(void)state;
+	start(f);
+	/* Unauthenticated Allocate -> 401, then the authenticated one -> 401:
+	 * the credentials are wrong, and asking again cannot help. */
+	assert_int_equal(f->nsent, 2);
+	assert_int_equal(f->reqs[STUN_ALLOCATE], 2);
+	assert_int_equal(f->c.state, TURN_FAILED);
+	assert_int_equal(f->c.error_code, 401);
+	assert_non_null(strstr(f->c.error, REASON_BAD_CRED));
+	assert_int_equal(f->nstates, 2);
+	assert_int_equal(f->states[1], TURN_FAILED);
+
+	/* No endless retry: an hour later nothing more was sent. */
+	run_until(f, 3600 * SEC);
+	assert_int_equal(f->nsent, 2);
+	assert_int_equal(f->c.state, TURN_FAILED);
+	assert_int_equal(f->nstates, 2);
+	free(f);
+}
+
+static void test_stale_nonce(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	struct wgt_ep peer = EP("198.51.100.20:51820");
+	uint8_t old_txid[STUN_TXID_LEN];
+	struct stun_msg m;
+	int n;
+
+	(void)state;
+	allocate(f);
+	assert_int_equal(f->nsent, 2);
+
+	/* The server rotates its nonce; the Refresh at 540 s carries the old
+	 * one, gets 438 and goes again with the new one. */
+	snprintf(f->nonce, sizeof(f->nonce), "nonce-2");
+	f->manual = true;
+	run_until(f, 540 * SEC);
+	assert_int_equal(f->nsent, 3);
+	assert_int_equal(sent_method(f, 2), STUN_REFRESH);
+	assert_authed(f, 2, "nonce-1");
+	txid_of(f, 2, old_txid);
+	serve_one(f);		/* 438 */
+	assert_int_equal(f->nsent, 4);
+	sent_msg(f, 3, &m);
+	assert_int_equal(stun_method(m.type), STUN_REFRESH);
+	assert_true(stun_has(&m, STUN_A_LIFETIME));
+	assert_int_equal(m.lifetime, 600);
+	assert_authed(f, 3, "nonce-2");
+	assert_memory_not_equal(m.txid, old_txid, STUN_TXID_LEN);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	serve_one(f);		/* success */
+	assert_int_equal(f->nsent, 4);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_int_equal(f->c.expires_ms, 1140 * SEC);
+	assert_int_equal(f->c.refresh_ms, 1080 * SEC);
+	assert_int_equal(f->nstates, 2);	/* allocating, allocated */
+
+	/* Later requests use the new nonce directly: no 438 this time. */
+	f->manual = false;
+	n = f->nsent;
+	assert_non_null(turn_peer_want(&f->c, &peer, 0, f->now));
+	pump(f);
+	assert_authed(f, n, "nonce-2");
+	assert_authed(f, n + 1, "nonce-2");
+	assert_int_equal(f->nsent, n + 2);
+	free(f);
+}
+
+static void test_stale_nonce_peer_requests(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	struct wgt_ep peer = EP("198.51.100.20:51820");
+	int n;
+
+	(void)state;
+	allocate(f);
+	snprintf(f->nonce, sizeof(f->nonce), "nonce-2");
+	n = f->nsent;
+	assert_non_null(turn_peer_want(&f->c, &peer, 0, f->now));
+	pump(f);
+	/* CreatePermission and ChannelBind with nonce-1, both 438, both
+	 * again with nonce-2 and fresh transaction ids, both succeed. */
+	assert_int_equal(f->nsent, n + 4);
+	assert_int_equal(sent_method(f, n), STUN_CREATE_PERMISSION);
+	assert_int_equal(sent_method(f, n + 1), STUN_CHANNEL_BIND);
+	assert_authed(f, n, "nonce-1");
+	assert_authed(f, n + 1, "nonce-1");
+	assert_authed(f, n + 2, "nonce-2");
+	assert_authed(f, n + 3, "nonce-2");
+	assert_int_equal(count_method(f, n + 2, STUN_CREATE_PERMISSION), 1);
+	assert_int_equal(count_method(f, n + 2, STUN_CHANNEL_BIND), 1);
+	for (int i = n; i < n + 2; i++)
+		for (int j = n + 2; j < n + 4; j++)
+			assert_false(same_txid(f, i, j));
+	assert_int_equal(f->nev, 1);
+	assert_true(f->ev[0].up);
+	assert_int_equal(f->nchans, 1);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	free(f);
+}
+
+static void test_retransmit_timeout(void **state)
+{
+	static const uint64_t want[TURN_RC] = { 0, 500, 1500, 3500, 7500,
+						15500, 31500 };
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+
+	(void)state;
+	f->drop = true;
+	start(f);
+	run_until(f, 39499);
+	assert_int_equal(f->nsent, TURN_RC);
+	for (int i = 0; i < TURN_RC; i++) {
+		assert_int_equal(f->sent[i].at, want[i]);
+		assert_int_equal(sent_method(f, i), STUN_ALLOCATE);
+		/* A retransmission is the same message, byte for byte. */
+		assert_int_equal(f->sent[i].len, f->sent[0].len);
+		assert_memory_equal(f->sent[i].buf, f->sent[0].buf,
+				    f->sent[0].len);
+	}
+	assert_int_equal(f->c.state, TURN_ALLOCATING);
+	assert_int_equal(turn_next_ms(&f->c, 39499), 1);
+
+	/* Rm = 16 RTO = 8 s after the last send: the transaction failed. */
+	run_until(f, 39500);
+	assert_int_equal(f->nsent, TURN_RC);
+	assert_int_equal(f->c.state, TURN_FAILED);
+	assert_non_null(strstr(f->c.error, "no answer"));
+	assert_int_equal(f->nstates, 2);
+	assert_int_equal(f->states[1], TURN_FAILED);
+
+	/* And it tries again later (5 s), with a new transaction. */
+	run_until(f, 44499);
+	assert_int_equal(f->nsent, TURN_RC);
+	run_until(f, 44500);
+	assert_int_equal(f->nsent, TURN_RC + 1);
+	assert_int_equal(f->sent[TURN_RC].at, 44500);
+	assert_int_equal(sent_method(f, TURN_RC), STUN_ALLOCATE);
+	assert_false(same_txid(f, 0, TURN_RC));
+	assert_int_equal(f->c.state, TURN_ALLOCATING);
+	assert_int_equal(f->c.error[0], 0);
+
+	/* The server comes back: the retransmission at 45 s is answered. */
+	f->drop = false;
+	f->handled = f->nsent;
+	run_until(f, 45000);
+	assert_int_equal(f->sent[TURN_RC + 1].at, 45000);
+	assert_true(same_txid(f, TURN_RC, TURN_RC + 1));
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	free(f);
+}
+
+static void test_refresh(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	struct stun_msg m;
+
+	(void)state;
+	allocate(f);
+	run_until(f, 540 * SEC - 1);
+	assert_int_equal(f->nsent, 2);
+	run_until(f, 540 * SEC);
+	assert_int_equal(f->nsent, 3);
+	sent_msg(f, 2, &m);
+	assert_int_equal(stun_method(m.type), STUN_REFRESH);
+	assert_int_equal(f->sent[2].at, 540 * SEC);
+	assert_true(stun_has(&m, STUN_A_LIFETIME));
+	assert_int_equal(m.lifetime, 600);
+	assert_authed(f, 2, "nonce-1");
+	/* Answered: the allocation lives another 600 s. */
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_int_equal(f->c.expires_ms, 1140 * SEC);
+	assert_int_equal(f->c.refresh_ms, 1080 * SEC);
+	assert_ep(&f->c.relayed, "203.0.113.10:49152");
+	assert_int_equal(f->alloc_expires, 1140 * SEC);
+
+	/* Every 540 s from then on; the server never lets it expire. */
+	run_until(f, 3 * 3600 * SEC);
+	assert_int_equal(f->nsent, 2 + 3 * 3600 / 540);
+	for (int i = 3; i < f->nsent; i++) {
+		assert_int_equal(sent_method(f, i), STUN_REFRESH);
+		assert_int_equal(f->sent[i].at, (i - 1) * 540 * SEC);
+	}
+	assert_int_equal(f->expired_allocs, 0);
+	assert_true(f->alloc);
+	assert_int_equal(f->nstates, 2);
+	free(f);
+}
+
+static void test_refresh_437_reallocates(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	struct wgt_ep a = EP("198.51.100.20:51820");
+	struct wgt_ep b = EP("198.51.100.21:51820");
+	int n;
+
+	(void)state;
+	allocate(f);
+	run_until(f, 1 * SEC);
+	assert_non_null(turn_peer_want(&f->c, &a, 0, f->now));
+	assert_non_null(turn_peer_want(&f->c, &b, 0, f->now));
+	pump(f);
+	assert_int_equal(f->nev, 2);
+
+	/* The server restarts and forgets us just before the refresh. */
+	run_until(f, 539 * SEC);
+	srv_clear(f);
+	n = f->nsent;
+	run_until(f, 540 * SEC);
+	assert_int_equal(f->nsent, n + 1);
+	assert_int_equal(sent_method(f, n), STUN_REFRESH);
+	/* 437: the channels are down and the allocation is gone. */
+	assert_int_equal(f->c.state, TURN_FAILED);
+	assert_int_equal(f->c.error_code, 437);
+	assert_non_null(strstr(f->c.error, "allocation lost"));
+	assert_int_equal(f->c.relayed.family, 0);
+	assert_int_equal(f->nev, 4);
+	for (int i = 2; i < 4; i++)
+		assert_false(f->ev[i].up);
+	assert_true(ep_eq(&f->ev[2].ep, &a) || ep_eq(&f->ev[3].ep, &a));
+	assert_true(ep_eq(&f->ev[2].ep, &b) || ep_eq(&f->ev[3].ep, &b));
+
+	/* Allocate again 2 s later (credentials still good), then the same
+	 * channels are bound again and reported up. */
+	run_until(f, 542 * SEC - 1);
+	assert_int_equal(f->nsent, n + 1);
+	run_until(f, 542 * SEC);
+	assert_int_equal(sent_method(f, n + 1), STUN_ALLOCATE);
+	assert_int_equal(f->sent[n + 1].at, 542 * SEC);
+	assert_authed(f, n + 1, "nonce-1");
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_ep(&f->c.relayed, "203.0.113.10:49152");
+	assert_int_equal(count_method(f, n + 2, STUN_CREATE_PERMISSION), 2);
+	assert_int_equal(count_method(f, n + 2, STUN_CHANNEL_BIND), 2);
+	assert_int_equal(f->nev, 6);
+	for (int i = 4; i < 6; i++) {
+		assert_true(f->ev[i].up);
+		for (int j = 0; j < 2; j++)
+			if (ep_eq(&f->ev[i].ep, &f->ev[j].ep))
+				assert_int_equal(f->ev[i].ch, f->ev[j].ch);
+	}
+	assert_int_equal(f->nchans, 2);
+	/* allocating, allocated, failed, allocating, allocated */
+	assert_int_equal(f->nstates, 5);
+	assert_int_equal(f->states[2], TURN_FAILED);
+	assert_int_equal(f->states[3], TURN_ALLOCATING);
+	assert_int_equal(f->states[4], TURN_ALLOCATED);
+	free(f);
+}
+
+/* A 437 to a ChannelBind means the allocation is gone too. */
+static void test_chanbind_437_reallocates(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	struct wgt_ep a = EP("198.51.100.20:51820");
+
+	(void)state;
+	allocate(f);
+	assert_non_null(turn_peer_want(&f->c, &a, 0, f->now));
+	pump(f);
+	assert_int_equal(f->nev, 1);
+	run_until(f, 200 * SEC);
+	srv_clear(f);
+	run_until(f, 240 * SEC);	/* peer refresh: 437 */
+	assert_int_equal(f->c.state, TURN_FAILED);
+	assert_int_equal(f->c.error_code, 437);
+	assert_int_equal(f->nev, 2);
+	assert_false(f->ev[1].up);
+	run_until(f, 242 * SEC);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_int_equal(f->nev, 3);
+	assert_true(f->ev[2].up);
+	assert_int_equal(f->ev[2].ch, f->ev[0].ch);
+	free(f);
+}
+
+/* An unanswered Refresh runs its full retransmission schedule, then the
+ * allocation is taken for lost and made again. */
+static void test_refresh_unanswered(void **state)
+{
+	static const uint64_t want[TURN_RC] = { 0, 500, 1500, 3500, 7500,
+						15500, 31500 };
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	int n;
+
+	(void)state;
+	allocate(f);
+	run_until(f, 539 * SEC);
+	n = f->nsent;
+	f->drop = true;
+	run_until(f, 540 * SEC + 39499);
+	assert_int_equal(f->nsent, n + TURN_RC);
+	for (int i = 0; i < TURN_RC; i++) {
+		assert_int_equal(sent_method(f, n + i), STUN_REFRESH);
+		assert_int_equal(f->sent[n + i].at, 540 * SEC + want[i]);
+		assert_true(same_txid(f, n, n + i));
+	}
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	run_until(f, 540 * SEC + 39500);
+	assert_int_equal(f->c.state, TURN_FAILED);
+	assert_non_null(strstr(f->c.error, "Refresh not answered"));
+	assert_int_equal(f->nsent, n + TURN_RC);
+	/* 2 s later: Allocate. */
+	f->drop = false;
+	f->handled = f->nsent;
+	srv_clear(f);
+	run_until(f, 540 * SEC + 41500);
+	assert_int_equal(f->nsent, n + TURN_RC + 1);
+	assert_int_equal(sent_method(f, n + TURN_RC), STUN_ALLOCATE);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	free(f);
+}
+
+static void test_peers_and_channels(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	struct wgt_ep a = EP("198.51.100.20:51820");
+	struct wgt_ep b = EP("198.51.100.21:51820");
+	const struct turn_peer *pa, *pb;
+	struct stun_msg m;
+	uint16_t cha;
+	int n;
+
+	(void)state;
+	allocate(f);
+	run_until(f, 1 * SEC);
+	f->manual = true;
+	n = f->nsent;
+	pa = turn_peer_want(&f->c, &a, 0, f->now);
+	assert_non_null(pa);
+	assert_true(ep_eq(&pa->ep, &a));
+	cha = pa->channel;
+	assert_in_range(cha, 0x4000, 0x4FFF);
+	assert_int_equal(f->nsent, n + 2);
+
+	sent_msg(f, n, &m);
+	assert_int_equal(stun_method(m.type), STUN_CREATE_PERMISSION);
+	assert_int_equal(m.npeers, 1);
+	assert_true(ep_eq(&m.peers[0], &a));
+	assert_authed(f, n, "nonce-1");
+	sent_msg(f, n + 1, &m);
+	assert_int_equal(stun_method(m.type), STUN_CHANNEL_BIND);
+	assert_int_equal(m.npeers, 1);
+	assert_true(ep_eq(&m.peers[0], &a));
+	assert_true(stun_has(&m, STUN_A_CHANNEL_NUMBER));
+	assert_int_equal(m.channel, cha);
+	assert_authed(f, n + 1, "nonce-1");
+
+	/* Up only once the ChannelBind succeeded. */
+	f->handled = n;
+	serve_one(f);		/* CreatePermission */
+	assert_int_equal(f->nev, 0);
+	assert_int_equal(pa->perm, TB_OK);
+	assert_int_equal(pa->chan, TB_PENDING);
+	serve_one(f);		/* ChannelBind */
+	assert_int_equal(f->nev, 1);
+	assert_true(f->ev[0].up);
+	assert_int_equal(f->ev[0].ch, cha);
+	assert_true(ep_eq(&f->ev[0].ep, &a));
+	assert_int_equal(pa->chan, TB_OK);
+
+	/* Asking again for the same peer: the same entry, nothing sent. */
+	assert_ptr_equal(turn_peer_want(&f->c, &a, 0, f->now), pa);
+	assert_int_equal(f->nsent, n + 2);
+
+	/* A second peer gets another channel. */
+	f->manual = false;
+	pb = turn_peer_want(&f->c, &b, 0, f->now);
+	assert_non_null(pb);
+	assert_in_range(pb->channel, 0x4000, 0x4FFF);
+	assert_int_not_equal(pb->channel, cha);
+	pump(f);
+	assert_int_equal(f->nsent, n + 4);
+	assert_int_equal(f->nev, 2);
+	assert_true(f->ev[1].up);
+	assert_int_equal(f->ev[1].ch, pb->channel);
+	assert_true(ep_eq(&f->ev[1].ep, &b));
+
+	/* Refreshed well before the permission's 300 s, same channel. */
+	n = f->nsent;
+	run_until(f, 300 * SEC);
+	assert_int_equal(count_method(f, n, STUN_CREATE_PERMISSION), 2);
+	assert_int_equal(count_method(f, n, STUN_CHANNEL_BIND), 2);
+	for (int i = n; i < f->nsent; i++) {
+		sent_msg(f, i, &m);
+		assert_true(f->sent[i].at < 301 * SEC);
+		if (stun_method(m.type) != STUN_CHANNEL_BIND)
+			continue;
+		if (ep_eq(&m.peers[0], &a))
+			assert_int_equal(m.channel, cha);
+		else
+			assert_int_equal(m.channel, pb->channel);
+	}
+
+	/* For hours: nothing the server holds ever expires, channels keep
+	 * their numbers, and no further up/down. */
+	run_until(f, 4 * 3600 * SEC);
+	for (int i = n; i < f->nsent; i++) {
+		sent_msg(f, i, &m);
+		if (stun_method(m.type) != STUN_CHANNEL_BIND)
+			continue;
+		assert_int_equal(m.channel, ep_eq(&m.peers[0], &a) ?
+					    cha : pb->channel);
+	}
+	assert_int_equal(f->expired_allocs, 0);
+	assert_int_equal(f->expired_perms, 0);
+	assert_int_equal(f->expired_chans, 0);
+	assert_int_equal(f->nchans, 2);
+	assert_int_equal(f->nperms, 2);
+	assert_int_equal(f->nev, 2);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+
+	/* Dropped and wanted again: the same channel comes back. */
+	turn_peer_drop(&f->c, &a);
+	assert_int_equal(f->nev, 3);
+	assert_false(f->ev[2].up);
+	assert_int_equal(f->ev[2].ch, cha);
+	n = f->nsent;
+	run_until(f, 5 * 3600 * SEC);
+	for (int i = n; i < f->nsent; i++) {
+		sent_msg(f, i, &m);
+		if (m.npeers)
+			assert_false(ep_eq(&m.peers[0], &a));
+	}
+	pa = turn_peer_want(&f->c, &a, 0, f->now);
+	assert_int_equal(pa->channel, cha);
+	pump(f);
+	assert_int_equal(f->nev, 4);
+	assert_true(f->ev[3].up);
+	assert_int_equal(f->ev[3].ch, cha);
+	free(f);
+}
+
+/* A peer dropped while its ChannelBind is in flight is not reported up. */
+static void test_peer_drop_in_flight(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	struct wgt_ep a = EP("198.51.100.20:51820");
+	const struct turn_peer *p;
+
+	(void)state;
+	allocate(f);
+	f->manual = true;
+	p = turn_peer_want(&f->c, &a, 0, f->now);
+	assert_non_null(p);
+	turn_peer_drop(&f->c, &a);
+	serve_one(f);
+	serve_one(f);
+	assert_int_equal(f->nev, 0);
+	assert_int_not_equal(p->chan, TB_OK);
+	free(f);
+}
+
+static void test_ipv6(void **state)
+{
+	struct fake *f = fake_new("[2001:db8::1]:3478", PASS);
+	struct wgt_ep peer = EP("[2001:db8:2::5]:51820");
+	const struct turn_peer *p;
+	struct stun_msg m;
+	int n;
+
+	(void)state;
+	allocate(f);
+	assert_int_equal(f->nsent, 2);
+	for (int i = 0; i < 2; i++) {
+		sent_msg(f, i, &m);
+		assert_int_equal(stun_method(m.type), STUN_ALLOCATE);
+		assert_true(stun_has(&m, STUN_A_REQUESTED_ADDRESS_FAMILY));
+		assert_int_equal(m.req_family, WGT_AF_INET6);
+	}
+	assert_ep(&f->c.relayed, "[2001:db8::1]:49200");
+	assert_ep(&f->c.mapped, "[2001:db8:1::7]:40000");
+
+	n = f->nsent;
+	p = turn_peer_want(&f->c, &peer, 0, f->now);
+	assert_non_null(p);
+	pump(f);
+	assert_int_equal(f->nsent, n + 2);
+	for (int i = n; i < n + 2; i++) {
+		sent_msg(f, i, &m);
+		assert_int_equal(m.npeers, 1);
+		assert_true(ep_eq(&m.peers[0], &peer));
+	}
+	assert_int_equal(sent_method(f, n + 1), STUN_CHANNEL_BIND);
+	assert_int_equal(f->nev, 1);
+	assert_true(f->ev[0].up);
+	assert_int_equal(f->ev[0].ch, p->channel);
+	assert_int_equal(p->perm, TB_OK);
+	free(f);
+}
+
+static void test_allocate_437_releases(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	struct stun_msg m;
+
+	(void)state;
+	/* A previous daemon's allocation for this 5-tuple. */
+	f->alloc = true;
+	f->relayed = EP("203.0.113.10:50000");
+	f->alloc_expires = 600 * SEC;
+	start(f);
+	/* Allocate, Allocate (437), Refresh LIFETIME 0 (answered). */
+	assert_int_equal(f->nsent, 3);
+	assert_int_equal(sent_method(f, 0), STUN_ALLOCATE);
+	assert_int_equal(sent_method(f, 1), STUN_ALLOCATE);
+	sent_msg(f, 2, &m);
+	assert_int_equal(stun_method(m.type), STUN_REFRESH);
+	assert_true(stun_has(&m, STUN_A_LIFETIME));
+	assert_int_equal(m.lifetime, 0);
+	assert_authed(f, 2, "nonce-1");
+	assert_false(f->alloc);
+	/* Failed for now, not closed: the retry timer allocates again. */
+	assert_int_equal(f->c.state, TURN_FAILED);
+	assert_int_equal(f->c.error_code, 437);
+	assert_non_null(strstr(f->c.error, "older allocation"));
+	run_until(f, 2 * SEC - 1);
+	assert_int_equal(f->nsent, 3);
+	run_until(f, 2 * SEC);
+	assert_int_equal(f->nsent, 4);
+	assert_int_equal(sent_method(f, 3), STUN_ALLOCATE);
+	assert_authed(f, 3, "nonce-1");
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_ep(&f->c.relayed, "203.0.113.10:49152");
+	assert_int_equal(f->c.error[0], 0);
+	/* and it stays so */
+	run_until(f, 600 * SEC);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_true(f->alloc);
+	assert_int_equal(count_method(f, 4, STUN_ALLOCATE), 0);
+	free(f);
+}
+
+/* The release's answers are lost: once the client allocates again, the
+ * release is abandoned, so no retransmission of it deletes the new
+ * allocation. */
+static void test_allocate_437_release_lost(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+
+	(void)state;
+	f->alloc = true;
+	f->relayed = EP("203.0.113.10:50000");
+	f->alloc_expires = 600 * SEC;
+	f->lose[STUN_REFRESH] = true;
+	start(f);
+	assert_int_equal(f->nsent, 3);
+	assert_false(f->alloc);
+	run_until(f, 2 * SEC);
+	/* Refresh 0 at 0, 0.5, 1.5 s, then the Allocate at 2 s. */
+	assert_int_equal(f->nsent, 6);
+	assert_int_equal(count_method(f, 2, STUN_REFRESH), 3);
+	assert_int_equal(sent_method(f, 5), STUN_ALLOCATE);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	f->lose[STUN_REFRESH] = false;
+	run_until(f, 539 * SEC);
+	assert_int_equal(f->nsent, 6);
+	assert_true(f->alloc);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	free(f);
+}
+
+/* The release is answered 437 (already gone): allocate anyway. */
+static void test_allocate_437_release_437(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+
+	(void)state;
+	f->alloc = true;
+	f->relayed = EP("203.0.113.10:50000");
+	f->alloc_expires = 600 * SEC;
+	f->manual = true;
+	start(f);
+	serve_one(f);		/* 401 */
+	serve_one(f);		/* 437 */
+	assert_int_equal(f->nsent, 3);
+	assert_int_equal(sent_method(f, 2), STUN_REFRESH);
+	srv_clear(f);		/* it expires meanwhile */
+	f->manual = false;
+	pump(f);
+	run_until(f, 3 * SEC);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_int_equal(count_method(f, 3, STUN_ALLOCATE), 1);
+	assert_int_equal(count_method(f, 3, STUN_REFRESH), 0);
+	free(f);
+}
+
+static void test_preset_adopt(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	struct wgt_ep rel = EP("203.0.113.10:50000");
+	struct wgt_ep map = EP("198.51.100.7:40000");
+	struct stun_msg m;
+
+	(void)state;
+	f->alloc = true;
+	f->relayed = rel;
+	f->alloc_expires = 300 * SEC;
+	turn_preset(&f->c, &rel, &map, REALM, "nonce-1");
+	start(f);
+	assert_int_equal(f->nsent, 1);
+	sent_msg(f, 0, &m);
+	assert_int_equal(stun_method(m.type), STUN_REFRESH);
+	assert_true(stun_has(&m, STUN_A_LIFETIME));
+	assert_int_equal(m.lifetime, 600);
+	assert_authed(f, 0, "nonce-1");
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_true(ep_eq(&f->c.relayed, &rel));
+	assert_true(ep_eq(&f->c.mapped, &map));
+	assert_int_equal(f->c.refresh_ms, 540 * SEC);
+	assert_int_equal(f->alloc_expires, 600 * SEC);
+	run_until(f, 600 * SEC);
+	assert_int_equal(f->reqs[STUN_ALLOCATE], 0);
+	assert_int_equal(count_method(f, 0, STUN_ALLOCATE), 0);
+	assert_int_equal(f->expired_allocs, 0);
+	assert_true(ep_eq(&f->c.relayed, &rel));
+	free(f);
+}
+
+/* Adoption with a stale nonce (438, again with the new one), of an
+ * allocation the server no longer has (437): allocate afresh. */
+static void test_preset_stale_and_gone(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	struct wgt_ep rel = EP("203.0.113.10:50000");
+	struct wgt_ep map = EP("198.51.100.7:40000");
+
+	(void)state;
+	snprintf(f->nonce, sizeof(f->nonce), "nonce-9");
+	turn_preset(&f->c, &rel, &map, REALM, "nonce-1");
+	start(f);
+	assert_int_equal(f->nsent, 2);
+	assert_int_equal(sent_method(f, 0), STUN_REFRESH);
+	assert_int_equal(sent_method(f, 1), STUN_REFRESH);
+	assert_authed(f, 0, "nonce-1");
+	assert_authed(f, 1, "nonce-9");
+	assert_int_equal(f->c.state, TURN_FAILED);
+	assert_int_equal(f->c.error_code, 437);
+	assert_int_equal(f->c.relayed.family, 0);
+	run_until(f, 2 * SEC);
+	assert_int_equal(f->nsent, 3);
+	assert_int_equal(sent_method(f, 2), STUN_ALLOCATE);
+	assert_authed(f, 2, "nonce-9");
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_ep(&f->c.relayed, "203.0.113.10:49152");
+	free(f);
+}
+
+static void test_shutdown(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	struct wgt_ep a = EP("198.51.100.20:51820");
+	struct stun_msg m;
+	int n;
+
+	(void)state;
+	/* Not allocated: nothing to release. */
+	turn_shutdown(&f->c, 0);
+	assert_int_equal(f->nsent, 0);
+	assert_int_equal(f->c.state, TURN_IDLE);
+
+	allocate(f);
+	assert_non_null(turn_peer_want(&f->c, &a, 0, f->now));
+	pump(f);
+	run_until(f, 10 * SEC);
+	n = f->nsent;
+	f->manual = true;
+	turn_shutdown(&f->c, f->now);
+	assert_int_equal(f->nsent, n + 1);
+	sent_msg(f, n, &m);
+	assert_int_equal(stun_method(m.type), STUN_REFRESH);
+	assert_true(stun_has(&m, STUN_A_LIFETIME));
+	assert_int_equal(m.lifetime, 0);
+	assert_authed(f, n, "nonce-1");
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	f->handled = n;
+	serve_one(f);
+	assert_int_equal(f->c.state, TURN_CLOSED);
+	assert_int_equal(f->states[f->nstates - 1], TURN_CLOSED);
+	assert_false(f->alloc);
+	f->manual = false;
+	run_until(f, 3600 * SEC);
+	assert_int_equal(f->nsent, n + 1);
+	assert_int_equal(f->c.state, TURN_CLOSED);
+	free(f);
+}
+
+/* Shutdown with the server gone: CLOSED once the Refresh times out. */
+static void test_shutdown_unanswered(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	int n;
+
+	(void)state;
+	allocate(f);
+	f->drop = true;
+	n = f->nsent;
+	turn_shutdown(&f->c, f->now);
+	run_until(f, 39499);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_int_equal(f->nsent, n + TURN_RC);
+	run_until(f, 39500);
+	assert_int_equal(f->c.state, TURN_CLOSED);
+	run_until(f, 3600 * SEC);
+	assert_int_equal(f->nsent, n + TURN_RC);
+	free(f);
+}
+
+/* Build an answer to request i with the given class, key and mac. */
+static size_t forge(struct fake *f, int i, uint8_t *out, uint16_t method,
+		    enum stun_class cls, const uint8_t *txid,
+		    const uint8_t *key, enum stun_mac mac)
+{
+	struct stun_builder b;
+	struct stun_msg req;
+	int n;
+
+	sent_msg(f, i, &req);
+	assert_int_equal(stun_begin(&b, out, RESP_MAX, stun_type(method, cls),
+				    txid ? txid : req.txid), 0);
+	if (cls == STUN_ERROR) {
+		stun_add_error(&b, STUN_EC_UNAUTHORIZED, "Unauthorized");
+		stun_add_str(&b, STUN_A_REALM, "evil.example");
+		stun_add_str(&b, STUN_A_NONCE, "evil-nonce");
+	} else {
+		stun_add_addr(&b, STUN_A_XOR_RELAYED_ADDRESS,
+			      &(struct wgt_ep){ .family = WGT_AF_INET,
+						.addr = { 6, 6, 6, 6 },
+						.port = 666 });
+		stun_add_lifetime(&b, 600);
+		stun_add_addr(&b, STUN_A_XOR_MAPPED_ADDRESS, &f->mapped);
+	}
+	if (key)
+		stun_add_integrity(&b, key, STUN_MD5_LEN, mac);
+	stun_add_fingerprint(&b);
+	n = stun_finish(&b);
+	assert_true(n > 0);
+	return n;
+}
+
+/* Nothing a bad answer could have changed did change. */
+#define assert_unchanged(f, nstates, nsent) \
+	assert_unchanged_at(f, nstates, nsent, __LINE__)
+static void assert_unchanged_at(struct fake *f, int nstates, int nsent,
+				int line)
+{
+	if (f->c.state != TURN_ALLOCATING || f->nstates != nstates)
+		fail_msg("line %d: state %s after %d changes", line,
+			 turn_state_str(f->c.state), f->nstates);
+	assert_int_equal(f->c.state, TURN_ALLOCATING);
+	assert_int_equal(f->nstates, nstates);
+	assert_int_equal(f->nsent, nsent);
+	assert_int_equal(f->c.relayed.family, 0);
+	assert_int_equal(f->c.error[0], 0);
+	assert_int_equal(f->c.error_code, 0);
+	assert_true(f->c.have_key);
+	assert_string_equal(f->c.nonce, "nonce-1");
+	assert_string_equal(f->c.realm, REALM);
+}
+
+static void test_ignored_responses(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	uint8_t key[STUN_MD5_LEN], bad[STUN_MD5_LEN], txid[STUN_TXID_LEN];
+	uint8_t out[RESP_MAX], junk[64];
+	int nstates, nsent;
+	size_t n;
+
+	(void)state;
+	f->manual = true;
+	start(f);
+	serve_one(f);		/* 401: the client now has a key */
+	assert_int_equal(f->nsent, 2);
+	srv_key(f, PASS, key);
+	srv_key(f, "not-the-password", bad);
+	nstates = f->nstates;
+	nsent = f->nsent;
+
+	/* A correctly signed success, but for another transaction. */
+	txid_of(f, 1, txid);
+	txid[0] ^= 1;
+	n = forge(f, 1, out, STUN_ALLOCATE, STUN_SUCCESS, txid, key,
+		  STUN_MAC_SHA1);
+	turn_input(&f->c, out, n, f->now);
+	assert_unchanged(f, nstates, nsent);
+	/* The first request's transaction is over: its id is stale too. */
+	txid_of(f, 0, txid);
+	n = forge(f, 1, out, STUN_ALLOCATE, STUN_SUCCESS, txid, key,
+		  STUN_MAC_SHA1);
+	turn_input(&f->c, out, n, f->now);
+	assert_unchanged(f, nstates, nsent);
+	/* Right transaction, wrong method. */
+	n = forge(f, 1, out, STUN_REFRESH, STUN_SUCCESS, NULL, key,
+		  STUN_MAC_SHA1);
+	turn_input(&f->c, out, n, f->now);
+	assert_unchanged(f, nstates, nsent);
+	/* Right transaction, wrong MESSAGE-INTEGRITY. */
+	n = forge(f, 1, out, STUN_ALLOCATE, STUN_SUCCESS, NULL, bad,
+		  STUN_MAC_SHA1);
+	turn_input(&f->c, out, n, f->now);
+	assert_unchanged(f, nstates, nsent);
+	/* Right transaction, wrong MESSAGE-INTEGRITY-SHA256. */
+	n = forge(f, 1, out, STUN_ALLOCATE, STUN_SUCCESS, NULL, bad,
+		  STUN_MAC_SHA256);
+	turn_input(&f->c, out, n, f->now);
+	assert_unchanged(f, nstates, nsent);
+	/* Right transaction, no integrity at all. */
+	n = forge(f, 1, out, STUN_ALLOCATE, STUN_SUCCESS, NULL, NULL,
+		  STUN_MAC_SHA1);
+	turn_input(&f->c, out, n, f->now);
+	assert_unchanged(f, nstates, nsent);
+	/* Right integrity over a message altered afterwards. */
+	n = forge(f, 1, out, STUN_ALLOCATE, STUN_SUCCESS, NULL, key,
+		  STUN_MAC_SHA1);
+	out[STUN_HDR_LEN + 8] ^= 0x40;	/* inside XOR-RELAYED-ADDRESS */
+	turn_input(&f->c, out, n, f->now);
+	assert_unchanged(f, nstates, nsent);
+	/* A 401 for another transaction: no new credentials, no resend. */
+	txid[0] ^= 0x80;
+	n = forge(f, 1, out, STUN_ALLOCATE, STUN_ERROR, txid, NULL,
+		  STUN_MAC_SHA1);
+	turn_input(&f->c, out, n, f->now);
+	assert_unchanged(f, nstates, nsent);
+	/* A request or indication with the transaction's id. */
+	n = forge(f, 1, out, STUN_ALLOCATE, STUN_REQUEST, NULL, key,
+		  STUN_MAC_SHA1);
+	turn_input(&f->c, out, n, f->now);
+	n = forge(f, 1, out, STUN_ALLOCATE, STUN_INDICATION, NULL, key,
+		  STUN_MAC_SHA1);
+	turn_input(&f->c, out, n, f->now);
+	assert_unchanged(f, nstates, nsent);
+	/* Garbage: empty, short, random, ChannelData, a truncated answer. */
+	turn_input(&f->c, junk, 0, f->now);
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)(i * 37 + 11);
+	for (size_t len = 1; len <= sizeof(junk); len++)
+		turn_input(&f->c, junk, len, f->now);
+	junk[0] = 0x40;
+	junk[1] = 0x00;
+	junk[2] = 0x00;
+	junk[3] = 0x10;
+	turn_input(&f->c, junk, 20, f->now);
+	n = forge(f, 1, out, STUN_ALLOCATE, STUN_SUCCESS, NULL, key,
+		  STUN_MAC_SHA1);
+	for (size_t len = 0; len < n; len++)
+		turn_input(&f->c, out, len, f->now);
+	/* A STUN header claiming more than there is. */
+	memcpy(junk, out, STUN_HDR_LEN);
+	turn_input(&f->c, junk, STUN_HDR_LEN, f->now);
+	assert_unchanged(f, nstates, nsent);
+
+	/* Retransmission goes on as if nothing came. */
+	assert_int_equal(turn_next_ms(&f->c, f->now), 500);
+
+	/* The real answer still works, and once taken, a duplicate of it
+	 * changes nothing. */
+	serve_one(f);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_int_equal(f->nstates, nstates + 1);
+	assert_ep(&f->c.relayed, "203.0.113.10:49152");
+	n = forge(f, 1, out, STUN_ALLOCATE, STUN_SUCCESS, NULL, key,
+		  STUN_MAC_SHA1);
+	turn_input(&f->c, out, n, f->now);
+	assert_int_equal(f->nstates, nstates + 1);
+	assert_ep(&f->c.relayed, "203.0.113.10:49152");
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_allocate),
+		cmocka_unit_test(test_wrong_password),
+		cmocka_unit_test(test_stale_nonce),
+		cmocka_unit_test(test_stale_nonce_peer_requests),
+		cmocka_unit_test(test_retransmit_timeout),
+		cmocka_unit_test(test_refresh),
+		cmocka_unit_test(test_refresh_437_reallocates),
+		cmocka_unit_test(test_chanbind_437_reallocates),
+		cmocka_unit_test(test_refresh_unanswered),
+		cmocka_unit_test(test_peers_and_channels),
+		cmocka_unit_test(test_peer_drop_in_flight),
+		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_allocate_437_releases),
+		cmocka_unit_test(test_allocate_437_release_437),
+		cmocka_unit_test(test_allocate_437_release_lost),
+		cmocka_unit_test(test_preset_adopt),
+		cmocka_unit_test(test_preset_stale_and_gone),
+		cmocka_unit_test(test_shutdown),
+		cmocka_unit_test(test_shutdown_unanswered),
+		cmocka_unit_test(test_ignored_responses),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
