@@ -30,6 +30,8 @@
 #include "wg.h"
 
 #define WG_POLL_MS 1000
+#define RELAY_KEEPALIVE_MS 15000	/* under common NAT UDP timeouts */
+#define UP_TIMEOUT_MS 60000		/* `up` gives up after this */
 
 struct daemon {
 	const struct up_conf *conf;
@@ -102,8 +104,10 @@ static void on_chan(void *ctx, const struct turn_peer *p, bool up)
 
 static void on_state(void *ctx, struct turn_client *c)
 {
+	struct daemon *d = ctx;
 	char a[EP_STRLEN], b[EP_STRLEN];
 
+	state_write(d->conf->wgif, c, now_ms());
 	if (c->state == TURN_ALLOCATED)
 		info("relayed address %s on %s",
 		     ep_str(&c->relayed, a, sizeof(a)),
@@ -286,6 +290,7 @@ static int setup(struct daemon *d, const char *opt_bpffs)
 	struct wgt_config cfg;
 	struct wgt_ep server;
 	json_object *st;
+	uint64_t deadline;
 	__u16 ctl_port;
 	int pid;
 
@@ -351,6 +356,7 @@ static int setup(struct daemon *d, const char *opt_bpffs)
 		  turn_send, d);
 	d->turn.on_chan = on_chan;
 	d->turn.on_state = on_state;
+	d->turn.keepalive_ms = RELAY_KEEPALIVE_MS;
 	/* A predecessor's allocation on this 5-tuple: adopt it. */
 	st = state_read(c->wgif);
 	if (st) {
@@ -358,7 +364,13 @@ static int setup(struct daemon *d, const char *opt_bpffs)
 		json_object_put(st);
 	}
 	turn_start(&d->turn, now_ms());
-	while (d->turn.state == TURN_ALLOCATING && !d->stop)
+	/* A 437 (an older allocation of this 5-tuple) is released and
+	 * allocated anew by the client: wait for that, not for the rest. */
+	deadline = now_ms() + UP_TIMEOUT_MS;
+	while (!d->stop && now_ms() < deadline &&
+	       (d->turn.state == TURN_ALLOCATING ||
+		(d->turn.state == TURN_FAILED &&
+		 d->turn.error_code == STUN_EC_ALLOCATION_MISMATCH)))
 		step(d);
 	if (d->turn.state != TURN_ALLOCATED) {
 		err("%s", d->stop ? "interrupted" : d->turn.error);

@@ -50,6 +50,8 @@ int state_write(const char *wgif, const struct turn_client *c,
 	json_object_object_add(o, "realm", json_object_new_string(c->realm));
 	json_object_object_add(o, "nonce", json_object_new_string(c->nonce));
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
+	json_object_object_add(o, "allocations",
+			       json_object_new_int(c->allocations));
 	peers = json_object_new_array();
 	for (int i = 0; i < c->n_peers; i++) {
 		const struct turn_peer *p = &c->peers[i];

@@ -211,7 +211,10 @@ static void allocated(struct turn_client *c, const struct stun_msg *m,
 	/* Refresh a minute early, or halfway for short lifetimes. */
 	c->refresh_ms = now + (c->lifetime > 120 ? c->lifetime - 60 :
 						   c->lifetime / 2) * 1000ull;
+	if (c->keepalive_ms && now + c->keepalive_ms < c->refresh_ms)
+		c->refresh_ms = now + c->keepalive_ms;
 	if (c->state != TURN_ALLOCATED) {
+		c->allocations++;
 		set_state(c, TURN_ALLOCATED);
 		for (int i = 0; i < c->n_peers; i++)
 			if (c->peers[i].wanted)

@@ -83,9 +83,14 @@ struct turn_client {
 	enum turn_state state;
 	struct wgt_ep relayed, mapped;
 	uint32_t lifetime;		/* granted, seconds */
+	uint32_t allocations;		/* times it became ALLOCATED */
 	uint64_t expires_ms;		/* allocation expiry */
 	uint64_t refresh_ms;		/* next Refresh */
 	uint64_t retry_ms;		/* next Allocate after a failure */
+	/* Refresh at least this often (0: only before expiry). An early
+	 * Refresh keeps the NAT mapping of the 5-tuple alive and finds out
+	 * soon that a restarted relay lost the allocation (437). */
+	uint32_t keepalive_ms;
 	uint16_t error_code;
 	char error[512];
 

@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# End to end: real wireguard-go peers, a real coturn, NATs (scripts/world.sh
+# draws the world), wgturn up on both sites. Per outer family (v4, v6):
+#  1. ping across the tunnel (site A behind NAT, site B behind a symmetric
+#     NAT): no loss
+#  2. a capture on the relay host, decoded by tshark: every packet between
+#     the sites and the relay is STUN or ChannelData (channel 0x4000-0x4FFF,
+#     length matching) carrying WireGuard (type 1-4, three zero bytes);
+#     nothing malformed; UdpInCsumErrors stays 0 on every host
+# IPv4 only (the checks do not depend on the family):
+#  3. a plain wireguard-go peer on the internet reaches site A through A's
+#     relayed address
+#  4. kill -9 of A's daemon under ping -i 0.1 loses nothing; `up` again
+#     adopts the allocation (same relayed address) without loss
+#  5. coturn restarted: both daemons reallocate and re-bind; the test gives
+#     each WireGuard the other's new relayed address, as after the first
+#     `up`, and prints the outage
+#  6. a wrong password: `up` exits non-zero with the relay's 401
+#  7. `down` deallocates, detaches, removes pins and state
+set -u
+cd "$(dirname "$0")/.."
+: "${BUILD:=build}"
+. tests/lib.sh
+. scripts/world.sh
+
+FS=/run/wgturn-e2e-$$
+A=wga$$
+B=wgb$$
+P=wgp$$
+CAP=
+
+cleanup() {
+	local i
+	for i in "$A:a" "$B:b"; do
+		in_ns "${i#*:}" "$WGTURN" --bpffs "$FS" down "${i%%:*}" >/dev/null 2>&1
+	done
+	world_down
+	rm -f /run/wgturn/"$A".* /run/wgturn/"$B".*
+	umount "$FS" 2>/dev/null
+	rmdir "$FS" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+
+W() { # SITE args...: wgturn in SITE's namespace
+	local s=$1
+	shift
+	in_ns "$s" timeout 60 "$WGTURN" --bpffs "$FS" "$@"
+}
+relayed() { jq -r '.relayed // empty' "/run/wgturn/$1.state" 2>/dev/null; }
+tun() { local t=${TUN4[$1]}; [ "$FAM" = v6 ] && t=${TUN6[$1]}; echo "${t%/*}"; }
+allowed() { echo "${TUN4[$1]%/*}/32,${TUN6[$1]%/*}/128"; }
+
+# up SITE IF: wgturn up, relayed address in $REL
+up() {
+	if W "$1" up "$2" --relay "$TURN_SERVER" --username "$TURN_USER" \
+		--password-file "$TURN_PASS_FILE" >"$WORLD_TMP/up-$2.log" 2>&1; then
+		ok "[$FAM] wgturn up $2 ($(tail -n1 "$WORLD_TMP/up-$2.log"))"
+	else
+		fail "[$FAM] wgturn up $2: $(cat "$WORLD_TMP/up-$2.log")"
+		return 1
+	fi
+	REL=$(relayed "$2")
+}
+
+# pair: A and B point at each other's relayed address.
+pair() {
+	wg_peer a "$A" "${WG_PUBKEY[$B]}" "$RB" "$(allowed b)"
+	wg_peer b "$B" "${WG_PUBKEY[$A]}" "$RA" "$(allowed a)"
+}
+
+# ping_ok SITE DST COUNT what
+ping_ok() {
+	local out loss
+	out=$(in_ns "$1" ping -c "$3" -i 0.1 -W 2 "$2" 2>&1)
+	loss=$(sed -nE 's/.* ([0-9.]+)% packet loss.*/\1/p' <<<"$out")
+	expect_eq "[$FAM] $4: ping $2 x$3, loss %" 0 "$loss"
+}
+
+# channel_ready IF ENDPOINT: the daemon bound a channel for ENDPOINT (<= 10 s).
+channel_ready() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		jq -e --arg e "$2" '.peers[]? | select(.endpoint == $e and .channel_state == "ok")' \
+			"/run/wgturn/$1.state" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ping_first SITE DST: wait for the first answer (WireGuard retries a lost
+# handshake after 5 s); prints milliseconds waited.
+ping_first() {
+	local t0 i
+	t0=$(date +%s%N)
+	for ((i = 0; i < 30; i++)); do
+		in_ns "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1 && break
+	done
+	echo $((($(date +%s%N) - t0) / 1000000))
+	[ $i -lt 30 ]
+}
+
+capture_start() {
+	CAP=$WORLD_TMP/relay-$FAM.pcap
+	in_ns relay timeout 60 tshark -q -i eth0 -f "udp port $TURN_PORT" \
+		-w "$CAP" >/dev/null 2>&1 &
+	CAP_PID=$!
+	sleep 1.5 # tshark needs a moment before it captures
+}
+
+capture_stop() {
+	kill -INT "$CAP_PID" 2>/dev/null
+	wait "$CAP_PID" 2>/dev/null
+}
+
+# Every UDP payload to or from the relay port: STUN, or ChannelData whose
+# length fits and whose payload is a WireGuard message.
+capture_check() {
+	local fields total stun cd bad malformed
+	fields=$(tshark -r "$CAP" -T fields -e udp.payload 2>/dev/null)
+	total=$(grep -c . <<<"$fields")
+	read -r stun cd bad < <(awk '
+		function hex(h,   i, v) { v = 0; h = tolower(h)
+			for (i = 1; i <= length(h); i++)
+				v = v * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1
+			return v }
+		{ p = $1; b0 = substr(p, 1, 2)
+		  if (substr(p, 9, 8) == "2112a442" && b0 ~ /^[0-3]/) { s++; next }
+		  ch = hex(substr(p, 1, 4)); len = hex(substr(p, 5, 4))
+		  t = substr(p, 9, 8)
+		  if (ch >= 16384 && ch <= 20479 && len * 2 <= length(p) - 8 &&
+		      length(p) - 8 - len * 2 < 8 &&
+		      t ~ /^0[1-4]000000$/) c++
+		  else { x++; print "bad: " substr(p, 1, 32) > "/dev/stderr" } }
+		END { print s + 0, c + 0, x + 0 }' <<<"$fields")
+	malformed=$(tshark -r "$CAP" -Y _ws.malformed 2>/dev/null | grep -c .)
+	note_line="$total packets: $stun STUN, $cd ChannelData carrying WireGuard, $bad other"
+	check "[$FAM] relay capture has ChannelData ($note_line)" test "$cd" -gt 0
+	expect_eq "[$FAM] relay capture: packets neither STUN nor ChannelData+WireGuard" 0 "$bad"
+	expect_eq "[$FAM] relay capture: tshark malformed" 0 "$malformed"
+}
+
+csum_ok() {
+	local out
+	out=$(world_csum_errors)
+	check "[$FAM] UdpInCsumErrors/Udp6InCsumErrors 0 on every host ($(tr '\n' ' ' <<<"$out"))" \
+		test $? -eq 0 -a -n "$out"
+}
+
+basic() { # FAM
+	FAM=$1
+	mkdir -p "$FS" && mount -t bpf bpf "$FS" || { fail "mount bpffs"; return 1; }
+	world_up "$FAM" || { fail "[$FAM] world_up"; return 1; }
+	wg_up a "$A" 51820 && wg_up b "$B" 51820 || { fail "[$FAM] wireguard-go"; return 1; }
+	up a "$A" || return 1
+	RA=$REL
+	up b "$B" || return 1
+	RB=$REL
+	check "[$FAM] relayed addresses $RA and $RB on the relay" \
+		test -n "$RA" -a -n "$RB"
+	capture_start
+	pair
+	check "[$FAM] A bound a channel for B's relayed address" channel_ready "$A" "$RB"
+	check "[$FAM] B bound a channel for A's relayed address" channel_ready "$B" "$RA"
+	check "[$FAM] first answer through the tunnel" ping_first a "$(tun b)"
+	ping_ok a "$(tun b)" 30 "A -> B through both relays"
+	ping_ok b "$(tun a)" 10 "B -> A"
+	capture_stop
+	capture_check
+	csum_ok
+	expect_eq "[$FAM] show --json: relay state" allocated \
+		"$(W a show "$A" --json | jq -r '.relays[0].state')"
+	expect_eq "[$FAM] show --json: relayed" "$RA" \
+		"$(W a show "$A" --json | jq -r '.relays[0].relayed')"
+	expect_eq "[$FAM] show --json: B's endpoint relayed on a channel" "relay ok ok" \
+		"$(W a show "$A" --json | jq -r --arg e "$RB" '.peers[] | select(.endpoint == $e) |
+			"\(.path) \(.permission) \(.channel_state)"')"
+}
+
+plain_peer() {
+	wg_up pub "$P" 51820 || { fail "wireguard-go on pub"; return; }
+	# pub knows A only by A's relayed address; A knows pub's real one.
+	wg_peer pub "$P" "${WG_PUBKEY[$A]}" "$RA" "$(allowed a)"
+	wg_peer a "$A" "${WG_PUBKEY[$P]}" "$(world_ep "$PUB_IP" 51820)" "$(allowed pub)"
+	check "[$FAM] A bound a channel for the plain peer" \
+		channel_ready "$A" "$(world_ep "$PUB_IP" 51820)"
+	check "[$FAM] plain peer: first answer" ping_first pub "$(tun a)"
+	ping_ok pub "$(tun a)" 10 "plain wireguard-go peer -> A via A's relayed address"
+}
+
+kill9() {
+	local pid loss
+	pid=$(jq -r .pid "/run/wgturn/$A.state")
+	in_ns a ping -c 80 -i 0.1 -W 2 "$(tun b)" >"$WORLD_TMP/ping-kill.log" 2>&1 &
+	local ping_pid=$!
+	sleep 2
+	kill -9 "$pid"
+	ok "[$FAM] kill -9 A's daemon (pid $pid) under ping -i 0.1"
+	sleep 2
+	up a "$A"
+	expect_eq "[$FAM] the new daemon adopted the allocation (same relayed address)" "$RA" "$REL"
+	wait "$ping_pid"
+	loss=$(sed -nE 's/.* ([0-9.]+)% packet loss.*/\1/p' "$WORLD_TMP/ping-kill.log")
+	expect_eq "[$FAM] ping through kill -9 and restart: loss %" 0 "$loss"
+}
+
+allocs() { jq -r '.allocations // 0' "/run/wgturn/$1.state" 2>/dev/null; }
+
+relay_restart() {
+	local t0 t1 i ga gb
+	ga=$(allocs "$A") gb=$(allocs "$B")
+	t0=$(date +%s%N)
+	coturn_restart || { fail "coturn restart"; return; }
+	# Both daemons notice (their next Refresh, within 15 s, gets a 437)
+	# and allocate again.
+	for ((i = 0; i < 400; i++)); do
+		if [ "$(allocs "$A")" -gt "$ga" ] && [ "$(allocs "$B")" -gt "$gb" ] &&
+			[ "$(jq -r .state "/run/wgturn/$A.state")" = allocated ] &&
+			[ "$(jq -r .state "/run/wgturn/$B.state")" = allocated ]; then
+			NA=$(relayed "$A") NB=$(relayed "$B")
+			break
+		fi
+		sleep 0.1
+	done
+	check "[$FAM] both daemons reallocated after the restart ($RA -> $NA, $RB -> $NB, $((i / 10)) s)" \
+		test "$i" -lt 400
+	RA=$NA RB=$NB
+	pair
+	check "[$FAM] after the restart: channel for B's new address" channel_ready "$A" "$RB"
+	check "[$FAM] after the restart: channel for A's new address" channel_ready "$B" "$RA"
+	check "[$FAM] traffic resumed after the coturn restart" ping_first a "$(tun b)"
+	t1=$(date +%s%N)
+	if [ -n "${E2E_DEBUG:-}" ]; then
+		W a show "$A"; W b show "$B"; in_ns a wg show; in_ns b wg show
+		tail -n 30 "$COTURN_LOG"
+	fi
+	echo "# coturn restart: outage $(((t1 - t0) / 1000000)) ms until the first ping answer"
+	ping_ok a "$(tun b)" 10 "after the coturn restart"
+}
+
+wrong_password() {
+	local pf=$WORLD_TMP/wrong.pass out rc
+	(umask 077 && echo "not-the-password" >"$pf")
+	wg_up a wgx$$ 51821 || { fail "wireguard-go wgx"; return; }
+	out=$(W a up wgx$$ --relay "$TURN_SERVER" --username "$TURN_USER" \
+		--password-file "$pf" 2>&1)
+	rc=$?
+	check "[$FAM] wrong password: up exits non-zero (rc $rc): $out" test $rc -ne 0
+	check "[$FAM] wrong password: the relay's 401 is reported" grep -q 401 <<<"$out"
+	check "[$FAM] wrong password: nothing left attached" test ! -e "$FS/wgturn/wgx$$"
+	wg_down wgx$$
+}
+
+down() {
+	check "[$FAM] wgturn down $A" W a down "$A"
+	check "[$FAM] down: no pins" test ! -e "$FS/wgturn/$A"
+	check "[$FAM] down: no state file" test ! -e "/run/wgturn/$A.state"
+	check "[$FAM] down: no XDP on A's uplink" sh -c "! ip -n $NS_A link show eth0 | grep -q xdp"
+}
+
+if basic v4; then
+	plain_peer
+	kill9
+	relay_restart
+	wrong_password
+	down
+fi
+cleanup
+trap - EXIT
+WORLD_PREFIX=wgw6$$
+basic v6
+cleanup
+trap - EXIT
+done_testing
