@@ -119,6 +119,9 @@ TURN_MAX_PORT=49199
 # WORLD_NATB_FLAGS: NAT B's masquerade flags; fully-random gives every new
 # mapping a random port, so each destination sees another port (address-
 # and-port-dependent mapping, "symmetric").
+# WORLD_NATA_FLAGS: NAT A's, default none: keeps the port (endpoint-
+# independent mapping); fully-random makes A symmetric too.
+: "${WORLD_NATA_FLAGS:=}"
 : "${WORLD_NATB_FLAGS:=fully-random}"
 # WORLD_NAT_UDP_TIMEOUT: seconds both NATs keep an idle UDP mapping (Linux
 # defaults: 30 s one-way, 120 s once both sides have spoken).
@@ -281,7 +284,7 @@ _world_topology() {
 		ip netns exec "$ns" ethtool -K lan tx off >/dev/null || return 1
 	done
 
-	_nat "$NS_NATA" "" || return 1
+	_nat "$NS_NATA" "$WORLD_NATA_FLAGS" || return 1
 	_nat "$NS_NATB" "$WORLD_NATB_FLAGS" || return 1
 	if [ -n "${WORLD_NAT_UDP_TIMEOUT:-}" ]; then
 		for ns in "$NS_NATA" "$NS_NATB"; do
