@@ -3,8 +3,9 @@
 #
 # End to end: real wireguard-go peers, a real coturn, NATs (scripts/world.sh
 # draws the world), wgturn up on both sites. Per outer family (v4, v6):
-#  1. ping across the tunnel (site A behind NAT, site B behind a symmetric
-#     NAT): no loss
+#  1. ping across the tunnel, both sites behind symmetric (port-randomising)
+#     NAT; site A's daemon configured on the command line, B's by --config:
+#     no loss
 #  2. a capture on the relay host, decoded by tshark: every packet between
 #     the sites and the relay is STUN or ChannelData (channel 0x4000-0x4FFF,
 #     length matching) carrying WireGuard (type 1-4, three zero bytes);
@@ -56,10 +57,15 @@ relayed() { jq -r '.relayed // empty' "/run/wgturn/$1.state" 2>/dev/null; }
 tun() { local t=${TUN4[$1]}; [ "$FAM" = v6 ] && t=${TUN6[$1]}; echo "${t%/*}"; }
 allowed() { echo "${TUN4[$1]%/*}/32,${TUN6[$1]%/*}/128"; }
 
-# up SITE IF: wgturn up, relayed address in $REL
+# up SITE IF [config]: wgturn up, relayed address in $REL
 up() {
-	if W "$1" up "$2" --relay "$TURN_SERVER" --username "$TURN_USER" \
-		--password-file "$TURN_PASS_FILE" >"$WORLD_TMP/up-$2.log" 2>&1; then
+	local args=(--relay "$TURN_SERVER" --username "$TURN_USER" --password-file "$TURN_PASS_FILE")
+	if [ "${3:-}" = config ]; then
+		printf '[Interface]\nUplink = eth0\n\n[Relay]\nServer = %s\nUsername = %s\nPasswordFile = %s\n' \
+			"$TURN_SERVER" "$TURN_USER" "$TURN_PASS_FILE" >"$WORLD_TMP/$2.conf"
+		args=(--config "$WORLD_TMP/$2.conf")
+	fi
+	if W "$1" up "$2" "${args[@]}" >"$WORLD_TMP/up-$2.log" 2>&1; then
 		ok "[$FAM] wgturn up $2 ($(tail -n1 "$WORLD_TMP/up-$2.log"))"
 	else
 		fail "[$FAM] wgturn up $2: $(cat "$WORLD_TMP/up-$2.log")"
@@ -155,11 +161,12 @@ csum_ok() {
 basic() { # FAM
 	FAM=$1
 	mkdir -p "$FS" && mount -t bpf bpf "$FS" || { fail "mount bpffs"; return 1; }
+	WORLD_NATA_FLAGS=fully-random WORLD_NATB_FLAGS=fully-random
 	world_up "$FAM" || { fail "[$FAM] world_up"; return 1; }
 	wg_up a "$A" 51820 && wg_up b "$B" 51820 || { fail "[$FAM] wireguard-go"; return 1; }
 	up a "$A" || return 1
 	RA=$REL
-	up b "$B" || return 1
+	up b "$B" config || return 1
 	RB=$REL
 	check "[$FAM] relayed addresses $RA and $RB on the relay" \
 		test -n "$RA" -a -n "$RB"
