@@ -48,6 +48,7 @@ struct daemon {
 	struct turn_client turn;
 	uint64_t next_poll_ms;
 	bool attached_fresh;
+	bool running;		/* past `up`: failures are logged, not fatal */
 	bool stop;
 };
 
@@ -112,7 +113,7 @@ static void on_state(void *ctx, struct turn_client *c)
 		info("relayed address %s on %s",
 		     ep_str(&c->relayed, a, sizeof(a)),
 		     ep_str(&c->server, b, sizeof(b)));
-	else if (c->state == TURN_FAILED)
+	else if (c->state == TURN_FAILED && d->running)
 		info("relay: %s", c->error);
 }
 
@@ -442,6 +443,7 @@ int daemon_up(const struct up_conf *c, const char *opt_bpffs)
 		return 1;
 	}
 	pidfile_write(c->wgif);
+	d.running = true;
 	while (!d.stop)
 		step(&d);
 	info("shutting down");
