@@ -49,6 +49,7 @@ struct daemon {
 	uint64_t next_poll_ms;
 	bool attached_fresh;
 	bool running;		/* past `up`: failures are logged, not fatal */
+	bool claimed;		/* no other daemon: the run files are ours */
 	bool stop;
 };
 
@@ -300,6 +301,7 @@ static int setup(struct daemon *d, const char *opt_bpffs)
 		err("%s is already up (wgturn daemon pid %d)", c->wgif, pid);
 		return -1;
 	}
+	d->claimed = true;
 	if (password_read(d->relay->password_file, d->password,
 			  sizeof(d->password), why, sizeof(why))) {
 		err("%s", why);
@@ -395,10 +397,15 @@ static void teardown(struct daemon *d, bool deallocate)
 		}
 	}
 	maps_close(&d->maps);
-	if (deallocate || d->attached_fresh)
+	if (!d->claimed)
+		return;
+	/* A failed `up` over a running datapath (kill -9 before) leaves it
+	 * and the state a later `up` adopts. */
+	if (deallocate || d->attached_fresh) {
 		wgt_detach(&d->pins);
-	state_path(d->conf->wgif, "state", path, sizeof(path));
-	unlink(path);
+		state_path(d->conf->wgif, "state", path, sizeof(path));
+		unlink(path);
+	}
 	state_path(d->conf->wgif, "pid", path, sizeof(path));
 	unlink(path);
 }
