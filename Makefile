@@ -29,7 +29,7 @@ USER_SRC := $(wildcard user/*.c)
 USER_OBJ := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRC))
 USER_HDRS := $(wildcard user/*.h) include/wgturn.h
 
-.PHONY: all clean test bench deps
+.PHONY: all clean test bench deps demo
 all: $(BUILD)/wgturn
 
 $(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS)
@@ -55,6 +55,11 @@ include tests/tests.mk
 
 deps:
 	scripts/deps.sh
+
+# The README's main command, as root. No prerequisites: on a fresh machine
+# demo.sh installs the dependencies (scripts/deps.sh) and only then builds.
+demo:
+	scripts/demo.sh
 
 clean:
 	rm -rf $(BUILD)
