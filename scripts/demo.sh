@@ -278,21 +278,8 @@ for ((i = 0; i < 20; i++)); do
 	sleep 0.25
 done
 capture_stop
-# tshark's STUN dissector shows a ChannelData payload as bare data; this
-# heuristic hands it to tshark's own WireGuard dissector when it starts
-# like a WireGuard message (type 1-4, three zero bytes).
-LUA=$WORLD_TMP/wg-in-channeldata.lua
-cat >"$LUA" <<'EOF'
-local wg = Dissector.get("wg")
-local p = Proto("wgturn_cd", "WireGuard in TURN ChannelData")
-p:register_heuristic("stun", function(tvb, pinfo, tree)
-	if tvb:len() < 4 then return false end
-	local t = tvb(0, 1):uint()
-	if t < 1 or t > 4 or tvb(1, 3):uint() ~= 0 then return false end
-	wg:call(tvb, pinfo, tree)
-	return true
-end)
-EOF
+# tshark hands ChannelData payloads to its WireGuard dissector with this.
+LUA=$ROOT/scripts/wg-in-channeldata.lua
 ts() { timeout 30 tshark -X "lua_script:$LUA" -r "$CAP" "$@" 2>/dev/null; }
 n_all=$(ts | grep -c .)
 n_cd=$(ts -Y stun.channel | grep -c .)

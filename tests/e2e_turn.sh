@@ -113,14 +113,23 @@ ping_first() {
 
 capture_start() {
 	CAP=$WORLD_TMP/relay-$FAM.pcap
-	in_ns relay timeout 60 tshark -q -i eth0 -f "udp port $TURN_PORT" \
-		-w "$CAP" >/dev/null 2>&1 &
+	ip netns exec "$NS_RELAY" timeout 60 tshark -q -i eth0 \
+		-f "udp port $TURN_PORT" -w "$CAP" >/dev/null 2>&1 &
 	CAP_PID=$!
 	sleep 1.5 # tshark needs a moment before it captures
 }
 
+# Stop once the capture holds what both sides relayed, in and out (libpcap
+# hands packets over in blocks).
 capture_stop() {
-	kill -INT "$CAP_PID" 2>/dev/null
+	local want i
+	want=$((2 * ($(W a show "$A" --json | jq .counters.tx_relay) +
+		$(W b show "$B" --json | jq .counters.tx_relay))))
+	for ((i = 0; i < 40; i++)); do
+		[ "$(tshark -r "$CAP" -Y stun.channel 2>/dev/null | grep -c .)" -ge "$want" ] && break
+		sleep 0.25
+	done
+	kill -TERM "$CAP_PID" 2>/dev/null
 	wait "$CAP_PID" 2>/dev/null
 }
 
@@ -145,6 +154,14 @@ capture_check() {
 		  else { x++; print "bad: " substr(p, 1, 32) > "/dev/stderr" } }
 		END { print s + 0, c + 0, x + 0 }' <<<"$fields")
 	malformed=$(tshark -r "$CAP" -Y _ws.malformed 2>/dev/null | grep -c .)
+	# tshark's own decode: every packet is a STUN message, or ChannelData
+	# that tshark's WireGuard dissector takes.
+	local lua=scripts/wg-in-channeldata.lua all msgs wgcd
+	all=$(tshark -X "lua_script:$lua" -r "$CAP" 2>/dev/null | grep -c .)
+	msgs=$(tshark -X "lua_script:$lua" -r "$CAP" -Y 'stun && !stun.channel' 2>/dev/null | grep -c .)
+	wgcd=$(tshark -X "lua_script:$lua" -r "$CAP" -Y 'stun.channel && wg' 2>/dev/null | grep -c .)
+	expect_eq "[$FAM] tshark: all $all packets are STUN ($msgs) or ChannelData decoded as WireGuard ($wgcd)" \
+		"$all" "$((msgs + wgcd))"
 	note_line="$total packets: $stun STUN, $cd ChannelData carrying WireGuard, $bad other"
 	check "[$FAM] relay capture has ChannelData ($note_line)" test "$cd" -gt 0
 	expect_eq "[$FAM] relay capture: packets neither STUN nor ChannelData+WireGuard" 0 "$bad"
