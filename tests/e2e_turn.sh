@@ -164,6 +164,17 @@ capture_check() {
 		"$all" "$((msgs + wgcd))"
 	note_line="$total packets: $stun STUN, $cd ChannelData carrying WireGuard, $bad other"
 	check "[$FAM] relay capture has ChannelData ($note_line)" test "$cd" -gt 0
+	# One 5-tuple: the daemon's requests and WireGuard's ChannelData leave
+	# each site from the same public address and port.
+	local site ip ports
+	for site in A B; do
+		ip=$NATA_IP
+		[ $site = B ] && ip=$NATB_IP
+		ports=$(tshark -r "$CAP" -Y "$([ "$FAM" = v6 ] && echo ipv6 || echo ip).src == $ip" -T fields \
+			-e udp.srcport 2>/dev/null | sort -u | tr '\n' ' ')
+		expect_eq "[$FAM] site $site: STUN and ChannelData share one source port at the relay ($ports)" \
+			1 "$(wc -w <<<"$ports")"
+	done
 	expect_eq "[$FAM] relay capture: packets neither STUN nor ChannelData+WireGuard" 0 "$bad"
 	expect_eq "[$FAM] relay capture: tshark malformed" 0 "$malformed"
 }
