@@ -18,8 +18,9 @@ pkgs=(
 	wireguard-go wireguard-tools	# WireGuard access tests (no kernel module)
 	coturn				# e2e tests, demo: the TURN relay (in a netns only)
 	tshark				# e2e tests: decode captures on the relay
-	iperf3				# e2e tests: throughput through the tunnel
+	iperf3				# e2e tests, make bench: throughput through the tunnel
 	socat				# e2e tests: UDP echo showing NAT mappings
+	gnuplot-nox			# make bench: the end-to-end plot (PNG)
 )
 
 missing=()

@@ -38,8 +38,9 @@ test-build: all $(TEST_BINS) $(TOOL_BINS) $(HELPER_BINS) $(BUILD)/bench/empty.bp
 test: test-build
 	@BUILD=$(BUILD) tests/run.sh
 
-bench: all $(BUILD)/bench/bench_datapath
+bench: all $(BUILD)/bench/bench_datapath $(BUILD)/bench/proxy $(BUILD)/tests/tools/udptool
 	@BUILD=$(BUILD) scripts/bench.sh
+	@BUILD=$(BUILD) scripts/bench_e2e.sh
 
 # Benchmarks: bench/<name>.c with the test packet builder; bench/empty.bpf.c
 # is the baseline program.
@@ -55,3 +56,9 @@ $(BUILD)/bench/empty.skel.h: $(BUILD)/bench/empty.bpf.o
 $(BUILD)/bench/bench_datapath: bench/bench_datapath.c $(TEST_LIB_SRC) $(SKEL) $(BUILD)/bench/empty.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) -Itests/lib -I$(BUILD)/bench $< tests/lib/pkt.c -o $@ $(LDLIBS)
+
+# bench/proxy: the userspace ChannelData proxy, baseline of scripts/bench_e2e.sh.
+$(BUILD)/bench/proxy: bench/proxy.c $(USER_LIB_OBJ)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(USER_LIB_OBJ) -o $@ $(LDLIBS)
