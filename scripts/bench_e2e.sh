@@ -23,7 +23,7 @@
 # and wgturn's or the proxy's own counters must agree with the mode.
 # Writes bench/results/e2e.md (table), e2e.tsv (every run), e2e.png (plot).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 REPS=${BENCH_REPS:-3}
 TCP_S=${BENCH_TCP_S:-5}
@@ -230,7 +230,7 @@ run() {
 	for i in 0 1 2 3 4; do d[i]=$((b[i] - a[i])); done
 	# d: to_relay from_relay to_peer from_peer relay_turn_in
 	near() { # X Y: within 1% + 50 packets (STUN refreshes, handshakes)
-		local x=$1 y=$2 diff=$(($1 - $2))
+		local y=$2 diff=$(($1 - $2))
 		[ $diff -lt 0 ] && diff=$((-diff))
 		[ $diff -le $((y / 100 + 50)) ]
 	}
