@@ -272,7 +272,7 @@ run() {
 }
 
 mkdir -p "$OUT"
-RAW=$OUT/e2e.tsv
+RAW=$WORLD_TMP/e2e.tsv # copied to $OUT only when every mode passed
 printf 'mode\trep\ttcp_mbps\tudp_loss_pct\tudp_jitter_ms\trtt_p50_ms\trtt_p99_ms\tping_lost\tcpu_ns_per_pkt\trelay_pkts\tnata_to_relay\tnata_from_relay\tnata_to_peer\tnata_from_peer\n' >"$RAW"
 T0=$(date +%s)
 
@@ -394,6 +394,7 @@ MD
 		printf '\n\n'
 	done
 } >"$OUT/e2e.dat"
+cp "$RAW" "$OUT/e2e.tsv"
 gnuplot -e "dat='$OUT/e2e.dat'; out='$OUT/e2e.png'; machine='$MACHINE'; ratios='relay CPU per packet, proxy / eBPF: ${ratio_cpu}x      relayed TCP throughput, eBPF / proxy: ${ratio_tcp}x'; reps='$REPS'; udprate='$UDP_RATE'" \
 	bench/plot.gp || die "gnuplot"
 echo
