@@ -147,15 +147,6 @@ close_nats() {
 	done
 }
 
-channel_ready() { # IF ENDPOINT
-	local i
-	for ((i = 0; i < 100; i++)); do
-		jq -e --arg e "$2" '.peers[]? | select(.endpoint == $e and .channel_state == "ok")' \
-			"/run/wgturn/$1.state" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 wgt_up() { # SITE IF
 	in_ns "$1" timeout 60 "$WGTURN" --bpffs "$FS" up "$2" --relay "$TURN_SERVER" \
@@ -289,7 +280,7 @@ note "mode ebpf: wgturn up on both sites"
 RA=$(wgt_up a "$A") && RB=$(wgt_up b "$B") || exit 1
 [ -n "$RA" ] && [ -n "$RB" ] || die "no relayed addresses"
 pair "$RB" "$RA"
-channel_ready "$A" "$RB" && channel_ready "$B" "$RA" || die "ebpf: channels not bound"
+wgt_channel_ready "$A" "$RB" && wgt_channel_ready "$B" "$RA" || die "ebpf: channels not bound"
 first_answer || die "ebpf: no answer through the tunnel"
 for ((r = 1; r <= REPS; r++)); do run ebpf $r; done
 in_ns a "$WGTURN" --bpffs "$FS" down "$A" >/dev/null && in_ns b "$WGTURN" --bpffs "$FS" down "$B" >/dev/null ||

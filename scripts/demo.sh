@@ -141,18 +141,7 @@ at() {
 	return $rc
 }
 
-state() { jq -r "$2 // empty" "/run/wgturn/$1.state" 2>/dev/null; }
 
-# channel_ready IF ENDPOINT: the daemon bound a channel for ENDPOINT (<= 10 s).
-channel_ready() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		jq -e --arg e "$2" '.peers[]? | select(.endpoint == $e and .channel_state == "ok")' \
-			"/run/wgturn/$1.state" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 echo "wgturn demo: WireGuard between two sites behind symmetric NATs, relayed by a TURN"
 echo "server (coturn); wgturn's eBPF programs add and strip ChannelData in the kernel."
@@ -216,17 +205,17 @@ EOF
 printf '    a# cat %s\n' "$CONF"
 sed 's/^/        /' "$CONF"
 at a wgturn up "$IFA" --config "$CONF" || die "wgturn up $IFA"
-RA=$(state "$IFA" .relayed)
+RA=$(wgt_state "$IFA" .relayed)
 [ -n "$RA" ] || die "no relayed address for A"
-echo "A's relayed address: $RA (coturn sees A at $(state "$IFA" .mapped))" | indent
+echo "A's relayed address: $RA (coturn sees A at $(wgt_state "$IFA" .mapped))" | indent
 
 # 6 ------------------------------------------------------------------------
 step "wgturn up on site B (command line)" "The same from flags; B's allocation passes NAT B."
 at b wgturn up "$IFB" --relay "$TURN_SERVER" --username "$TURN_USER" \
 	--password-file "$TURN_PASS_FILE" || die "wgturn up $IFB"
-RB=$(state "$IFB" .relayed)
+RB=$(wgt_state "$IFB" .relayed)
 [ -n "$RB" ] || die "no relayed address for B"
-echo "B's relayed address: $RB (coturn sees B at $(state "$IFB" .mapped))" | indent
+echo "B's relayed address: $RB (coturn sees B at $(wgt_state "$IFB" .mapped))" | indent
 
 # 7 ------------------------------------------------------------------------
 step "Capture on the relay host" "tshark on the relay's eth0, udp port $TURN_PORT: what crosses the internet."
@@ -246,8 +235,8 @@ echo "capturing to $CAP" | indent
 step "Pair the peers" "Each WireGuard gets the other's relayed address as endpoint; wgturn sees it and binds a TURN channel for it."
 at a wg set "$IFA" peer "${WG_PUBKEY[$IFB]}" allowed-ips "${TUN4[b]%/*}/32" endpoint "$RB" || die "wg set"
 at b wg set "$IFB" peer "${WG_PUBKEY[$IFA]}" allowed-ips "${TUN4[a]%/*}/32" endpoint "$RA" || die "wg set"
-channel_ready "$IFA" "$RB" || die "A bound no channel for $RB"
-channel_ready "$IFB" "$RA" || die "B bound no channel for $RA"
+wgt_channel_ready "$IFA" "$RB" || die "A bound no channel for $RB"
+wgt_channel_ready "$IFB" "$RA" || die "B bound no channel for $RA"
 chan() { jq -r --arg e "$2" '.peers[] | select(.endpoint == $e) | .channel' "/run/wgturn/$1.state"; }
 printf 'A: channel 0x%04x on the relay for %s; B: channel 0x%04x for %s\n' \
 	"$(chan "$IFA" "$RB")" "$RB" "$(chan "$IFB" "$RA")" "$RA" | indent

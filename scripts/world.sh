@@ -613,3 +613,21 @@ world_info() {
 	echo "WireGuard state:     ip netns exec $NS_A wg show"
 	echo "Tear down by hand:   kill the pids above, then: for n in ${WORLD_NS[*]}; do ip netns del \$n; done; rm -rf $WORLD_TMP"
 }
+
+# wgturn daemons in the world: what the e2e test, the demo and the
+# benchmark ask of a daemon's state file (/run/wgturn/IF.state).
+
+# wgt_state IF JQPATH: a field of IF's daemon state, empty if absent.
+wgt_state() { jq -r "$2 // empty" "/run/wgturn/$1.state" 2>/dev/null; }
+
+# wgt_channel_ready IF ENDPOINT: IF's daemon bound a channel for ENDPOINT
+# (waits up to 10 s).
+wgt_channel_ready() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		jq -e --arg e "$2" '.peers[]? | select(.endpoint == $e and .channel_state == "ok")' \
+			"/run/wgturn/$1.state" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}

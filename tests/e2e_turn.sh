@@ -53,7 +53,7 @@ W() { # SITE args...: wgturn in SITE's namespace
 	shift
 	in_ns "$s" timeout 60 "$WGTURN" --bpffs "$FS" "$@"
 }
-relayed() { jq -r '.relayed // empty' "/run/wgturn/$1.state" 2>/dev/null; }
+relayed() { wgt_state "$1" .relayed; }
 tun() { local t=${TUN4[$1]}; [ "$FAM" = v6 ] && t=${TUN6[$1]}; echo "${t%/*}"; }
 allowed() { echo "${TUN4[$1]%/*}/32,${TUN6[$1]%/*}/128"; }
 
@@ -88,16 +88,6 @@ ping_ok() {
 	expect_eq "[$FAM] $4: ping $2 x$3, loss %" 0 "$loss"
 }
 
-# channel_ready IF ENDPOINT: the daemon bound a channel for ENDPOINT (<= 10 s).
-channel_ready() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		jq -e --arg e "$2" '.peers[]? | select(.endpoint == $e and .channel_state == "ok")' \
-			"/run/wgturn/$1.state" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # ping_first SITE DST: wait for the first answer (WireGuard retries a lost
 # handshake after 5 s); prints milliseconds waited.
@@ -200,8 +190,8 @@ basic() { # FAM
 		test -n "$RA" -a -n "$RB"
 	capture_start
 	pair
-	check "[$FAM] A bound a channel for B's relayed address" channel_ready "$A" "$RB"
-	check "[$FAM] B bound a channel for A's relayed address" channel_ready "$B" "$RA"
+	check "[$FAM] A bound a channel for B's relayed address" wgt_channel_ready "$A" "$RB"
+	check "[$FAM] B bound a channel for A's relayed address" wgt_channel_ready "$B" "$RA"
 	check "[$FAM] first answer through the tunnel" ping_first a "$(tun b)"
 	ping_ok a "$(tun b)" 30 "A -> B through both relays"
 	ping_ok b "$(tun a)" 10 "B -> A"
@@ -223,7 +213,7 @@ plain_peer() {
 	wg_peer pub "$P" "${WG_PUBKEY[$A]}" "$RA" "$(allowed a)"
 	wg_peer a "$A" "${WG_PUBKEY[$P]}" "$(world_ep "$PUB_IP" 51820)" "$(allowed pub)"
 	check "[$FAM] A bound a channel for the plain peer" \
-		channel_ready "$A" "$(world_ep "$PUB_IP" 51820)"
+		wgt_channel_ready "$A" "$(world_ep "$PUB_IP" 51820)"
 	check "[$FAM] plain peer: first answer" ping_first pub "$(tun a)"
 	ping_ok pub "$(tun a)" 10 "plain wireguard-go peer -> A via A's relayed address"
 }
@@ -266,8 +256,8 @@ relay_restart() {
 		test "$i" -lt 400
 	RA=$NA RB=$NB
 	pair
-	check "[$FAM] after the restart: channel for B's new address" channel_ready "$A" "$RB"
-	check "[$FAM] after the restart: channel for A's new address" channel_ready "$B" "$RA"
+	check "[$FAM] after the restart: channel for B's new address" wgt_channel_ready "$A" "$RB"
+	check "[$FAM] after the restart: channel for A's new address" wgt_channel_ready "$B" "$RA"
 	check "[$FAM] traffic resumed after the coturn restart" ping_first a "$(tun b)"
 	t1=$(date +%s%N)
 	if [ -n "${E2E_DEBUG:-}" ]; then
