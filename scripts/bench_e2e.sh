@@ -52,14 +52,7 @@ done
 [ -x "$PROXY" ] && [ -x "$WGTURN" ] || die "build first (make bench)"
 
 cleanup() {
-	local s
-	for s in "$A:a" "$B:b"; do
-		in_ns "${s#*:}" "$WGTURN" --bpffs "$FS" down "${s%%:*}" >/dev/null 2>&1
-	done
-	world_down
-	rm -f /run/wgturn/"$A".* /run/wgturn/"$B".*
-	umount "$FS" 2>/dev/null
-	rmdir "$FS" 2>/dev/null
+	wgt_world_down "$WGTURN" "$FS" "$A:a" "$B:b"
 	sysctl -qw kernel.bpf_stats_enabled="$old_stats"
 }
 trap cleanup EXIT

@@ -631,3 +631,18 @@ wgt_channel_ready() {
 	done
 	return 1
 }
+
+# wgt_world_down WGTURN BPFFS IF:SITE...: wgturn down for each daemon (its
+# deallocation needs the world still up), then the world, the daemons' run
+# files and the bpffs.
+wgt_world_down() {
+	local wgturn=$1 fs=$2 i
+	shift 2
+	for i in "$@"; do
+		in_ns "${i#*:}" timeout 15 "$wgturn" --bpffs "$fs" down "${i%%:*}" >/dev/null 2>&1
+	done
+	world_down
+	for i in "$@"; do rm -f /run/wgturn/"${i%%:*}".*; done
+	umount "$fs" 2>/dev/null
+	rmdir "$fs" 2>/dev/null
+}

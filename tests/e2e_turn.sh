@@ -33,14 +33,7 @@ P=wgp$$
 CAP=
 
 cleanup() {
-	local i
-	for i in "$A:a" "$B:b"; do
-		in_ns "${i#*:}" "$WGTURN" --bpffs "$FS" down "${i%%:*}" >/dev/null 2>&1
-	done
-	world_down
-	rm -f /run/wgturn/"$A".* /run/wgturn/"$B".*
-	umount "$FS" 2>/dev/null
-	rmdir "$FS" 2>/dev/null
+	wgt_world_down "$WGTURN" "$FS" "$A:a" "$B:b"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
