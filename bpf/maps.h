@@ -65,7 +65,7 @@ struct {
 } uplinks SEC(".maps");
 
 /* Scratch space to slide a payload during encapsulation. */
-#define WGT_SCRATCH 16384
+#define WGT_SCRATCH 16384 /* a power of two: egress.h masks sizes with it */
 struct wgt_scratch {
 	__u8 buf[WGT_SCRATCH];
 };
