@@ -27,6 +27,8 @@ mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 ip link set lo up
 hostname wgturn-vm
+# Command output goes out byte for byte (no CR added before each LF).
+stty -F /dev/ttyS1 raw -echo 2>/dev/null
 touch "$RUN/booted"
 
 # shellcheck disable=SC1091 # written by scripts/vm.sh
