@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "wgturn.skel.h"
+#include "bpf_load_error.h"
 #include "log.h"
 #include "loader.h"
 #include "maps.h"
@@ -84,6 +85,29 @@ static bool in_list(const struct attach_opts *o, int ifindex)
 	return false;
 }
 
+/* One line for a failed load. A verifier rejection (EACCES too) is not a
+ * permission problem: it names the program and the kernel instead. */
+static void load_error(int ret, const char *libbpf_text,
+		       const struct wgt_pins *p, bool fresh)
+{
+	bool privileged = bpf_load_privileged();
+	struct bpf_load_error e;
+
+	bpf_load_classify(ret, privileged, libbpf_text, BPF_LOAD_TAIL_LINES,
+			  &e);
+	if (e.kind == BPF_LOAD_VERIFIER)
+		bpf_load_report_verifier(&e);
+	else if (e.kind == BPF_LOAD_PERMISSION && !privileged)
+		err("permission denied loading BPF programs: run as root");
+	else if (e.kind == BPF_LOAD_PERMISSION)
+		err("permission denied loading BPF programs even with CAP_BPF: a security module or kernel lockdown may forbid BPF");
+	else if (!fresh)
+		err("cannot load the datapath over the pins in %s (%s); they may be from another wgturn version: run 'wgturn detach %s' first",
+		    p->dir, strerror(-ret), p->name);
+	else
+		err("cannot load the datapath: %s", strerror(-ret));
+}
+
 int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o)
 {
 	struct wgt_uplink old[WGT_MAX_UPLINKS] = {}, now[WGT_MAX_UPLINKS] = {};
@@ -92,6 +116,7 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o)
 	struct wgt_maps m = {};
 	struct uplink_progs progs;
 	struct wgturn_bpf *skel;
+	const char *libbpf_text;
 	bool fresh;
 
 	for (int i = 0; i < o->n_uplinks; i++) {
@@ -134,15 +159,11 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o)
 		err("cannot open the BPF object");
 		goto out;
 	}
+	bpf_load_capture_begin();
 	ret = wgturn_bpf__load(skel);
+	libbpf_text = bpf_load_capture_end();
 	if (ret) {
-		if (ret == -EPERM || ret == -EACCES)
-			err("permission denied loading BPF programs: run as root");
-		else if (!fresh)
-			err("cannot load the datapath over the pins in %s (%s); they may be from another wgturn version: run 'wgturn detach %s' first",
-			    p->dir, strerror(-ret), p->name);
-		else
-			err("cannot load the datapath: %s", strerror(-ret));
+		load_error(ret, libbpf_text, p, fresh);
 		ret = -1;
 		goto out;
 	}
