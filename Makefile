@@ -29,7 +29,7 @@ USER_SRC := $(wildcard user/*.c)
 USER_OBJ := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRC))
 USER_HDRS := $(wildcard user/*.h) include/wgturn.h
 
-.PHONY: all clean test bench deps demo
+.PHONY: all clean test test-vm bench deps demo
 all: $(BUILD)/wgturn
 
 $(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS)

@@ -21,6 +21,8 @@ pkgs=(
 	iperf3				# e2e tests, make bench: throughput through the tunnel
 	socat				# e2e tests: UDP echo showing NAT mappings
 	gnuplot-nox			# make bench: the end-to-end plot (PNG)
+	qemu-system-x86 busybox-static	# make test-vm: Debian's kernels under qemu
+	kmod				# make test-vm: depmod, modprobe in the guest
 )
 
 missing=()

@@ -91,14 +91,15 @@
 #   TURN_SERVER (turn:HOST:PORT of WORLD_FAMILY) TURN_MIN_PORT TURN_MAX_PORT
 #   COTURN_PID COTURN_CONF COTURN_LOG
 #   WG_MTU  WG_PUBKEY[if] WG_PORT[if] WG_SITE[if] WG_PID[if] WG_KEYFILE[if]
+#   WG_KIND[if] (go or kernel)
 # Functions: world_up, world_down, world_info, in_ns, world_bg, world_ep,
 #   world_csum_errors, coturn_start, coturn_stop, coturn_restart,
-#   wg_up, wg_peer, wg_down, world_udp_echo, world_mapped.
+#   wg_up, wg_peer, wg_down, world_kernel_wg, world_udp_echo, world_mapped.
 # Messages go to stderr prefixed "# "; nothing here prints "ok"/"not ok".
 
 WORLD_SITES=(inet relay nata a natb b pub)
 declare -gA WORLD_NS=() TUN4=() TUN6=()
-declare -gA WG_PUBKEY=() WG_PORT=() WG_SITE=() WG_PID=() WG_KEYFILE=()
+declare -gA WG_PUBKEY=() WG_PORT=() WG_SITE=() WG_PID=() WG_KEYFILE=() WG_KIND=()
 WORLD_PIDS=()
 WORLD_TMP=
 WORLD_UP=0
@@ -159,9 +160,15 @@ world_bg() {
 	WORLD_PIDS+=("$WORLD_BG_PID")
 }
 
-# _wait_for SECONDS cmd...: poll cmd every 0.05 s until it succeeds.
+# _wscale N: N times $WGT_TIME_SCALE (whole; an emulated guest is ~10x
+# slower: scripts/vm.sh sets it), for the waits below.
+_wscale() { echo $(($1 * ${WGT_TIME_SCALE%.*})); }
+: "${WGT_TIME_SCALE:=1}"
+
+# _wait_for SECONDS cmd...: poll cmd every 0.05 s until it succeeds
+# (SECONDS scaled by $WGT_TIME_SCALE).
 _wait_for() {
-	local n=$(($1 * 20))
+	local n=$(($(_wscale "$1") * 20))
 	shift
 	while ((n-- > 0)); do
 		"$@" && return 0
@@ -307,7 +314,7 @@ _ping_all() {
 			for dst in RELAY PUB; do
 				[ "$s" = "${dst,,}" ] && continue
 				v=$dst$f
-				timeout 5 ip netns exec "${WORLD_NS[$s]}" ping -q -c1 -W2 "${!v}" >/dev/null ||
+				timeout "$(_wscale 5)" ip netns exec "${WORLD_NS[$s]}" ping -q -c1 -W2 "${!v}" >/dev/null ||
 					{ _wnote "world: $s cannot ping ${!v}"; bad=1; }
 			done
 		done
@@ -391,12 +398,15 @@ coturn_restart() {
 	coturn_start "$@"
 }
 
-# wg_up SITE IFNAME PORT [ADDR4/len [ADDR6/len]]: wireguard-go interface
+# wg_up SITE IFNAME PORT [ADDR4/len [ADDR6/len]]: a WireGuard interface
 # IFNAME in SITE's namespace, a fresh key, listen port PORT, the site's
-# tunnel addresses (or the ones given), MTU $WG_MTU, up.
+# tunnel addresses (or the ones given), MTU $WG_MTU, up. WG_IMPL (the
+# caller's, e.g. `WG_IMPL=kernel wg_up ...`) picks the implementation:
+# go (wireguard-go, the default) or kernel (the kernel module).
 wg_up() {
 	local site=$1 ifn=$2 port=$3 a4=${4:-${TUN4[$1]:-}} a6=${5:-${TUN6[$1]:-}}
 	local ns sock=/var/run/wireguard/$2.sock key=$WORLD_TMP/wg-$2.key
+	local impl=${WG_IMPL:-go}
 	ns=$(world_ns "$site")
 	if [ ${#ifn} -gt 15 ] || [ -e "$sock" ]; then
 		_wnote "wg_up: interface name '$ifn' too long or $sock already exists"
@@ -407,18 +417,43 @@ wg_up() {
 	WG_PUBKEY[$ifn]=$(wg pubkey <"$key")
 	WG_PORT[$ifn]=$port
 	WG_SITE[$ifn]=$site
-	WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
-		ip netns exec "$ns" wireguard-go -f "$ifn" >"$WORLD_TMP/wg-$ifn.log" 2>&1 &
-	WG_PID[$ifn]=$!
-	WORLD_PIDS+=("$!")
-	if ! _wait_for 5 test -S "$sock" || ! ip -n "$ns" link show "$ifn" >/dev/null 2>&1; then
-		_wnote "wg_up: wireguard-go $ifn did not come up: $(tail -n 3 "$WORLD_TMP/wg-$ifn.log")"
+	WG_KIND[$ifn]=$impl
+	case $impl in
+	kernel)
+		ip -n "$ns" link add "$ifn" type wireguard || {
+			_wnote "wg_up: no kernel WireGuard here (modprobe wireguard)"
+			return 1
+		}
+		;;
+	go)
+		WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
+			ip netns exec "$ns" wireguard-go -f "$ifn" >"$WORLD_TMP/wg-$ifn.log" 2>&1 &
+		WG_PID[$ifn]=$!
+		WORLD_PIDS+=("$!")
+		if ! _wait_for 5 test -S "$sock" || ! ip -n "$ns" link show "$ifn" >/dev/null 2>&1; then
+			_wnote "wg_up: wireguard-go $ifn did not come up: $(tail -n 3 "$WORLD_TMP/wg-$ifn.log")"
+			return 1
+		fi
+		;;
+	*)
+		_wnote "wg_up: WG_IMPL '$impl' is not go or kernel"
 		return 1
-	fi
+		;;
+	esac
 	ip netns exec "$ns" wg set "$ifn" private-key "$key" listen-port "$port" || return 1
 	[ -n "$a4" ] && { ip -n "$ns" addr add "$a4" dev "$ifn" || return 1; }
 	[ -n "$a6" ] && { ip -n "$ns" addr add "$a6" dev "$ifn" nodad || return 1; }
 	ip -n "$ns" link set "$ifn" mtu "$WG_MTU" up
+}
+
+# world_kernel_wg: the kernel WireGuard module can be used here.
+world_kernel_wg() {
+	local ns=wgkmod$$
+	ip netns add "$ns" 2>/dev/null || return 1
+	ip -n "$ns" link add wgprobe type wireguard 2>/dev/null
+	local rc=$?
+	ip netns del "$ns"
+	return $rc
 }
 
 # wg_peer SITE IFNAME PUBKEY ENDPOINT ALLOWED [KEEPALIVE]: add or change a
@@ -430,9 +465,12 @@ wg_peer() {
 	in_ns "$1" wg set "$2" "${args[@]}"
 }
 
-# wg_down IFNAME: stop its wireguard-go (interface and socket go with it).
+# wg_down IFNAME: delete a kernel interface, or stop its wireguard-go
+# (interface and socket go with it).
 wg_down() {
 	local ifn=$1
+	[ "${WG_KIND[$ifn]:-}" = kernel ] &&
+		ip -n "$(world_ns "${WG_SITE[$ifn]}")" link del "$ifn" 2>/dev/null
 	[ -n "${WG_PID[$ifn]:-}" ] && _ours "${WG_PID[$ifn]}" && _stop_pid "${WG_PID[$ifn]}"
 	rm -f "/var/run/wireguard/$ifn.sock"
 	unset "WG_PID[$ifn]"
@@ -583,7 +621,7 @@ world_down() {
 	for s in "${WORLD_SITES[@]}"; do ip netns del "${WORLD_NS[$s]}" 2>/dev/null; done
 	[ -n "$WORLD_TMP" ] && rm -rf "$WORLD_TMP"
 	WORLD_PIDS=()
-	WG_PUBKEY=() WG_PORT=() WG_SITE=() WG_PID=() WG_KEYFILE=()
+	WG_PUBKEY=() WG_PORT=() WG_SITE=() WG_PID=() WG_KEYFILE=() WG_KIND=()
 	COTURN_PID=
 	[ "${_WORLD_MTU_SET:-0}" = 1 ] && unset WG_MTU _WORLD_MTU_SET
 	WORLD_UP=0
@@ -607,7 +645,7 @@ world_info() {
 		  coturn config $COTURN_CONF, log $COTURN_LOG
 	EOF
 	for ifn in "${!WG_SITE[@]}"; do
-		echo "  wireguard-go $ifn in ${WG_SITE[$ifn]}: port ${WG_PORT[$ifn]}, public key ${WG_PUBKEY[$ifn]}, pid ${WG_PID[$ifn]:-none}"
+		echo "  WireGuard ($([ "${WG_KIND[$ifn]}" = kernel ] && echo kernel || echo wireguard-go)) $ifn in ${WG_SITE[$ifn]}: port ${WG_PORT[$ifn]}, public key ${WG_PUBKEY[$ifn]}, pid ${WG_PID[$ifn]:-none}"
 	done
 	echo "Enter a namespace:   ip netns exec $NS_A bash      (or $NS_B, $NS_RELAY, ...)"
 	echo "WireGuard state:     ip netns exec $NS_A wg show"
@@ -621,10 +659,10 @@ world_info() {
 wgt_state() { jq -r "$2 // empty" "/run/wgturn/$1.state" 2>/dev/null; }
 
 # wgt_channel_ready IF ENDPOINT: IF's daemon bound a channel for ENDPOINT
-# (waits up to 10 s).
+# (waits up to 10 s, scaled).
 wgt_channel_ready() {
 	local i
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < $(_wscale 100); i++)); do
 		jq -e --arg e "$2" '.peers[]? | select(.endpoint == $e and .channel_state == "ok")' \
 			"/run/wgturn/$1.state" >/dev/null 2>&1 && return 0
 		sleep 0.1
@@ -639,7 +677,7 @@ wgt_world_down() {
 	local wgturn=$1 fs=$2 i
 	shift 2
 	for i in "$@"; do
-		in_ns "${i#*:}" timeout 15 "$wgturn" --bpffs "$fs" down "${i%%:*}" >/dev/null 2>&1
+		in_ns "${i#*:}" timeout "$(_wscale 15)" "$wgturn" --bpffs "$fs" down "${i%%:*}" >/dev/null 2>&1
 	done
 	world_down
 	for i in "$@"; do rm -f /run/wgturn/"${i%%:*}".*; done

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# End to end: real wireguard-go peers, a real coturn, NATs (scripts/world.sh
-# draws the world), wgturn up on both sites. Per outer family (v4, v6):
+# End to end: real WireGuard peers, a real coturn, NATs (scripts/world.sh
+# draws the world), wgturn up on both sites. Where the kernel WireGuard
+# module loads (Debian's kernels, scripts/vm.sh), both sites run it for
+# IPv4 outer addresses, and site A kernel WireGuard against wireguard-go on
+# B for IPv6; elsewhere (no CONFIG_WIREGUARD) every site runs wireguard-go
+# and the kernel runs are skipped. The plain peer is always wireguard-go.
+# Waits are scaled by WGT_TIME_SCALE (tests/lib.sh). Per outer family:
 #  1. ping across the tunnel, both sites behind symmetric (port-randomising)
 #     NAT; site A's daemon configured on the command line, B's by --config:
 #     no loss
@@ -12,12 +17,13 @@
 #     nothing malformed; UdpInCsumErrors stays 0 on every host
 # IPv4 only (the checks do not depend on the family):
 #  3. a plain wireguard-go peer on the internet reaches site A through A's
-#     relayed address
+#     relayed address; under ping, A's path to it is switched to direct and
+#     back to the relay (wgturn peer set): no loss, both paths counted
 #  4. kill -9 of A's daemon under ping -i 0.1 loses nothing; `up` again
 #     adopts the allocation (same relayed address) without loss
-#  5. coturn restarted: both daemons reallocate and re-bind; the test gives
-#     each WireGuard the other's new relayed address, as after the first
-#     `up`, and prints the outage
+#  5. coturn restarted under ping: both daemons reallocate and re-bind; the
+#     test gives each WireGuard the other's new relayed address, as after
+#     the first `up`, and prints the outage; the ping gets answers again
 #  6. a wrong password: `up` exits non-zero with the relay's 401
 #  7. `down` deallocates, detaches, removes pins and state
 set -u
@@ -44,7 +50,7 @@ trap 'exit 129' HUP
 W() { # SITE args...: wgturn in SITE's namespace
 	local s=$1
 	shift
-	in_ns "$s" timeout 60 "$WGTURN" --bpffs "$FS" "$@"
+	in_ns "$s" timeout "$(tscale 60)" "$WGTURN" --bpffs "$FS" "$@"
 }
 relayed() { wgt_state "$1" .relayed; }
 tun() { local t=${TUN4[$1]}; [ "$FAM" = v6 ] && t=${TUN6[$1]}; echo "${t%/*}"; }
@@ -76,7 +82,7 @@ pair() {
 # ping_ok SITE DST COUNT what
 ping_ok() {
 	local out loss
-	out=$(in_ns "$1" ping -c "$3" -i 0.1 -W 2 "$2" 2>&1)
+	out=$(in_ns "$1" ping -c "$3" -i 0.1 -W "$(tscale_int 2)" "$2" 2>&1)
 	loss=$(sed -nE 's/.* ([0-9.]+)% packet loss.*/\1/p' <<<"$out")
 	expect_eq "[$FAM] $4: ping $2 x$3, loss %" 0 "$loss"
 }
@@ -85,21 +91,22 @@ ping_ok() {
 # ping_first SITE DST: wait for the first answer (WireGuard retries a lost
 # handshake after 5 s); prints milliseconds waited.
 ping_first() {
-	local t0 i
+	local t0 i n
+	n=$(tscale_int 30)
 	t0=$(date +%s%N)
-	for ((i = 0; i < 30; i++)); do
+	for ((i = 0; i < n; i++)); do
 		in_ns "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1 && break
 	done
 	echo $((($(date +%s%N) - t0) / 1000000))
-	[ $i -lt 30 ]
+	[ $i -lt "$n" ]
 }
 
 capture_start() {
 	CAP=$WORLD_TMP/relay-$FAM.pcap
-	ip netns exec "$NS_RELAY" timeout 60 tshark -q -i eth0 \
+	ip netns exec "$NS_RELAY" timeout "$(tscale 60)" tshark -q -i eth0 \
 		-f "udp port $TURN_PORT" -w "$CAP" >/dev/null 2>&1 &
 	CAP_PID=$!
-	sleep 1.5 # tshark needs a moment before it captures
+	sleep "$(tscale 1.5)" # tshark needs a moment before it captures
 }
 
 # Stop once the capture holds what both sides relayed, in and out (libpcap
@@ -169,12 +176,19 @@ csum_ok() {
 		test $? -eq 0 -a -n "$out"
 }
 
-basic() { # FAM
+impl_name() { [ "$1" = kernel ] && echo "kernel WireGuard" || echo wireguard-go; }
+
+basic() { # FAM IMPL_A IMPL_B (go | kernel)
 	FAM=$1
 	mkdir -p "$FS" && mount -t bpf bpf "$FS" || { fail "mount bpffs"; return 1; }
 	WORLD_NATA_FLAGS=fully-random WORLD_NATB_FLAGS=fully-random
 	world_up "$FAM" || { fail "[$FAM] world_up"; return 1; }
-	wg_up a "$A" 51820 && wg_up b "$B" 51820 || { fail "[$FAM] wireguard-go"; return 1; }
+	if WG_IMPL=$2 wg_up a "$A" 51820 && WG_IMPL=$3 wg_up b "$B" 51820; then
+		ok "[$FAM] site A runs $(impl_name "$2"), site B $(impl_name "$3")"
+	else
+		fail "[$FAM] WireGuard up: A $(impl_name "$2"), B $(impl_name "$3")"
+		return 1
+	fi
 	up a "$A" || return 1
 	RA=$REL
 	up b "$B" config || return 1
@@ -198,6 +212,12 @@ basic() { # FAM
 	expect_eq "[$FAM] show --json: B's endpoint relayed on a channel" "relay ok ok" \
 		"$(W a show "$A" --json | jq -r --arg e "$RB" '.peers[] | select(.endpoint == $e) |
 			"\(.path) \(.permission) \(.channel_state)"')"
+	local block
+	block=$(W a show "$A" | awk -v e="peer endpoint: $RB" '$0 == e { p = 1 } p && /^$/ { exit } p')
+	check "[$FAM] show: B's endpoint on a relay channel, permission and channel ok, traffic counted" \
+		eval 'grep -qE "^  path: relay .* channel 0x4[0-9a-f]{3}$" <<<"$block" &&
+			grep -q "^  permission: ok, channel: ok$" <<<"$block" &&
+			grep -qE "^  transfer: [1-9]" <<<"$block"'
 }
 
 plain_peer() {
@@ -209,6 +229,41 @@ plain_peer() {
 		wgt_channel_ready "$A" "$(world_ep "$PUB_IP" 51820)"
 	check "[$FAM] plain peer: first answer" ping_first pub "$(tun a)"
 	ping_ok pub "$(tun a)" 10 "plain wireguard-go peer -> A via A's relayed address"
+}
+
+# counter JSON NAME: a datapath counter from show --json output.
+counter() { jq -r ".counters.$2 // 0" <<<"$1"; }
+
+# Under ping, A's path to the plain peer goes direct, then back to the
+# relay (wgturn peer set by hand): WireGuard keeps one endpoint, the
+# datapath switches under it. pub, not behind NAT, answers wherever A's
+# packets come from (WireGuard roaming).
+path_switch() {
+	local ep relay chan b a loss log=$WORLD_TMP/ping-switch.log ping_pid
+	ep=$(world_ep "$PUB_IP" 51820)
+	read -r relay chan < <(W a show "$A" --json | jq -r --arg e "$ep" \
+		'.peers[] | select(.endpoint == $e) | "\(.relay) \(.channel)"')
+	b=$(W a show "$A" --json)
+	in_ns a ping -c "$(tscale_int 60)" -i 0.1 -W "$(tscale_int 2)" "$(tun pub)" >"$log" 2>&1 &
+	ping_pid=$!
+	sleep "$(tscale 1)"
+	check "[$FAM] under ping: A's path to $ep set direct" W a peer set "$A" "$ep" direct "$ep"
+	sleep "$(tscale 2)"
+	expect_eq "[$FAM] show --json: path to $ep" direct \
+		"$(W a show "$A" --json | jq -r --arg e "$ep" '.peers[] | select(.endpoint == $e) | .path')"
+	check "[$FAM] under ping: A's path to $ep back to relay $relay channel $chan" \
+		W a peer set "$A" "$ep" relay "$relay" channel "$(printf '0x%04x' "$chan")"
+	wait "$ping_pid"
+	loss=$(sed -nE 's/.* ([0-9.]+)% packet loss.*/\1/p' "$log")
+	expect_eq "[$FAM] ping through relay -> direct -> relay: loss % ($(grep -o '[0-9]* received' "$log"))" 0 "$loss"
+	a=$(W a show "$A" --json)
+	local c
+	for c in tx_direct rx_direct tx_relay; do
+		check "[$FAM] path switch: counters.$c grew ($(counter "$b" $c) -> $(counter "$a" $c))" \
+			test "$(counter "$a" $c)" -gt "$(counter "$b" $c)"
+	done
+	expect_eq "[$FAM] show --json: path to $ep after the switch back" relay \
+		"$(W a show "$A" --json | jq -r --arg e "$ep" '.peers[] | select(.endpoint == $e) | .path')"
 }
 
 kill9() {
@@ -229,14 +284,23 @@ kill9() {
 
 allocs() { jq -r '.allocations // 0' "/run/wgturn/$1.state" 2>/dev/null; }
 
+# answered LOG: how many echo replies a running ping has printed.
+answered() { grep -c 'bytes from' "$1"; }
+
 relay_restart() {
-	local t0 t1 i ga gb
+	local t0 t1 i ga gb n log=$WORLD_TMP/ping-restart.log ping_pid r1 r2
 	ga=$(allocs "$A") gb=$(allocs "$B")
+	# Traffic all along: a ping every 0.2 s from before the restart until
+	# after the tunnel is back.
+	in_ns a ping -i 0.2 -W 1 -w "$(tscale_int 120)" "$(tun b)" >"$log" 2>&1 &
+	ping_pid=$!
+	sleep "$(tscale 1)"
 	t0=$(date +%s%N)
-	coturn_restart || { fail "coturn restart"; return; }
+	coturn_restart || { fail "coturn restart"; kill "$ping_pid"; return; }
 	# Both daemons notice (their next Refresh, within 15 s, gets a 437)
 	# and allocate again.
-	for ((i = 0; i < 400; i++)); do
+	n=$(tscale_int 400)
+	for ((i = 0; i < n; i++)); do
 		if [ "$(allocs "$A")" -gt "$ga" ] && [ "$(allocs "$B")" -gt "$gb" ] &&
 			[ "$(jq -r .state "/run/wgturn/$A.state")" = allocated ] &&
 			[ "$(jq -r .state "/run/wgturn/$B.state")" = allocated ]; then
@@ -246,7 +310,7 @@ relay_restart() {
 		sleep 0.1
 	done
 	check "[$FAM] both daemons reallocated after the restart ($RA -> $NA, $RB -> $NB, $((i / 10)) s)" \
-		test "$i" -lt 400
+		test "$i" -lt "$n"
 	RA=$NA RB=$NB
 	pair
 	check "[$FAM] after the restart: channel for B's new address" wgt_channel_ready "$A" "$RB"
@@ -258,6 +322,15 @@ relay_restart() {
 		tail -n 30 "$COTURN_LOG"
 	fi
 	echo "# coturn restart: outage $(((t1 - t0) / 1000000)) ms until the first ping answer"
+	r1=$(answered "$log")
+	sleep "$(tscale 2)"
+	r2=$(answered "$log")
+	# (a background job ignores SIGINT: TERM, and count its lines)
+	kill "$ping_pid"
+	wait "$ping_pid"
+	echo "# ping -i 0.2 through the restart: $r2 answers, the last $((r2 - r1)) in the 2 s after the first"
+	check "[$FAM] the ping running through the restart gets answers again ($r1 -> $r2 in 2 s)" \
+		test $((r2 - r1)) -ge 5
 	ping_ok a "$(tun b)" 10 "after the coturn restart"
 }
 
@@ -281,8 +354,18 @@ down() {
 	check "[$FAM] down: no XDP on A's uplink" sh -c "! ip -n $NS_A link show eth0 | grep -q xdp"
 }
 
-if basic v4; then
+if world_kernel_wg; then
+	V4=(kernel kernel) V6=(kernel go)
+elif [ "${WGT_REQUIRE_KERNEL_WG:-0}" = 1 ]; then
+	fail "kernel WireGuard: the module does not load here (WGT_REQUIRE_KERNEL_WG=1)"
+	V4=(go go) V6=(go go)
+else
+	V4=(go go) V6=(go go)
+	skip "kernel WireGuard end to end" "module not available here (CONFIG_WIREGUARD off): every site runs wireguard-go; make test-vm runs it on Debian's kernels"
+fi
+if basic v4 "${V4[@]}"; then
 	plain_peer
+	path_switch
 	kill9
 	relay_restart
 	wrong_password
@@ -291,7 +374,7 @@ fi
 cleanup
 trap - EXIT
 WORLD_PREFIX=wgw6$$
-basic v6
+basic v6 "${V6[@]}"
 cleanup
 trap - EXIT
 done_testing

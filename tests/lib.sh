@@ -23,3 +23,11 @@ done_testing() { [ "$_fails" -eq 0 ]; }
 
 # skip "description" "reason": counted as skipped, not passed.
 skip() { echo "skip - $1: $2"; }
+
+# Time scale: a slow machine (scripts/vm.sh's emulated guests set
+# WGT_TIME_SCALE=10) stretches waits and deadlines instead of failing.
+# tscale SECONDS: SECONDS times the scale (may be fractional).
+: "${WGT_TIME_SCALE:=1}"
+tscale() { awk -v s="$1" -v k="$WGT_TIME_SCALE" 'BEGIN { print s * k }'; }
+# tscale_int N: N times the scale, rounded up (loop counts).
+tscale_int() { awk -v s="$1" -v k="$WGT_TIME_SCALE" 'BEGIN { v = s * k; print (v == int(v)) ? v : int(v) + 1 }'; }

@@ -80,6 +80,9 @@
 set -u
 : "${BUILD:=build}"
 . tests/lib.sh
+# Deadlines, scaled for slow (emulated) machines: tests/lib.sh.
+T_CMD=$(tscale 10) T_XFER=$(tscale 20) T_BG=$(tscale 30)
+T_RECV=$(tscale_int 10) T_READY=$(tscale_int 300)
 UDPTOOL=$PWD/$BUILD/tests/tools/udptool
 
 ns1=wgt-snd-$$
@@ -95,7 +98,7 @@ n1() { ip netns exec "$ns1" "$@"; }
 n2() { ip netns exec "$ns2" "$@"; }
 n3() { ip netns exec "$ns3" "$@"; }
 # wgturn in the sender's namespace, bounded.
-wgt() { timeout 10 ip netns exec "$ns1" "$WGTURN" --bpffs "$BPFFS" "$@"; }
+wgt() { timeout "$T_CMD" ip netns exec "$ns1" "$WGTURN" --bpffs "$BPFFS" "$@"; }
 note() { echo "# $*"; }
 
 cleanup() {
@@ -279,16 +282,16 @@ xfer() {
 	local -
 	set -f	# the args are split on spaces; [v6]:port is no glob
 	# shellcheck disable=SC2086
-	timeout 20 ip netns exec "$rns" "$UDPTOOL" ${rargs%% *} --timeout 2 ${rargs#* } \
+	timeout "$T_XFER" ip netns exec "$rns" "$UDPTOOL" ${rargs%% *} --timeout "$(tscale_int 2)" ${rargs#* } \
 		--ready "$rdy" >"$out" 2>&1 &
 	pid=$!
 	pids+=("$pid")
-	for ((i = 0; i < 300; i++)); do
+	for ((i = 0; i < T_READY; i++)); do
 		[ -e "$rdy" ] && break
 		sleep 0.01
 	done
 	# shellcheck disable=SC2086
-	timeout 20 ip netns exec "$sns" "$UDPTOOL" $sargs >"$out.send" 2>&1 ||
+	timeout "$T_XFER" ip netns exec "$sns" "$UDPTOOL" $sargs >"$out.send" 2>&1 ||
 		note "sender: $(cat "$out.send")"
 	wait "$pid"
 	rc=$?
@@ -465,8 +468,8 @@ detach() {
 # with the action (re-attach, path switch) every STEP seconds meanwhile.
 STREAM=3000
 SSIZE=200
-GAP_US=1000
-STEP=0.7
+GAP_US=$(tscale_int 1000)
+STEP=$(tscale 0.7)
 REATTACH=3
 
 # bg_start ID NS ARGS...: udptool ARGS in NS in the background, bounded;
@@ -475,7 +478,7 @@ declare -A bg
 bg_start() {
 	local id=$1 ns=$2
 	shift 2
-	timeout 30 ip netns exec "$ns" "$UDPTOOL" "$@" >"$tmp/$id.out" 2>&1 &
+	timeout "$T_BG" ip netns exec "$ns" "$UDPTOOL" "$@" >"$tmp/$id.out" 2>&1 &
 	bg[$id]=$!
 	pids+=("$!")
 }
@@ -485,7 +488,7 @@ bg_recv() {
 	local id=$1 i
 	rm -f "$tmp/$id.ready"
 	bg_start "$@" --ready "$tmp/$id.ready"
-	for ((i = 0; i < 300; i++)); do
+	for ((i = 0; i < T_READY; i++)); do
 		[ -e "$tmp/$id.ready" ] && return 0
 		sleep 0.01
 	done
@@ -618,10 +621,10 @@ reattach_stream() {
 		setfam $fam
 		if [ "$dir" = egress ]; then
 			bg_recv rcv$fam "$ns3" recv-chandata --bind "$RELAY" --expect-from "$S" \
-				--channel "$CHAN" --count $STREAM --size $SSIZE --timeout 10
+				--channel "$CHAN" --count $STREAM --size $SSIZE --timeout $T_RECV
 		else
 			bg_recv rcv$fam "$ns1" recv --bind "$S" --expect-from "$E" \
-				--count $STREAM --size $SSIZE --timeout 10
+				--count $STREAM --size $SSIZE --timeout $T_RECV
 		fi
 	done
 	for fam in 4 6; do
@@ -707,10 +710,10 @@ switch_stream() {
 		setfam $fam
 		if [ "$dir" = egress ]; then
 			bg_recv rcv$fam "$ns3" recv-mixed --bind "$RELAY" --bind "$D" \
-				--channel "$CHAN" --count $STREAM --size $SSIZE --timeout 10
+				--channel "$CHAN" --count $STREAM --size $SSIZE --timeout $T_RECV
 		else
 			bg_recv rcv$fam "$ns1" recv-mixed --bind "$S" \
-				--channel "$CHAN" --count $((2 * STREAM)) --size $SSIZE --timeout 10
+				--channel "$CHAN" --count $((2 * STREAM)) --size $SSIZE --timeout $T_RECV
 		fi
 	done
 	ids="snd4 snd6"
@@ -921,7 +924,7 @@ if attach ""; then
 	two_uplinks
 
 	check "WGTURN_BPFFS names the bpffs" env WGTURN_BPFFS="$BPFFS" \
-		timeout 10 ip netns exec "$ns1" "$WGTURN" show "$NAME" --json >/dev/null
+		timeout "$T_CMD" ip netns exec "$ns1" "$WGTURN" show "$NAME" --json >/dev/null
 
 	# peer del: E4's mapping and channel are gone in both directions.
 	setfam 4

@@ -2,6 +2,11 @@
 # Runs every test tier and ends with the plain line "N passed, N failed".
 # C tests are cmocka programs (build/tests/test_*); shell tests are
 # tests/*.sh using tests/lib.sh, which prints "ok"/"not ok" lines.
+#
+#	tests/run.sh [TEST...]	only these (build/tests/test_x, tests/x.sh)
+#
+# WGT_TEST_VM=1 adds the VM tier (scripts/test_vm.sh: Debian's kernels under
+# qemu) after the rest, its counts in the same closing line.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -33,8 +38,17 @@ tally_tap() {
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
+if [ $# -gt 0 ]; then
+	only=" $* "
+else
+	only=
+fi
+# wanted T: T is in the list given, or no list was given.
+wanted() { [ -z "$only" ] || [[ $only == *" $1 "* ]]; }
+
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
+	wanted "$t" || continue
 	echo "== $(basename "$t")"
 	"$t" >"$log" 2>&1
 	rc=$?
@@ -50,8 +64,9 @@ done
 for t in tests/*.sh; do
 	[ -f "$t" ] || continue
 	case "$t" in tests/lib.sh | tests/run.sh) continue ;; esac
+	wanted "$t" || continue
 	echo "== $(basename "$t")"
-	timeout 600 bash "$t" >"$log" 2>&1
+	timeout "$(awk -v k="${WGT_TIME_SCALE:-1}" 'BEGIN { print 600 * k }')" bash "$t" >"$log" 2>&1
 	rc=$?
 	cat "$log"
 	tally_tap "$log"
@@ -60,6 +75,21 @@ for t in tests/*.sh; do
 		failed=$((failed + 1))
 	fi
 done
+
+if [ "${WGT_TEST_VM:-0}" = 1 ] && [ -z "$only" ]; then
+	echo "== VM tier (scripts/test_vm.sh)"
+	vmlog=$(mktemp)
+	bash scripts/test_vm.sh 2>&1 | tee "$vmlog"
+	vm=$(sed -nE 's/^vm total: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/p' "$vmlog")
+	if [ -n "$vm" ]; then
+		read -r p f s <<<"$vm"
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	else
+		echo "not ok - VM tier printed no total"
+		failed=$((failed + 1))
+	fi
+	rm -f "$vmlog"
+fi
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -62,3 +62,9 @@ $(BUILD)/bench/proxy: bench/proxy.c $(USER_LIB_OBJ)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(USER_LIB_OBJ) -o $@ $(LDLIBS)
+
+# The VM tier alone: Debian's 6.1 and 6.12 kernels under qemu (scripts/vm.sh);
+# WGT_VM_KERNELS picks others. `WGT_TEST_VM=1 make test` runs it after the rest.
+.PHONY: test-vm
+test-vm: test-build
+	@BUILD=$(BUILD) scripts/test_vm.sh

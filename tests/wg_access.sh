@@ -250,7 +250,9 @@ rm -f "$sockdir/$ifb.sock"
 
 msg=$(snap nl-probe 2>&1)
 rc=$?
-if [ "$rc" = 3 ]; then
+if [ "$rc" = 3 ] && [ "${WGT_REQUIRE_KERNEL_WG:-0}" = 1 ]; then
+	fail "kernel WireGuard: module not available (WGT_REQUIRE_KERNEL_WG=1)"
+elif [ "$rc" = 3 ]; then
 	skip "kernel WireGuard" "module not available (CONFIG_WIREGUARD off)"
 elif [ "$rc" != 0 ]; then
 	fail "kernel WireGuard probe: $msg"
