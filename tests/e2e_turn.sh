@@ -328,8 +328,8 @@ relay_restart() {
 	# (a background job ignores SIGINT: TERM, and count its lines)
 	kill "$ping_pid"
 	wait "$ping_pid"
-	echo "# ping -i 0.2 through the restart: $r2 answers, the last $((r2 - r1)) in the 2 s after the first"
-	check "[$FAM] the ping running through the restart gets answers again ($r1 -> $r2 in 2 s)" \
+	echo "# ping -i 0.2 through the restart: $r2 answers, the last $((r2 - r1)) in the $(tscale 2) s after the first"
+	check "[$FAM] the ping running through the restart gets answers again ($r1 -> $r2 in $(tscale 2) s)" \
 		test $((r2 - r1)) -ge 5
 	ping_ok a "$(tun b)" 10 "after the coturn restart"
 }
