@@ -11,7 +11,7 @@ FUZZ_DIR    := $(BUILD)/fuzz
 FUZZ_BIN    := $(FUZZ_DIR)/fuzz_stun
 FUZZ_TIME   ?= 300
 FUZZ_ARGS   ?=
-RFC5769_DIR ?= ../shared/testdata/rfc5769
+RFC5769_DIR ?= tests/data/rfc5769
 
 # Seeds: the TURN messages in tests/fuzz/corpus and the RFC 5769 vectors,
 # both hex dumps, turned into binary here.

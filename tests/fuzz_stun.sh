@@ -27,7 +27,7 @@ else
 fi
 
 rfc=$(find "$seeds" -name '2.[1-4]-*.bin' | wc -l)
-expect_eq "the four RFC 5769 vectors are seeds (../shared/testdata/rfc5769)" \
+expect_eq "the four RFC 5769 vectors are seeds (tests/data/rfc5769)" \
 	4 "$rfc"
 
 mkdir "$work/corpus"

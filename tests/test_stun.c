@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * STUN/TURN codec: the RFC 5769 vectors (read from ../shared at run time),
+ * STUN/TURN codec: the RFC 5769 vectors (tests/data/rfc5769, read at run time),
  * byte-exact encodes checked against messages computed independently,
  * round trips of every attribute, and malformed input.
  */
@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include "stun.h"
 
-#define RFC5769_DEFAULT "../shared/testdata/rfc5769"
+#define RFC5769_DEFAULT "tests/data/rfc5769"
 
 /* RFC 5769 keys: short-term password (2.1-2.3), long-term (2.4). */
 static const char st_pass[] = "VOkJxbRl1RmTxUk/WvJxBt";
@@ -42,8 +42,8 @@ static size_t load_hex(const char *name, uint8_t *buf, size_t cap)
 		 name);
 	f = fopen(path, "r");
 	if (!f)
-		fail_msg("cannot open %s: run from the repository root with "
-			 "../shared beside it, or set RFC5769_DIR", path);
+		fail_msg("cannot open %s: run from the repository root, "
+			 "or set RFC5769_DIR", path);
 	while (n < cap && fscanf(f, "%2x", &byte) == 1)
 		buf[n++] = byte;
 	fclose(f);
