@@ -27,7 +27,6 @@ BPF_OBJ  := $(BUILD)/wgturn.bpf.o
 SKEL     := $(BUILD)/wgturn.skel.h
 USER_SRC := $(wildcard user/*.c)
 USER_OBJ := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRC))
-USER_HDRS := $(wildcard user/*.h) include/wgturn.h
 
 .PHONY: all clean test test-vm bench deps demo
 all: $(BUILD)/wgturn
@@ -41,14 +40,24 @@ $(SKEL): $(BPF_OBJ)
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name wgturn_bpf > $@
 
-$(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(SKEL)
+# Header dependencies come from the compiler (-MMD -MP): touching a header
+# rebuilds only the objects that include it. Only the loader includes the
+# generated skeleton.
+$(BUILD)/user/%.o: user/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/user/loader.o: $(SKEL)
 
 $(BUILD)/wgturn: $(USER_OBJ)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+-include $(USER_OBJ:.o=.d)
+
+# A recipe that fails leaves no half-written target behind.
+.DELETE_ON_ERROR:
 
 include tests/tests.mk
 -include tests/fuzz.mk
