@@ -50,6 +50,11 @@ $(BUILD)/user/%.o: user/%.c
 
 $(BUILD)/user/loader.o: $(SKEL)
 
+# wgturn --version: the release, and the commit where git knows it.
+VERSION  := 0.1.0
+GIT_DESC := $(shell git describe --always --dirty 2>/dev/null)
+$(BUILD)/user/main.o: CFLAGS += -DWGT_VERSION='"$(VERSION)$(if $(GIT_DESC),-g$(GIT_DESC))"'
+
 $(BUILD)/wgturn: $(USER_OBJ)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)

@@ -51,8 +51,36 @@ no_progs() { # $1: interface; no XDP and no tc filter left
 		[ -z "$(n tc filter show dev "$1" egress 2>/dev/null)" ]
 }
 
+# --- help, version, exit status ---------------------------------------
+# CMD --help: that command's usage on stdout, exit 0, no error output.
+for c in attach detach peer show up down; do
+	out=$("$WGTURN" "$c" --help 2>"$FS.err")
+	rc=$?
+	if [ $rc -eq 0 ] && [ ! -s "$FS.err" ] && grep -q "^  $c " <<<"$out" &&
+		[ "$(grep -cE '^  (attach|detach|peer|show|up|down) ' <<<"$out")" = \
+			"$(grep -c "^  $c " <<<"$out")" ]; then
+		ok "wgturn $c --help: its own usage only, exit 0"
+	else
+		fail "wgturn $c --help: rc=$rc, stderr '$(cat "$FS.err")', stdout: $out"
+	fi
+done
+rm -f "$FS.err"
+check "wgturn peer set NAME --help: peer's usage" \
+	sh -c "'$WGTURN' peer set x --help | grep -q '^  peer del NAME ENDPOINT'"
+check "wgturn --help lists every command" \
+	test "$("$WGTURN" --help | grep -cE '^  (attach|detach|peer|show|up|down) ')" -ge 6
+expect_eq "wgturn --version" "wgturn 0" "$("$WGTURN" --version | cut -c1-8)"
+# Usage errors exit 2, runtime errors 1.
+"$WGTURN" frobnicate 2>/dev/null
+expect_eq "usage error: exit 2" 2 $?
+"$WGTURN" 2>/dev/null
+expect_eq "no command: exit 2" 2 $?
+"$WGTURN" --bpffs "$FS" detach nothing-here 2>/dev/null
+expect_eq "runtime error: exit 1" 1 $?
+
 # --- argument errors -------------------------------------------------
 expect_error "unknown command" "unknown command" w frobnicate
+expect_error "no command" "no command given" w
 expect_error "attach without uplink" "needs --uplink" w attach t1 --port 51820
 expect_error "attach without port" "needs --port" w attach t1 --uplink up0
 expect_error "bad port" "invalid port" w attach t1 --uplink up0 --port 70000

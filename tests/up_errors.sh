@@ -75,6 +75,9 @@ expect_error "missing --username" "needs --relay, --username and --password-file
 printf '[Relay]\nServer = turn:203.0.113.1\nColour = blue\n' >"$TMP/bad.conf"
 expect_error "bad config file" "line 3: unknown key 'Colour'" \
 	w up "$WG" --config "$TMP/bad.conf"
+expect_error "unknown uplink" "eth9" \
+	w up "$WG" "${R[@]}" --password-file "$TMP/pass" --uplink eth9
+check "unknown uplink: nothing left attached" nothing_left "$WG"
 expect_error "no privilege" "permission denied" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 	--bounding-set=-all "$WGTURN" --bpffs "$FS" up "$WG" "${R[@]}" --password-file "$TMP/pass"

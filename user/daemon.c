@@ -402,7 +402,9 @@ static void teardown(struct daemon *d, bool deallocate)
 	/* A failed `up` over a running datapath (kill -9 before) leaves it
 	 * and the state a later `up` adopts. */
 	if (deallocate || d->attached_fresh) {
-		wgt_detach(&d->pins);
+		/* Nothing to detach when the attach itself failed. */
+		if (pins_exist(&d->pins))
+			wgt_detach(&d->pins);
 		state_path(d->conf->wgif, "state", path, sizeof(path));
 		unlink(path);
 	}

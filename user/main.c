@@ -17,29 +17,48 @@
 
 static const char *opt_bpffs;
 
-static const char usage_text[] =
-"Usage: wgturn [--bpffs DIR] [-v] COMMAND ...\n"
-"  attach NAME --uplink IF [--uplink IF]... --port WGPORT\n"
-"              [--xdp-mode auto|native|skb|off]\n"
-"  detach NAME\n"
-"  peer set NAME ENDPOINT relay RELAY channel CHAN\n"
-"  peer set NAME ENDPOINT direct ADDR\n"
-"  peer del NAME ENDPOINT\n"
-"  show [NAME] [--json]\n"
-"  up WGIF --relay turn:HOST[:PORT] --username USER --password-file FILE\n"
-"          [--uplink IF]... [--foreground]\n"
-"  up WGIF --config FILE [--foreground]\n"
-"  down WGIF\n"
+/* Each command's synopsis, in the order `wgturn --help` lists them;
+ * `wgturn CMD --help` prints only CMD's. */
+static const struct cmd_usage {
+	const char *name;
+	const char *synopsis;	/* lines after "wgturn " */
+} usages[] = {
+	{ "attach", "attach NAME --uplink IF [--uplink IF]... --port WGPORT\n"
+		    "              [--xdp-mode auto|native|skb|off]\n" },
+	{ "detach", "detach NAME\n" },
+	{ "peer", "peer set NAME ENDPOINT relay RELAY channel CHAN\n"
+		  "  peer set NAME ENDPOINT direct ADDR\n"
+		  "  peer del NAME ENDPOINT\n" },
+	{ "show", "show [NAME] [--json]\n" },
+	{ "up", "up WGIF --relay turn:HOST[:PORT] --username USER --password-file FILE\n"
+		"          [--uplink IF]... [--foreground]\n"
+		"  up WGIF --config FILE [--foreground]\n" },
+	{ "down", "down WGIF\n" },
+};
+
+static const char usage_notes[] =
 "ENDPOINT, RELAY, ADDR: a.b.c.d:port or [v6addr]:port; CHAN: 0x4000-0x4FFF.\n"
 "--xdp-mode off: no XDP; a TC ingress program strips ChannelData instead.\n"
-"Pins live in DIR/wgturn/NAME; DIR is --bpffs, $WGTURN_BPFFS or /sys/fs/bpf.\n";
+"Pins live in DIR/wgturn/NAME; DIR is --bpffs, $WGTURN_BPFFS or /sys/fs/bpf.\n"
+"Exit status: 0 success, 1 runtime error, 2 usage error.\n";
 
+/* The usage of one command, or of all (cmd NULL). */
+static void usage(FILE *f, const char *cmd)
+{
+	fputs("Usage: wgturn [--bpffs DIR] [-v] [--version] COMMAND ...\n", f);
+	for (size_t i = 0; i < sizeof(usages) / sizeof(usages[0]); i++)
+		if (!cmd || !strcmp(cmd, usages[i].name))
+			fprintf(f, "  %s", usages[i].synopsis);
+	fputs(usage_notes, f);
+}
+
+/* Usage errors exit 2, runtime errors 1 (as getopt-based tools do). */
 static int usage_error(const char *fmt, const char *arg)
 {
 	fputs("wgturn: ", stderr);
 	fprintf(stderr, fmt, arg);
 	fputs(" (see 'wgturn --help')\n", stderr);
-	return 1;
+	return 2;
 }
 
 /* CapEff bits: CAP_NET_ADMIN 12, CAP_SYS_ADMIN 21, CAP_BPF 39. */
@@ -330,7 +349,11 @@ int main(int argc, char **argv)
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(usage_text, stdout);
+			usage(stdout, NULL);
+			return 0;
+		} else if (!strcmp(argv[i], "-V") ||
+			   !strcmp(argv[i], "--version")) {
+			printf("wgturn %s\n", WGT_VERSION);
 			return 0;
 		} else if (!strcmp(argv[i], "-v") ||
 			   !strcmp(argv[i], "--verbose")) {
@@ -343,13 +366,20 @@ int main(int argc, char **argv)
 			return usage_error("unknown option '%s'", argv[i]);
 		}
 	}
-	if (i == argc) {
-		fputs(usage_text, stderr);
-		return 1;
-	}
+	if (i == argc)
+		return usage_error("no command given%s", "");
 	log_setup_libbpf();
-	for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++)
-		if (!strcmp(argv[i], cmds[c].name))
-			return cmds[c].fn(argc - i, argv + i);
+	for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
+		if (strcmp(argv[i], cmds[c].name))
+			continue;
+		/* CMD --help anywhere after CMD: that command's usage. */
+		for (int j = i + 1; j < argc; j++) {
+			if (!strcmp(argv[j], "--help") || !strcmp(argv[j], "-h")) {
+				usage(stdout, cmds[c].name);
+				return 0;
+			}
+		}
+		return cmds[c].fn(argc - i, argv + i);
+	}
 	return usage_error("unknown command '%s'", argv[i]);
 }
