@@ -64,13 +64,38 @@ up() {
 			"$TURN_SERVER" "$TURN_USER" "$TURN_PASS_FILE" >"$WORLD_TMP/$2.conf"
 		args=(--config "$WORLD_TMP/$2.conf")
 	fi
-	if W "$1" up "$2" "${args[@]}" >"$WORLD_TMP/up-$2.log" 2>&1; then
+	if ${UP_WRAP:-} ip netns exec "$(world_ns "$1")" timeout "$(tscale 60)" "$WGTURN" --bpffs "$FS" \
+		up "$2" "${args[@]}" >"$WORLD_TMP/up-$2.log" 2>&1; then
 		ok "[$FAM] wgturn up $2 ($(tail -n1 "$WORLD_TMP/up-$2.log"))"
 	else
 		fail "[$FAM] wgturn up $2: $(cat "$WORLD_TMP/up-$2.log")"
 		return 1
 	fi
 	REL=$(relayed "$2")
+}
+
+# syslog_listen FILE: a datagram socket standing in for /dev/log (see
+# with_devlog); the datagrams it receives go to FILE back to back (syslog
+# messages carry no newline).
+syslog_listen() {
+	SYSLOG_SOCK=$WORLD_TMP/devlog.sock
+	socat -u UNIX-RECV:"$SYSLOG_SOCK" - >"$1" 2>/dev/null &
+	WORLD_PIDS+=("$!")
+	_wait_for 5 test -S "$SYSLOG_SOCK"
+}
+
+# with_devlog cmd...: cmd in a private mount namespace whose /dev holds
+# null, zero, random, urandom and, as log, $SYSLOG_SOCK: what cmd (and a
+# daemon it leaves behind) sends to the system log reaches the test.
+with_devlog() {
+	mkdir -p "$WORLD_TMP/dev"
+	unshare -m --propagation private bash -c '
+		d=$1 sock=$2
+		shift 2
+		for n in null zero random urandom log; do touch "$d/$n"; done
+		for n in null zero random urandom; do mount --bind "/dev/$n" "$d/$n"; done
+		mount --bind "$sock" "$d/log" && mount --rbind "$d" /dev && exec "$@"' \
+		with_devlog "$WORLD_TMP/dev" "$SYSLOG_SOCK" "$@"
 }
 
 # pair: A and B point at each other's relayed address.
@@ -275,7 +300,11 @@ kill9() {
 	kill -9 "$pid"
 	ok "[$FAM] kill -9 A's daemon (pid $pid) under ping -i 0.1"
 	sleep 2
-	up a "$A"
+	# The new daemon runs in the background: its messages go to the
+	# system log, here a socket of the test's (relay_restart reads it).
+	SYSLOG=$WORLD_TMP/syslog.txt
+	check "[$FAM] a socket stands in for /dev/log" syslog_listen "$SYSLOG"
+	UP_WRAP=with_devlog up a "$A"
 	expect_eq "[$FAM] the new daemon adopted the allocation (same relayed address)" "$RA" "$REL"
 	wait "$ping_pid"
 	loss=$(sed -nE 's/.* ([0-9.]+)% packet loss.*/\1/p' "$WORLD_TMP/ping-kill.log")
@@ -332,6 +361,17 @@ relay_restart() {
 	check "[$FAM] the ping running through the restart gets answers again ($r1 -> $r2 in $(tscale 2) s)" \
 		test $((r2 - r1)) -ge 5
 	ping_ok a "$(tun b)" 10 "after the coturn restart"
+	# A's daemon (started in kill9) logged its allocation, then the lost
+	# allocation as a warning, to the system log, tagged wgturn[PID] and
+	# with its interface.
+	local dpid
+	dpid=$(jq -r .pid "/run/wgturn/$A.state")
+	check "[$FAM] syslog: wgturn[$dpid]: $A: running in the background: relayed address ($(grep -o 'wgturn\[' "$SYSLOG" | wc -l) messages)" \
+		grep -qF "wgturn[$dpid]: $A: running in the background: relayed address" "$SYSLOG"
+	check "[$FAM] syslog: wgturn[$dpid]: $A: a warning after the restart ($(grep -o 'warning: relay: [^<]*' "$SYSLOG" | head -n1))" \
+		grep -qF "wgturn[$dpid]: $A: warning: relay: " "$SYSLOG"
+	check "[$FAM] syslog: facility daemon, priorities info (<30>) and warning (<28>)" \
+		eval 'grep -qF "<30>" "$SYSLOG" && grep -qF "<28>" "$SYSLOG"'
 }
 
 wrong_password() {

@@ -283,15 +283,15 @@ void bpf_load_report_verifier(const struct bpf_load_error *e)
 
 	bpf_load_verifier_line(e, uname(&u) ? "unknown" : u.release,
 			       log_verbose, line, sizeof(line));
-	err("%s", line);
+	pr_err("%s", line);
 	if (!e->tail_lines)
 		return;
-	debug("last %d lines of the verifier log of '%s':", e->tail_lines,
+	pr_debug("last %d lines of the verifier log of '%s':", e->tail_lines,
 	      e->prog);
 	for (s = e->tail; s <= end; s = nl + 1) {
 		nl = memchr(s, '\n', end - s);
 		if (!nl)
 			nl = end;
-		debug("  %.*s", (int)(nl - s), s);
+		pr_debug("  %.*s", (int)(nl - s), s);
 	}
 }

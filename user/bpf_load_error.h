@@ -49,7 +49,7 @@ void bpf_load_verifier_line(const struct bpf_load_error *e,
 			    size_t len);
 /* CAP_BPF or CAP_SYS_ADMIN in the effective set (true if unknown). */
 bool bpf_load_privileged(void);
-/* err() the line for e (a verifier rejection); debug() the log's tail. */
+/* pr_err() the line for e (a verifier rejection); pr_debug() the log's tail. */
 void bpf_load_report_verifier(const struct bpf_load_error *e);
 
 #endif

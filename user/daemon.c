@@ -97,10 +97,10 @@ static void on_chan(void *ctx, const struct turn_peer *p, bool up)
 	if (!up)
 		return; /* keep the mapping until it is bound again */
 	if (peer_set(&d->maps, &p->ep, &path))
-		warn("cannot map %s to channel 0x%04x",
+		pr_warn("cannot map %s to channel 0x%04x",
 		     ep_str(&p->ep, a, sizeof(a)), p->channel);
 	else
-		info("%s via relay channel 0x%04x", ep_str(&p->ep, a, sizeof(a)),
+		pr_info("%s via relay channel 0x%04x", ep_str(&p->ep, a, sizeof(a)),
 		     p->channel);
 }
 
@@ -111,11 +111,11 @@ static void on_state(void *ctx, struct turn_client *c)
 
 	state_write(d->conf->wgif, c, now_ms());
 	if (c->state == TURN_ALLOCATED)
-		info("relayed address %s on %s",
+		pr_info("relayed address %s on %s",
 		     ep_str(&c->relayed, a, sizeof(a)),
 		     ep_str(&c->server, b, sizeof(b)));
 	else if (c->state == TURN_FAILED && d->running)
-		info("relay: %s", c->error);
+		pr_warn("relay: %s", c->error); /* retried: still worth a look */
 }
 
 /* WireGuard's peers changed: every endpoint of the relay's family goes
@@ -132,13 +132,13 @@ static void on_peer(void *ctx, uint32_t what, const struct wg_peer *old,
 		turn_peer_drop(&d->turn, &old->endpoint);
 		if (peer_exists(&d->maps, &old->endpoint) &&
 		    !peer_del(&d->maps, &old->endpoint))
-			info("%s no longer a peer endpoint",
+			pr_info("%s no longer a peer endpoint",
 			     ep_str(&old->endpoint, a, sizeof(a)));
 	}
 	if (cur && cur->endpoint.family == d->turn.server.family &&
 	    (what & (WG_CH_ADDED | WG_CH_ENDPOINT)) &&
 	    !turn_peer_want(&d->turn, &cur->endpoint, 0, now))
-		warn("no channel left for %s",
+		pr_warn("no channel left for %s",
 		     ep_str(&cur->endpoint, a, sizeof(a)));
 }
 
@@ -148,7 +148,7 @@ static int poll_wg(struct daemon *d)
 	char why[WG_ERRLEN];
 
 	if (wg_snapshot(&d->wg, cur, why, sizeof(why))) {
-		warn("%s", why);
+		pr_warn("%s", why);
 		return -1;
 	}
 	wg_diff(old, cur, WG_CH_ADDED | WG_CH_REMOVED | WG_CH_ENDPOINT,
@@ -298,36 +298,36 @@ static int setup(struct daemon *d, const char *opt_bpffs)
 
 	d->relay = &c->relays[0];
 	if ((pid = pidfile_check(c->wgif))) {
-		err("%s is already up (wgturn daemon pid %d)", c->wgif, pid);
+		pr_err("%s is already up (wgturn daemon pid %d)", c->wgif, pid);
 		return -1;
 	}
 	d->claimed = true;
 	if (password_read(d->relay->password_file, d->password,
 			  sizeof(d->password), why, sizeof(why))) {
-		err("%s", why);
+		pr_err("%s", why);
 		return -1;
 	}
 	if (wg_open(&d->wg, c->wgif, why, sizeof(why)) ||
 	    wg_snapshot(&d->wg, &d->snap[0], why, sizeof(why))) {
-		err("%s", why);
+		pr_err("%s", why);
 		return -1;
 	}
 	if (!d->snap[0].listen_port) {
-		err("%s has no listen port: set one (wg set %s listen-port PORT)",
+		pr_err("%s has no listen port: set one (wg set %s listen-port PORT)",
 		    c->wgif, c->wgif);
 		return -1;
 	}
 	ao.port = d->snap[0].listen_port;
 	wg_snapshot_reset(&d->snap[0]); /* the first poll sees every peer */
 	if (resolve(d, why, sizeof(why))) {
-		err("%s", why);
+		pr_err("%s", why);
 		return -1;
 	}
 	ao.n_uplinks = c->n_uplinks;
 	memcpy(ao.uplinks, c->uplinks, sizeof(ao.uplinks));
 	/* Default uplink: the one the route to the relay leaves by. */
 	if (route_to((void *)&d->server, d->server_len, &local, routed_if)) {
-		err("no route to relay %s: %s", d->relay->host, strerror(errno));
+		pr_err("no route to relay %s: %s", d->relay->host, strerror(errno));
 		return -1;
 	}
 	if (!ao.n_uplinks) {
@@ -341,16 +341,16 @@ static int setup(struct daemon *d, const char *opt_bpffs)
 	if (wgt_attach(&d->pins, &ao) || maps_open(&d->pins, &d->maps))
 		return -1;
 	if (ctl_open(d, &local, &ctl_port) || config_read(&d->maps, &cfg)) {
-		err("cannot open the control socket: %s", strerror(errno));
+		pr_err("cannot open the control socket: %s", strerror(errno));
 		return -1;
 	}
 	cfg.ctl_port = ctl_port;
 	if (config_write(&d->maps, &cfg)) {
-		err("cannot set the control port: %s", strerror(errno));
+		pr_err("cannot set the control port: %s", strerror(errno));
 		return -1;
 	}
 	if (signals_open(d)) {
-		err("cannot set up signals: %s", strerror(errno));
+		pr_err("cannot set up signals: %s", strerror(errno));
 		return -1;
 	}
 
@@ -376,7 +376,7 @@ static int setup(struct daemon *d, const char *opt_bpffs)
 		 d->turn.error_code == STUN_EC_ALLOCATION_MISMATCH)))
 		step(d);
 	if (d->turn.state != TURN_ALLOCATED) {
-		err("%s", d->stop ? "interrupted" : d->turn.error);
+		pr_err("%s", d->stop ? "interrupted" : d->turn.error);
 		return -1;
 	}
 	state_write(c->wgif, &d->turn, now_ms());
@@ -447,15 +447,24 @@ int daemon_up(const struct up_conf *c, const char *opt_bpffs)
 		return 1;
 	}
 	if (!c->foreground && background()) {
-		err("cannot fork: %s", strerror(errno));
+		pr_err("cannot fork: %s", strerror(errno));
 		teardown(&d, true);
 		return 1;
+	}
+	/* In the background stderr is /dev/null: the system log instead. */
+	if (!c->foreground) {
+		char a[EP_STRLEN], b[EP_STRLEN];
+
+		log_to_syslog(c->wgif);
+		pr_info("running in the background: relayed address %s on %s",
+			ep_str(&d.turn.relayed, a, sizeof(a)),
+			ep_str(&d.turn.server, b, sizeof(b)));
 	}
 	pidfile_write(c->wgif);
 	d.running = true;
 	while (!d.stop)
 		step(&d);
-	info("shutting down");
+	pr_info("shutting down");
 	teardown(&d, true);
 	return 0;
 }
@@ -470,7 +479,7 @@ int daemon_down(const char *wgif, const char *opt_bpffs)
 		for (int i = 0; i < 100 && !kill(pid, 0); i++)
 			usleep(50 * 1000);
 		if (!kill(pid, 0)) {
-			err("daemon pid %d did not stop", pid);
+			pr_err("daemon pid %d did not stop", pid);
 			return 1;
 		}
 		return 0;
@@ -479,7 +488,7 @@ int daemon_down(const char *wgif, const char *opt_bpffs)
 	if (pins_resolve(opt_bpffs, wgif, &pins))
 		return 1;
 	if (!pins_exist(&pins)) {
-		err("%s is not up", wgif);
+		pr_err("%s is not up", wgif);
 		return 1;
 	}
 	return wgt_detach(&pins) ? 1 : 0;

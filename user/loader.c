@@ -98,14 +98,14 @@ static void load_error(int ret, const char *libbpf_text,
 	if (e.kind == BPF_LOAD_VERIFIER)
 		bpf_load_report_verifier(&e);
 	else if (e.kind == BPF_LOAD_PERMISSION && !privileged)
-		err("permission denied loading BPF programs: run as root");
+		pr_err("permission denied loading BPF programs: run as root");
 	else if (e.kind == BPF_LOAD_PERMISSION)
-		err("permission denied loading BPF programs even with CAP_BPF: a security module or kernel lockdown may forbid BPF");
+		pr_err("permission denied loading BPF programs even with CAP_BPF: a security module or kernel lockdown may forbid BPF");
 	else if (!fresh)
-		err("cannot load the datapath over the pins in %s (%s); they may be from another wgturn version: run 'wgturn detach %s' first",
+		pr_err("cannot load the datapath over the pins in %s (%s); they may be from another wgturn version: run 'wgturn detach %s' first",
 		    p->dir, strerror(-ret), p->name);
 	else
-		err("cannot load the datapath: %s", strerror(-ret));
+		pr_err("cannot load the datapath: %s", strerror(-ret));
 }
 
 int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o)
@@ -122,12 +122,12 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o)
 	for (int i = 0; i < o->n_uplinks; i++) {
 		ifindex[i] = if_nametoindex(o->uplinks[i]);
 		if (!ifindex[i]) {
-			err("uplink '%s' does not exist", o->uplinks[i]);
+			pr_err("uplink '%s' does not exist", o->uplinks[i]);
 			return -1;
 		}
 		for (int j = 0; j < i; j++)
 			if (ifindex[j] == ifindex[i]) {
-				err("uplink '%s' given twice", o->uplinks[i]);
+				pr_err("uplink '%s' given twice", o->uplinks[i]);
 				return -1;
 			}
 	}
@@ -137,13 +137,13 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o)
 		if (maps_open(p, &m))
 			return -1;
 		if (config_read(&m, &cfg) || uplinks_read(&m, old)) {
-			err("cannot read the pinned state of '%s'", p->name);
+			pr_err("cannot read the pinned state of '%s'", p->name);
 			maps_close(&m);
 			return -1;
 		}
 		maps_close(&m);
 		if (cfg.netns_ino && cfg.netns_ino != netns_ino()) {
-			err("'%s' is attached in another network namespace; pick another NAME (pins in %s)",
+			pr_err("'%s' is attached in another network namespace; pick another NAME (pins in %s)",
 			    p->name, p->dir);
 			return -1;
 		}
@@ -151,12 +151,12 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o)
 
 	if ((mkdir(p->base, 0700) && errno != EEXIST) ||
 	    (mkdir(p->dir, 0700) && errno != EEXIST)) {
-		err("cannot create %s: %s", p->dir, strerror(errno));
+		pr_err("cannot create %s: %s", p->dir, strerror(errno));
 		return -1;
 	}
 	skel = wgturn_bpf__open();
 	if (!skel || pin_maps_at(skel, p)) {
-		err("cannot open the BPF object");
+		pr_err("cannot open the BPF object");
 		goto out;
 	}
 	bpf_load_capture_begin();
@@ -169,7 +169,7 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o)
 	}
 	ret = -1;
 	if (pin_progs(skel, p)) {
-		err("cannot pin programs in %s", p->dir);
+		pr_err("cannot pin programs in %s", p->dir);
 		goto out;
 	}
 
@@ -177,7 +177,7 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o)
 	cfg.netns_ino = netns_ino();
 	if (bpf_map__update_elem(skel->maps.config, &(__u32){ 0 }, 4, &cfg,
 				 sizeof(cfg), BPF_ANY)) {
-		err("cannot write the configuration");
+		pr_err("cannot write the configuration");
 		goto out;
 	}
 
@@ -192,7 +192,7 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o)
 			goto out;
 		now[i].ifindex = ifindex[i];
 		now[i].mtu = if_mtu(o->uplinks[i]);
-		debug("attached to %s (%s)", o->uplinks[i],
+		pr_debug("attached to %s (%s)", o->uplinks[i],
 		      xdp_mode_str(now[i].xdp_mode));
 	}
 	for (__u32 i = 0; i < WGT_MAX_UPLINKS; i++)
@@ -231,20 +231,20 @@ int wgt_detach(const struct wgt_pins *p)
 	if (maps_open(p, &m))
 		return -1;
 	if (config_read(&m, &cfg) || uplinks_read(&m, up)) {
-		err("cannot read the pinned state of '%s'", p->name);
+		pr_err("cannot read the pinned state of '%s'", p->name);
 		maps_close(&m);
 		return -1;
 	}
 	maps_close(&m);
 	if (cfg.netns_ino && cfg.netns_ino != netns_ino())
-		warn("'%s' was attached in another network namespace: removing its pins only",
+		pr_warn("'%s' was attached in another network namespace: removing its pins only",
 		     p->name);
 	else
 		for (int i = 0; i < WGT_MAX_UPLINKS; i++)
 			if (up[i].ifindex)
 				uplink_detach(up[i].ifindex);
 	if (pins_remove(p)) {
-		err("cannot remove all pins in %s: %s", p->dir,
+		pr_err("cannot remove all pins in %s: %s", p->dir,
 		    strerror(errno));
 		return -1;
 	}

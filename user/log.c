@@ -1,24 +1,46 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdarg.h>
 #include <stdio.h>
+#include <syslog.h>
 #include <bpf/libbpf.h>
 #include "log.h"
 
 int log_verbose;
+static const char *syslog_tag;	/* set: messages go to syslog(3) */
 
-void log_msg(enum log_level lvl, const char *fmt, ...)
+static const int syslog_prio[] = {
+	[WGT_LOG_ERR] = LOG_ERR,
+	[WGT_LOG_WARN] = LOG_WARNING,
+	[WGT_LOG_INFO] = LOG_INFO,
+	[WGT_LOG_DEBUG] = LOG_DEBUG,
+};
+
+void log_to_syslog(const char *tag)
 {
+	syslog_tag = tag;
+	/* Opened now, after the fork: the PID in the tag is the daemon's. */
+	openlog("wgturn", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void log_msg(enum wgt_log_level lvl, const char *fmt, ...)
+{
+	char msg[1024];
 	va_list ap;
 
-	if (lvl == LOG_DEBUG && !log_verbose)
+	if (lvl == WGT_LOG_DEBUG && !log_verbose)
 		return;
-	if (lvl == LOG_INFO && log_verbose < 0)
+	if (lvl == WGT_LOG_INFO && log_verbose < 0)
 		return;
-	fputs(lvl == LOG_WARN ? "wgturn: warning: " : "wgturn: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (syslog_tag) {
+		syslog(syslog_prio[lvl], "%s: %s%s", syslog_tag,
+		       lvl == WGT_LOG_WARN ? "warning: " : "", msg);
+		return;
+	}
+	fprintf(stderr, "wgturn: %s%s\n",
+		lvl == WGT_LOG_WARN ? "warning: " : "", msg);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -26,6 +48,10 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 {
 	if (!log_verbose)
 		return 0;
+	if (syslog_tag) {
+		vsyslog(LOG_DEBUG, fmt, ap);
+		return 0;
+	}
 	return vfprintf(stderr, fmt, ap);
 }
 

@@ -83,7 +83,7 @@ static int need_privilege(bool net_admin)
 {
 	if (privileged(net_admin))
 		return 0;
-	err("permission denied: wgturn needs root (CAP_BPF%s)",
+	pr_err("permission denied: wgturn needs root (CAP_BPF%s)",
 	    net_admin ? " and CAP_NET_ADMIN" : "");
 	return -1;
 }
@@ -293,7 +293,7 @@ static int cmd_up(int argc, char **argv)
 			return usage_error("up: --config excludes --relay, --username and --password-file%s",
 					   "");
 		if (up_conf_load(config, &c, why, sizeof(why))) {
-			err("%s", why);
+			pr_err("%s", why);
 			return 1;
 		}
 	} else {

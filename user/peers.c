@@ -99,11 +99,11 @@ static int reverse_conflict(const struct wgt_maps *m, const struct wgt_ep *ep,
 	    !same_path(&cur, path))
 		return 0;
 	if (path->kind == WGT_PATH_DIRECT)
-		err("direct address %s already belongs to endpoint %s",
+		pr_err("direct address %s already belongs to endpoint %s",
 		    ep_str(&path->via, a, sizeof(a)),
 		    ep_str(&owner, b, sizeof(b)));
 	else
-		err("channel 0x%04x on relay %s already belongs to endpoint %s",
+		pr_err("channel 0x%04x on relay %s already belongs to endpoint %s",
 		    path->channel, ep_str(&path->via, a, sizeof(a)),
 		    ep_str(&owner, b, sizeof(b)));
 	return -1;
@@ -132,7 +132,7 @@ int peer_set(const struct wgt_maps *m, const struct wgt_ep *ep,
 	int new_stats;
 
 	if (path->via.family != ep->family) {
-		err("endpoint and %s must be the same address family",
+		pr_err("endpoint and %s must be the same address family",
 		    path->kind == WGT_PATH_RELAY ? "relay" : "direct address");
 		return -1;
 	}
@@ -156,7 +156,7 @@ fail_stats:
 	if (new_stats == 1)
 		bpf_map_delete_elem(m->stats, ep);
 fail:
-	err("cannot update the maps: %s", strerror(errno));
+	pr_err("cannot update the maps: %s", strerror(errno));
 	return -1;
 }
 
@@ -193,11 +193,11 @@ int peer_del(const struct wgt_maps *m, const struct wgt_ep *ep)
 	struct wgt_path old;
 
 	if (bpf_map_lookup_elem(m->endpoints, ep, &old)) {
-		err("no peer with endpoint %s", ep_str(ep, a, sizeof(a)));
+		pr_err("no peer with endpoint %s", ep_str(ep, a, sizeof(a)));
 		return -1;
 	}
 	if (bpf_map_delete_elem(m->endpoints, ep)) {
-		err("cannot update the maps: %s", strerror(errno));
+		pr_err("cannot update the maps: %s", strerror(errno));
 		return -1;
 	}
 	reverse_del_all(m, ep);

@@ -73,26 +73,26 @@ int pins_resolve(const char *opt_bpffs, const char *name, struct wgt_pins *p)
 		fs = DEFAULT_BPFFS;
 	memset(p, 0, sizeof(*p));
 	if (name && !name_valid(name)) {
-		err("invalid name '%s': use up to 63 of A-Z a-z 0-9 _ . -",
+		pr_err("invalid name '%s': use up to 63 of A-Z a-z 0-9 _ . -",
 		    name);
 		return -1;
 	}
 	if (statfs(fs, &sfs) || sfs.f_type != BPF_FS_MAGIC) {
 		if (dflt && in_ip_netns_exec())
-			err("%s is not a bpffs here: 'ip netns exec' remounts /sys and pins made there vanish when it exits; mount one outside /sys (mount -t bpf bpf /run/wgturn-bpf) and pass --bpffs /run/wgturn-bpf or set WGTURN_BPFFS",
+			pr_err("%s is not a bpffs here: 'ip netns exec' remounts /sys and pins made there vanish when it exits; mount one outside /sys (mount -t bpf bpf /run/wgturn-bpf) and pass --bpffs /run/wgturn-bpf or set WGTURN_BPFFS",
 			    fs);
 		else
-			err("%s is not a mounted bpffs (mount -t bpf bpf %s)",
+			pr_err("%s is not a mounted bpffs (mount -t bpf bpf %s)",
 			    fs, fs);
 		return -1;
 	}
 	if (dflt && in_ip_netns_exec()) {
-		err("%s is private to this mount namespace ('ip netns exec'?) and its pins vanish when the command exits; mount a bpffs outside /sys (mount -t bpf bpf /run/wgturn-bpf) and pass --bpffs /run/wgturn-bpf or set WGTURN_BPFFS",
+		pr_err("%s is private to this mount namespace ('ip netns exec'?) and its pins vanish when the command exits; mount a bpffs outside /sys (mount -t bpf bpf /run/wgturn-bpf) and pass --bpffs /run/wgturn-bpf or set WGTURN_BPFFS",
 		    fs);
 		return -1;
 	}
 	if (strlen(fs) > PATH_MAX / 2) {
-		err("bpffs path too long: %.40s...", fs);
+		pr_err("bpffs path too long: %.40s...", fs);
 		return -1;
 	}
 	snprintf(p->bpffs, sizeof(p->bpffs), "%s", fs);

@@ -279,7 +279,7 @@ static int show_one(const struct wgt_pins *p, json_object **json)
 		return -1;
 	if (config_read(&m, &cfg) || uplinks_read(&m, up) ||
 	    counters_read(&m, cnt)) {
-		err("cannot read the maps of '%s': %s", p->name,
+		pr_err("cannot read the maps of '%s': %s", p->name,
 		    strerror(errno));
 		maps_close(&m);
 		return -1;

@@ -42,10 +42,10 @@ static int foreign(__u32 id, const char *ours, const char *ifname,
 	if (!strcmp(name, ours))
 		return 0;
 	if (fallback)
-		warn("%s already has %s program '%s' (id %u): using wgturn's TC ingress program instead",
+		pr_warn("%s already has %s program '%s' (id %u): using wgturn's TC ingress program instead",
 		     ifname, where, name, id);
 	else
-		err("%s already has %s program '%s' (id %u); wgturn will not replace it",
+		pr_err("%s already has %s program '%s' (id %u); wgturn will not replace it",
 		    ifname, where, name, id);
 	return 1;
 }
@@ -90,7 +90,7 @@ static int xdp_attach(int ifindex, const char *ifname, int fd,
 			*mode = try[i];
 			return 0;
 		}
-		debug("XDP %s on %s: %s",
+		pr_debug("XDP %s on %s: %s",
 		      try[i] == WGT_XDP_NATIVE ? "native" : "skb", ifname,
 		      strerror(-ret));
 	}
@@ -166,7 +166,7 @@ int uplink_attach(int ifindex, const char *ifname,
 	ret = tc_attach(ifindex, ifname, progs->tc_egress_fd, BPF_TC_EGRESS);
 	if (ret) {
 		if (ret != -EEXIST)
-			err("cannot attach TC egress to %s: %s", ifname,
+			pr_err("cannot attach TC egress to %s: %s", ifname,
 			    strerror(-ret));
 		return ret;
 	}
@@ -176,7 +176,7 @@ int uplink_attach(int ifindex, const char *ifname,
 	if (ret == -EEXIST && req != XDP_REQ_AUTO)
 		return ret;
 	if (ret && req != XDP_REQ_AUTO && req != XDP_REQ_OFF) {
-		err("cannot attach XDP (%s mode) to %s: %s",
+		pr_err("cannot attach XDP (%s mode) to %s: %s",
 		    req == XDP_REQ_NATIVE ? "native" : "skb", ifname,
 		    strerror(-ret));
 		return ret;
@@ -188,7 +188,7 @@ int uplink_attach(int ifindex, const char *ifname,
 		ret = tc_attach(ifindex, ifname, progs->tc_ingress_fd,
 				BPF_TC_INGRESS);
 		if (ret && ret != -EEXIST)
-			err("cannot attach TC ingress to %s: %s", ifname,
+			pr_err("cannot attach TC ingress to %s: %s", ifname,
 			    strerror(-ret));
 		return ret;
 	}
