@@ -81,26 +81,36 @@ struct wgt_uplink {
 
 /*
  * Why the datapath did what it did: one per-CPU counter each. Handled
- * packets first, then packets passed untouched, then drops.
+ * packets first, then packets passed untouched, then drops. The one list:
+ * X(ENUM_SUFFIX, counter_field, what) generates enum wgt_reason, the
+ * fields of struct wgt_counters and the names show, bpftool and the
+ * tests use (user/maps.c).
  */
+#define WGT_REASONS(X)							\
+	X(TX_RELAY, tx_relay, "encapsulated to a relay")		\
+	X(TX_DIRECT, tx_direct, "sent on a direct path")		\
+	X(TX_CONTROL, tx_control, "control socket source port rewritten") \
+	X(RX_RELAY, rx_relay, "ChannelData decapsulated")		\
+	X(RX_DIRECT, rx_direct, "received on a direct path")		\
+	X(RX_STUN, rx_stun, "STUN steered to the control port")		\
+	X(PASS_NOT_OURS, pass_not_ours, "no mapping: not wgturn's packet") \
+	X(PASS_IP_OPTIONS, pass_ip_options, "IPv4 header with options")	\
+	X(PASS_IPV6_EXT, pass_ipv6_ext, "IPv6 extension headers")	\
+	X(PASS_FRAGMENT, pass_fragment, "IP fragment")			\
+	X(PASS_MALFORMED, pass_malformed, "truncated or inconsistent lengths") \
+	X(PASS_UNKNOWN_CHANNEL, pass_unknown_channel,			\
+	  "from a relay, channel not bound")				\
+	X(PASS_BAD_CHANNEL_LEN, pass_bad_channel_len,			\
+	  "ChannelData length beyond datagram")				\
+	X(DROP_GSO, drop_gso, "relay-bound GSO batch")			\
+	X(DROP_TOO_BIG, drop_too_big, "relay-bound, would exceed uplink MTU") \
+	X(DROP_MALFORMED, drop_malformed, "relay-bound, cannot be encapsulated") \
+	X(DROP_ERROR, drop_error, "a kernel helper failed mid-rewrite")
+
 enum wgt_reason {
-	WGT_TX_RELAY,		/* encapsulated to a relay */
-	WGT_TX_DIRECT,		/* sent on a direct path */
-	WGT_TX_CONTROL,		/* control socket source port rewritten */
-	WGT_RX_RELAY,		/* ChannelData decapsulated */
-	WGT_RX_DIRECT,		/* received on a direct path */
-	WGT_RX_STUN,		/* STUN steered to the control port */
-	WGT_PASS_NOT_OURS,	/* no mapping: not wgturn's packet */
-	WGT_PASS_IP_OPTIONS,	/* IPv4 header with options */
-	WGT_PASS_IPV6_EXT,	/* IPv6 extension headers */
-	WGT_PASS_FRAGMENT,	/* IP fragment */
-	WGT_PASS_MALFORMED,	/* truncated or inconsistent lengths */
-	WGT_PASS_UNKNOWN_CHANNEL, /* from a relay, channel not bound */
-	WGT_PASS_BAD_CHANNEL_LEN, /* ChannelData length beyond datagram */
-	WGT_DROP_GSO,		/* relay-bound GSO batch */
-	WGT_DROP_TOO_BIG,	/* relay-bound, would exceed uplink MTU */
-	WGT_DROP_MALFORMED,	/* relay-bound, cannot be encapsulated */
-	WGT_DROP_ERROR,		/* a kernel helper failed mid-rewrite */
+#define WGT_REASON_ENUM(u, l, what) WGT_##u,
+	WGT_REASONS(WGT_REASON_ENUM)
+#undef WGT_REASON_ENUM
 	WGT_REASON_MAX,
 };
 
@@ -109,23 +119,9 @@ enum wgt_reason {
  * so `bpftool map dump` reads like a report. Indexed as an array.
  */
 struct wgt_counters {
-	__u64 tx_relay;
-	__u64 tx_direct;
-	__u64 tx_control;
-	__u64 rx_relay;
-	__u64 rx_direct;
-	__u64 rx_stun;
-	__u64 pass_not_ours;
-	__u64 pass_ip_options;
-	__u64 pass_ipv6_ext;
-	__u64 pass_fragment;
-	__u64 pass_malformed;
-	__u64 pass_unknown_channel;
-	__u64 pass_bad_channel_len;
-	__u64 drop_gso;
-	__u64 drop_too_big;
-	__u64 drop_malformed;
-	__u64 drop_error;
+#define WGT_REASON_FIELD(u, l, what) __u64 l;
+	WGT_REASONS(WGT_REASON_FIELD)
+#undef WGT_REASON_FIELD
 };
 
 _Static_assert(sizeof(struct wgt_ep) == 20, "wgt_ep layout");

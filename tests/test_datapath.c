@@ -27,6 +27,7 @@
 #include <cmocka.h>
 #include "wgturn.h"
 #include "wgturn.skel.h"
+
 #include "pkt.h"
 
 /* ---- Addresses (documentation ranges only) ---- */
@@ -523,15 +524,9 @@ static struct {
 	bool csum_complete;	/* BPF_F_TEST_SKB_CHECKSUM_COMPLETE works */
 } fx;
 
-static const char *const reason_names[] = {
-	"tx_relay", "tx_direct", "tx_control", "rx_relay", "rx_direct",
-	"rx_stun", "pass_not_ours", "pass_ip_options", "pass_ipv6_ext",
-	"pass_fragment", "pass_malformed", "pass_unknown_channel",
-	"pass_bad_channel_len", "drop_gso", "drop_too_big", "drop_malformed",
-	"drop_error",
-};
-_Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) ==
-		       WGT_REASON_MAX, "a name per counter");
+/* user/maps.c, generated from the one list in include/wgturn.h (maps.h
+ * itself clashes with this file's map helpers). */
+extern const char *const reason_names[WGT_REASON_MAX];
 
 static int map_fd(struct bpf_map *m)
 {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,24 +10,18 @@
 #include "maps.h"
 
 const char *const reason_names[WGT_REASON_MAX] = {
-	[WGT_TX_RELAY] = "tx_relay",
-	[WGT_TX_DIRECT] = "tx_direct",
-	[WGT_TX_CONTROL] = "tx_control",
-	[WGT_RX_RELAY] = "rx_relay",
-	[WGT_RX_DIRECT] = "rx_direct",
-	[WGT_RX_STUN] = "rx_stun",
-	[WGT_PASS_NOT_OURS] = "pass_not_ours",
-	[WGT_PASS_IP_OPTIONS] = "pass_ip_options",
-	[WGT_PASS_IPV6_EXT] = "pass_ipv6_ext",
-	[WGT_PASS_FRAGMENT] = "pass_fragment",
-	[WGT_PASS_MALFORMED] = "pass_malformed",
-	[WGT_PASS_UNKNOWN_CHANNEL] = "pass_unknown_channel",
-	[WGT_PASS_BAD_CHANNEL_LEN] = "pass_bad_channel_len",
-	[WGT_DROP_GSO] = "drop_gso",
-	[WGT_DROP_TOO_BIG] = "drop_too_big",
-	[WGT_DROP_MALFORMED] = "drop_malformed",
-	[WGT_DROP_ERROR] = "drop_error",
+#define REASON_NAME(u, l, what) [WGT_##u] = #l,
+	WGT_REASONS(REASON_NAME)
+#undef REASON_NAME
 };
+
+/* Each counter field sits at its reason's index: the map is read as an
+ * array of __u64 by reason. */
+#define REASON_AT_INDEX(u, l, what)					\
+	_Static_assert(offsetof(struct wgt_counters, l) ==		\
+		       WGT_##u * sizeof(__u64), #l " at its index");
+WGT_REASONS(REASON_AT_INDEX)
+#undef REASON_AT_INDEX
 
 static const struct {
 	const char *name;
@@ -69,11 +64,11 @@ int maps_open(const struct wgt_pins *p, struct wgt_maps *m)
 		if (*fd >= 0)
 			continue;
 		if (errno == ENOENT)
-			err("'%s' is not attached (no %s)", p->name, path);
+			pr_err("'%s' is not attached (no %s)", p->name, path);
 		else if (errno == EPERM || errno == EACCES)
-			err("permission denied opening %s: run as root", path);
+			pr_err("permission denied opening %s: run as root", path);
 		else
-			err("cannot open %s: %s", path, strerror(errno));
+			pr_err("cannot open %s: %s", path, strerror(errno));
 		maps_close(m);
 		return -1;
 	}
