@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 #include "addr.h"
-#include "wg.h"
+#include "wg_backend.h"
 
 static char err[WG_ERRLEN];
 

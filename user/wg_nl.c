@@ -15,7 +15,7 @@
 #include <linux/genetlink.h>
 #include <linux/time_types.h>
 #include <linux/wireguard.h>
-#include "wg.h"
+#include "wg_backend.h"
 
 #define NSEC_PER_SEC 1000000000ull
 #define RECV_BUF 32768	/* a dump message can exceed one page */
@@ -528,3 +528,9 @@ int wg_nl_set_endpoint(struct wg_dev *dev, const uint8_t key[WG_KEY_LEN],
 		wg_nl_strerror(rc, dev->ifname, err, errlen);
 	return rc;
 }
+
+const struct wg_ops wg_nl_ops = {
+	.get = wg_nl_get,
+	.set_endpoint = wg_nl_set_endpoint,
+	.close = wg_nl_close,
+};

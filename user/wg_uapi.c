@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "addr.h"
-#include "wg.h"
+#include "wg_backend.h"
 
 #define NSEC_PER_SEC 1000000000ull
 
@@ -456,3 +456,9 @@ int wg_uapi_set_endpoint(struct wg_dev *dev, const uint8_t key[WG_KEY_LEN],
 	wg_uapi_parser_init(&p, NULL);
 	return transact(dev, req, (size_t)n, &p, err, errlen);
 }
+
+/* Each call opens the socket anew: nothing to close. */
+const struct wg_ops wg_uapi_ops = {
+	.get = wg_uapi_get,
+	.set_endpoint = wg_uapi_set_endpoint,
+};
