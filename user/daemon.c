@@ -4,62 +4,72 @@
  * channel per WireGuard peer endpoint, the datapath's maps kept in step.
  * Its control socket sends from another port; the datapath rewrites that
  * to WireGuard's port on the way out and steers STUN back to it.
+ *
+ * It is a list of subsystems on one event loop (evloop.h): the relay
+ * (control socket + TURN client), the WireGuard watcher (wg_watch.h) and
+ * the daemon's own signals and state file; the path manager (paths.h)
+ * decides which way each endpoint goes. `up` is a sequence of small
+ * setup steps, each printing its one error line.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include "addr.h"
 #include "daemon.h"
+#include "evloop.h"
 #include "loader.h"
 #include "log.h"
 #include "maps.h"
-#include "peers.h"
+#include "paths.h"
 #include "pins.h"
 #include "route.h"
 #include "state.h"
 #include "turn.h"
-#include "wg.h"
+#include "wg_watch.h"
 
-#define WG_POLL_MS 1000
+#define STATE_WRITE_MS 1000
 #define RELAY_KEEPALIVE_MS 15000	/* under common NAT UDP timeouts */
 #define UP_TIMEOUT_MS 60000		/* `up` gives up after this */
 
-struct daemon {
-	const struct up_conf *conf;
-	const struct relay_conf *relay;
+/* The relay subsystem: where the server is, the control socket, the
+ * TURN client that speaks through it. */
+struct relay {
+	const struct relay_conf *conf;
 	char password[UP_PASS_MAX];
-	struct wgt_pins pins;
-	struct wgt_maps maps;
-	struct wg_dev wg;
-	struct wg_snapshot snap[2];
-	int cur;
-	int ctl_fd, sig_fd;
 	struct sockaddr_storage server;
 	socklen_t server_len;
+	struct sockaddr_storage local;	/* the uplink address towards it */
+	int ctl_fd;
 	struct turn_client turn;
-	uint64_t next_poll_ms;
-	bool attached_fresh;
+};
+
+/* The datapath as the daemon holds it. */
+struct datapath {
+	struct wgt_pins pins;
+	struct wgt_maps maps;
+	bool attached_fresh;	/* attached by this `up`, not adopted */
+};
+
+struct daemon {
+	const struct up_conf *conf;
+	struct relay relay;
+	struct datapath dp;
+	struct wg_watch wg;
+	struct paths paths;
+	struct evloop loop;
+	int sig_fd;
+	uint64_t next_state_ms;
 	bool running;		/* past `up`: failures are logged, not fatal */
 	bool claimed;		/* no other daemon: the run files are ours */
 	bool stop;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void ep_from_sa(struct wgt_ep *ep, const struct sockaddr *sa)
 {
@@ -79,29 +89,42 @@ static void ep_from_sa(struct wgt_ep *ep, const struct sockaddr *sa)
 	}
 }
 
+/* The TURN client's context is the daemon: its callbacks reach the path
+ * manager and the state file. */
 static int turn_send(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct daemon *d = ctx;
 
-	return send(d->ctl_fd, buf, len, MSG_DONTWAIT) < 0 ? -1 : 0;
+	return send(d->relay.ctl_fd, buf, len, MSG_DONTWAIT) < 0 ? -1 : 0;
 }
 
-/* A channel is bound: WireGuard's packets to ep go through it now. */
+static void relay_input(void *ctx, uint64_t now)
+{
+	struct relay *r = ctx;
+	uint8_t buf[2048];
+	ssize_t n;
+
+	while ((n = recv(r->ctl_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		if (stun_classify(buf, n) == STUN_KIND_STUN)
+			turn_input(&r->turn, buf, n, now);
+}
+
+static int relay_next(void *ctx, uint64_t now)
+{
+	return turn_next_ms(&((struct relay *)ctx)->turn, now);
+}
+
+static void relay_tick(void *ctx, uint64_t now)
+{
+	turn_tick(&((struct relay *)ctx)->turn, now);
+}
+
+/* The events the relay reports, to the path manager and the state file. */
 static void on_chan(void *ctx, const struct turn_peer *p, bool up)
 {
 	struct daemon *d = ctx;
-	struct wgt_path path = { .via = d->turn.server, .channel = p->channel,
-				 .kind = WGT_PATH_RELAY };
-	char a[EP_STRLEN];
 
-	if (!up)
-		return; /* keep the mapping until it is bound again */
-	if (peer_set(&d->maps, &p->ep, &path))
-		pr_warn("cannot map %s to channel 0x%04x",
-		     ep_str(&p->ep, a, sizeof(a)), p->channel);
-	else
-		pr_info("%s via relay channel 0x%04x", ep_str(&p->ep, a, sizeof(a)),
-		     p->channel);
+	paths_channel(&d->paths, p, up);
 }
 
 static void on_state(void *ctx, struct turn_client *c)
@@ -109,129 +132,91 @@ static void on_state(void *ctx, struct turn_client *c)
 	struct daemon *d = ctx;
 	char a[EP_STRLEN], b[EP_STRLEN];
 
-	state_write(d->conf->wgif, c, now_ms());
+	state_write(d->conf->wgif, c, ev_now_ms());
 	if (c->state == TURN_ALLOCATED)
 		pr_info("relayed address %s on %s",
-		     ep_str(&c->relayed, a, sizeof(a)),
-		     ep_str(&c->server, b, sizeof(b)));
+			ep_str(&c->relayed, a, sizeof(a)),
+			ep_str(&c->server, b, sizeof(b)));
 	else if (c->state == TURN_FAILED && d->running)
 		pr_warn("relay: %s", c->error); /* retried: still worth a look */
 }
 
-/* WireGuard's peers changed: every endpoint of the relay's family goes
- * through a channel (the policy is "always relay" for now). */
 static void on_peer(void *ctx, uint32_t what, const struct wg_peer *old,
 		    const struct wg_peer *cur)
 {
 	struct daemon *d = ctx;
-	uint64_t now = now_ms();
-	char a[EP_STRLEN];
 
-	if (old && old->endpoint.family &&
-	    (what & (WG_CH_REMOVED | WG_CH_ENDPOINT))) {
-		turn_peer_drop(&d->turn, &old->endpoint);
-		if (peer_exists(&d->maps, &old->endpoint) &&
-		    !peer_del(&d->maps, &old->endpoint))
-			pr_info("%s no longer a peer endpoint",
-			     ep_str(&old->endpoint, a, sizeof(a)));
-	}
-	if (cur && cur->endpoint.family == d->turn.server.family &&
-	    (what & (WG_CH_ADDED | WG_CH_ENDPOINT)) &&
-	    !turn_peer_want(&d->turn, &cur->endpoint, 0, now))
-		pr_warn("no channel left for %s",
-		     ep_str(&cur->endpoint, a, sizeof(a)));
+	paths_peer_changed(&d->paths, what, old, cur, ev_now_ms());
 }
 
-static int poll_wg(struct daemon *d)
+/* The daemon's own source: signals end it; the state file every second. */
+static void signal_input(void *ctx, uint64_t now)
 {
-	struct wg_snapshot *old = &d->snap[d->cur], *cur = &d->snap[!d->cur];
-	char why[WG_ERRLEN];
+	struct daemon *d = ctx;
+	struct signalfd_siginfo si;
 
-	if (wg_snapshot(&d->wg, cur, why, sizeof(why))) {
-		pr_warn("%s", why);
-		return -1;
-	}
-	wg_diff(old, cur, WG_CH_ADDED | WG_CH_REMOVED | WG_CH_ENDPOINT,
-		on_peer, d);
-	d->cur = !d->cur;
-	return 0;
+	if (read(d->sig_fd, &si, sizeof(si)) > 0)
+		d->stop = true;
 }
 
-static void ctl_input(struct daemon *d)
+static int state_next(void *ctx, uint64_t now)
 {
-	uint8_t buf[2048];
-	ssize_t n;
+	struct daemon *d = ctx;
 
-	while ((n = recv(d->ctl_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-		if (stun_classify(buf, n) == STUN_KIND_STUN)
-			turn_input(&d->turn, buf, n, now_ms());
+	return d->next_state_ms > now ? (int)(d->next_state_ms - now) : 0;
 }
 
-/* One round of the loop: wait for the socket, a signal or a timer. */
+static void state_tick(void *ctx, uint64_t now)
+{
+	struct daemon *d = ctx;
+
+	if (now < d->next_state_ms)
+		return;
+	d->next_state_ms = now + STATE_WRITE_MS;
+	state_write(d->conf->wgif, &d->relay.turn, now);
+}
+
 static void step(struct daemon *d)
 {
-	struct pollfd pfd[2] = { { .fd = d->ctl_fd, .events = POLLIN },
-				 { .fd = d->sig_fd, .events = POLLIN } };
-	uint64_t now = now_ms();
-	int wait = turn_next_ms(&d->turn, now);
+	int rc = ev_step(&d->loop, 1000);
 
-	if (d->next_poll_ms > now && (int)(d->next_poll_ms - now) < wait)
-		wait = d->next_poll_ms - now;
-	if (d->next_poll_ms <= now)
-		wait = 0;
-	if (poll(pfd, 2, wait) > 0) {
-		if (pfd[0].revents & POLLIN)
-			ctl_input(d);
-		if (pfd[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			if (read(d->sig_fd, &si, sizeof(si)) > 0)
-				d->stop = true;
-		}
-	}
-	now = now_ms();
-	turn_tick(&d->turn, now);
-	if (now >= d->next_poll_ms) {
-		d->next_poll_ms = now + WG_POLL_MS;
-		poll_wg(d);
-		state_write(d->conf->wgif, &d->turn, now);
-	}
+	if (rc)
+		pr_warn("poll: %s", strerror(-rc));
 }
 
-static int resolve(struct daemon *d, char *why, size_t len)
+static int resolve(struct relay *r, char *why, size_t len)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
 	char port[8];
-	int r;
+	int rc;
 
-	snprintf(port, sizeof(port), "%u", d->relay->port);
-	r = getaddrinfo(d->relay->host, port, &hints, &ai);
-	if (r) {
+	snprintf(port, sizeof(port), "%u", r->conf->port);
+	rc = getaddrinfo(r->conf->host, port, &hints, &ai);
+	if (rc) {
 		snprintf(why, len, "cannot resolve relay %s: %s",
-			 d->relay->host, gai_strerror(r));
+			 r->conf->host, gai_strerror(rc));
 		return -1;
 	}
-	memcpy(&d->server, ai->ai_addr, ai->ai_addrlen);
-	d->server_len = ai->ai_addrlen;
+	memcpy(&r->server, ai->ai_addr, ai->ai_addrlen);
+	r->server_len = ai->ai_addrlen;
 	freeaddrinfo(ai);
 	return 0;
 }
 
 /* The control socket: bound on the uplink's address, connected to the
  * relay; its port becomes the datapath's control port. */
-static int ctl_open(struct daemon *d, const struct sockaddr_storage *local,
-		    __u16 *port)
+static int ctl_open(struct relay *r, __u16 *port)
 {
-	struct sockaddr_storage sa = *local;
+	struct sockaddr_storage sa = r->local;
 	socklen_t len = sizeof(sa);
 	struct wgt_ep ep;
 
-	d->ctl_fd = socket(local->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (d->ctl_fd < 0 ||
-	    bind(d->ctl_fd, (void *)&sa, local->ss_family == AF_INET ?
+	r->ctl_fd = socket(r->local.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (r->ctl_fd < 0 ||
+	    bind(r->ctl_fd, (void *)&sa, r->local.ss_family == AF_INET ?
 			sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) ||
-	    connect(d->ctl_fd, (void *)&d->server, d->server_len) ||
-	    getsockname(d->ctl_fd, (void *)&sa, &len))
+	    connect(r->ctl_fd, (void *)&r->server, r->server_len) ||
+	    getsockname(r->ctl_fd, (void *)&sa, &len))
 		return -1;
 	ep_from_sa(&ep, (void *)&sa);
 	*port = ep.port;
@@ -282,129 +267,213 @@ static void pidfile_write(const char *wgif)
 	}
 }
 
-/* Everything up to a working allocation; prints the one error line. */
-static int setup(struct daemon *d, const char *opt_bpffs)
-{
-	const struct up_conf *c = d->conf;
-	struct attach_opts ao = { .xdp = XDP_REQ_AUTO };
-	struct sockaddr_storage local;
-	char why[512], routed_if[IF_NAMESIZE];
-	struct wgt_config cfg;
-	struct wgt_ep server;
-	json_object *st;
-	uint64_t deadline;
-	__u16 ctl_port;
-	int pid;
+/* Setup steps, in order; each prints its one error line. */
 
-	d->relay = &c->relays[0];
-	if ((pid = pidfile_check(c->wgif))) {
-		pr_err("%s is already up (wgturn daemon pid %d)", c->wgif, pid);
+static int setup_claim(struct daemon *d)
+{
+	int pid = pidfile_check(d->conf->wgif);
+
+	if (pid) {
+		pr_err("%s is already up (wgturn daemon pid %d)", d->conf->wgif,
+		       pid);
 		return -1;
 	}
 	d->claimed = true;
-	if (password_read(d->relay->password_file, d->password,
-			  sizeof(d->password), why, sizeof(why))) {
+	return 0;
+}
+
+static int setup_secret(struct daemon *d)
+{
+	struct relay *r = &d->relay;
+	char why[512];
+
+	r->conf = &d->conf->relays[0];
+	if (password_read(r->conf->password_file, r->password,
+			  sizeof(r->password), why, sizeof(why))) {
 		pr_err("%s", why);
 		return -1;
 	}
-	if (wg_open(&d->wg, c->wgif, why, sizeof(why)) ||
-	    wg_snapshot(&d->wg, &d->snap[0], why, sizeof(why))) {
+	return 0;
+}
+
+/* The relay's address and the route towards it. */
+static int setup_route(struct daemon *d, char uplink[IF_NAMESIZE])
+{
+	struct relay *r = &d->relay;
+	char why[512];
+
+	if (resolve(r, why, sizeof(why))) {
 		pr_err("%s", why);
 		return -1;
 	}
-	if (!d->snap[0].listen_port) {
+	/* Default uplink: the one the route to the relay leaves by. */
+	if (route_to((void *)&r->server, r->server_len, &r->local, uplink)) {
+		pr_err("no route to relay %s: %s", r->conf->host,
+		       strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int setup_wireguard(struct daemon *d, uint16_t *listen_port)
+{
+	char why[WG_ERRLEN];
+
+	d->wg.on_peer = on_peer;
+	d->wg.ctx = d;
+	if (wg_watch_open(&d->wg, d->conf->wgif, listen_port, why,
+			  sizeof(why))) {
+		pr_err("%s", why);
+		return -1;
+	}
+	if (!*listen_port) {
 		pr_err("%s has no listen port: set one (wg set %s listen-port PORT)",
-		    c->wgif, c->wgif);
+		       d->conf->wgif, d->conf->wgif);
 		return -1;
 	}
-	ao.port = d->snap[0].listen_port;
-	wg_snapshot_reset(&d->snap[0]); /* the first poll sees every peer */
-	if (resolve(d, why, sizeof(why))) {
-		pr_err("%s", why);
-		return -1;
-	}
+	return 0;
+}
+
+static int setup_datapath(struct daemon *d, const char *opt_bpffs,
+			  uint16_t port, const char *routed_if)
+{
+	const struct up_conf *c = d->conf;
+	struct attach_opts ao = { .xdp = XDP_REQ_AUTO, .port = port };
+
 	ao.n_uplinks = c->n_uplinks;
 	memcpy(ao.uplinks, c->uplinks, sizeof(ao.uplinks));
-	/* Default uplink: the one the route to the relay leaves by. */
-	if (route_to((void *)&d->server, d->server_len, &local, routed_if)) {
-		pr_err("no route to relay %s: %s", d->relay->host, strerror(errno));
-		return -1;
-	}
 	if (!ao.n_uplinks) {
 		ao.n_uplinks = 1;
 		memcpy(ao.uplinks[0], routed_if, IF_NAMESIZE);
 	}
+	if (pins_resolve(opt_bpffs, c->wgif, &d->dp.pins))
+		return -1;
+	d->dp.attached_fresh = !pins_exist(&d->dp.pins);
+	if (wgt_attach(&d->dp.pins, &ao) || maps_open(&d->dp.pins, &d->dp.maps))
+		return -1;
+	d->paths.maps = &d->dp.maps;
+	d->paths.turn = &d->relay.turn;
+	return 0;
+}
 
-	if (pins_resolve(opt_bpffs, c->wgif, &d->pins))
-		return -1;
-	d->attached_fresh = !pins_exist(&d->pins);
-	if (wgt_attach(&d->pins, &ao) || maps_open(&d->pins, &d->maps))
-		return -1;
-	if (ctl_open(d, &local, &ctl_port) || config_read(&d->maps, &cfg)) {
+/* The control socket, its port in the datapath's configuration. */
+static int setup_control(struct daemon *d)
+{
+	struct wgt_config cfg;
+	__u16 port;
+
+	if (ctl_open(&d->relay, &port) || config_read(&d->dp.maps, &cfg)) {
 		pr_err("cannot open the control socket: %s", strerror(errno));
 		return -1;
 	}
-	cfg.ctl_port = ctl_port;
-	if (config_write(&d->maps, &cfg)) {
+	cfg.ctl_port = port;
+	if (config_write(&d->dp.maps, &cfg)) {
 		pr_err("cannot set the control port: %s", strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/* The subsystems on the loop: relay, WireGuard, signals and state. */
+static int setup_loop(struct daemon *d)
+{
+	struct ev_source wg;
+	int rc;
+
 	if (signals_open(d)) {
 		pr_err("cannot set up signals: %s", strerror(errno));
 		return -1;
 	}
+	wg_watch_source(&d->wg, &wg);
+	rc = ev_add(&d->loop, &(struct ev_source){
+			.name = "relay", .fd = d->relay.ctl_fd, .ctx = &d->relay,
+			.input = relay_input, .next_ms = relay_next,
+			.tick = relay_tick });
+	rc = rc ?: ev_add(&d->loop, &wg);
+	rc = rc ?: ev_add(&d->loop, &(struct ev_source){
+			.name = "daemon", .fd = d->sig_fd, .ctx = d,
+			.input = signal_input, .next_ms = state_next,
+			.tick = state_tick });
+	if (rc)
+		pr_err("cannot set up the event loop: %s", strerror(-rc));
+	return rc ? -1 : 0;
+}
 
-	ep_from_sa(&server, (void *)&d->server);
-	turn_init(&d->turn, &server, d->relay->username, d->password,
+/* Allocate on the relay (or adopt a predecessor's allocation). */
+static int setup_allocation(struct daemon *d)
+{
+	struct relay *r = &d->relay;
+	struct wgt_ep server;
+	json_object *st;
+	uint64_t deadline;
+
+	ep_from_sa(&server, (void *)&r->server);
+	turn_init(&r->turn, &server, r->conf->username, r->password,
 		  turn_send, d);
-	d->turn.on_chan = on_chan;
-	d->turn.on_state = on_state;
-	d->turn.keepalive_ms = RELAY_KEEPALIVE_MS;
+	r->turn.on_chan = on_chan;
+	r->turn.on_state = on_state;
+	r->turn.keepalive_ms = RELAY_KEEPALIVE_MS;
 	/* A predecessor's allocation on this 5-tuple: adopt it. */
-	st = state_read(c->wgif);
+	st = state_read(d->conf->wgif);
 	if (st) {
-		state_adopt(st, &d->turn, now_ms());
+		state_adopt(st, &r->turn, ev_now_ms());
 		json_object_put(st);
 	}
-	turn_start(&d->turn, now_ms());
+	turn_start(&r->turn, ev_now_ms());
 	/* A 437 (an older allocation of this 5-tuple) is released and
 	 * allocated anew by the client: wait for that, not for the rest. */
-	deadline = now_ms() + UP_TIMEOUT_MS;
-	while (!d->stop && now_ms() < deadline &&
-	       (d->turn.state == TURN_ALLOCATING ||
-		(d->turn.state == TURN_FAILED &&
-		 d->turn.error_code == STUN_EC_ALLOCATION_MISMATCH)))
+	deadline = ev_now_ms() + UP_TIMEOUT_MS;
+	while (!d->stop && ev_now_ms() < deadline &&
+	       (r->turn.state == TURN_ALLOCATING ||
+		(r->turn.state == TURN_FAILED &&
+		 r->turn.error_code == STUN_EC_ALLOCATION_MISMATCH)))
 		step(d);
-	if (d->turn.state != TURN_ALLOCATED) {
-		pr_err("%s", d->stop ? "interrupted" : d->turn.error);
+	if (r->turn.state != TURN_ALLOCATED) {
+		pr_err("%s", d->stop ? "interrupted" : r->turn.error);
 		return -1;
 	}
-	state_write(c->wgif, &d->turn, now_ms());
+	state_write(d->conf->wgif, &r->turn, ev_now_ms());
 	return 0;
+}
+
+/* Everything up to a working allocation. */
+static int setup(struct daemon *d, const char *opt_bpffs)
+{
+	char routed_if[IF_NAMESIZE];
+	uint16_t port;
+
+	if (setup_claim(d) || setup_secret(d) || setup_wireguard(d, &port) ||
+	    setup_route(d, routed_if) ||
+	    setup_datapath(d, opt_bpffs, port, routed_if) ||
+	    setup_control(d) || setup_loop(d))
+		return -1;
+	return setup_allocation(d);
 }
 
 static void teardown(struct daemon *d, bool deallocate)
 {
 	char path[256];
 
-	if (deallocate && d->turn.state == TURN_ALLOCATED) {
-		uint64_t until = now_ms() + 2000;
+	if (deallocate && d->relay.turn.state == TURN_ALLOCATED) {
+		uint64_t until = ev_now_ms() + 2000;
 
-		turn_shutdown(&d->turn, now_ms());
-		while (d->turn.state == TURN_ALLOCATED && now_ms() < until) {
+		turn_shutdown(&d->relay.turn, ev_now_ms());
+		while (d->relay.turn.state == TURN_ALLOCATED &&
+		       ev_now_ms() < until) {
 			d->stop = false;
 			step(d);
 		}
 	}
-	maps_close(&d->maps);
+	maps_close(&d->dp.maps);
+	wg_watch_close(&d->wg);
 	if (!d->claimed)
 		return;
 	/* A failed `up` over a running datapath (kill -9 before) leaves it
 	 * and the state a later `up` adopts. */
-	if (deallocate || d->attached_fresh) {
+	if (deallocate || d->dp.attached_fresh) {
 		/* Nothing to detach when the attach itself failed. */
-		if (pins_exist(&d->pins))
-			wgt_detach(&d->pins);
+		if (pins_exist(&d->dp.pins))
+			wgt_detach(&d->dp.pins);
 		state_path(d->conf->wgif, "state", path, sizeof(path));
 		unlink(path);
 	}
@@ -439,9 +508,9 @@ int daemon_up(const struct up_conf *c, const char *opt_bpffs)
 	static struct daemon d;
 
 	d.conf = c;
-	d.ctl_fd = d.sig_fd = -1;
+	d.relay.ctl_fd = d.sig_fd = -1;
 	for (size_t i = 0; i < sizeof(struct wgt_maps) / sizeof(int); i++)
-		((int *)&d.maps)[i] = -1;
+		((int *)&d.dp.maps)[i] = -1;
 	if (setup(&d, opt_bpffs)) {
 		teardown(&d, false);
 		return 1;
@@ -457,8 +526,8 @@ int daemon_up(const struct up_conf *c, const char *opt_bpffs)
 
 		log_to_syslog(c->wgif);
 		pr_info("running in the background: relayed address %s on %s",
-			ep_str(&d.turn.relayed, a, sizeof(a)),
-			ep_str(&d.turn.server, b, sizeof(b)));
+			ep_str(&d.relay.turn.relayed, a, sizeof(a)),
+			ep_str(&d.relay.turn.server, b, sizeof(b)));
 	}
 	pidfile_write(c->wgif);
 	d.running = true;
