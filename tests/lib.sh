@@ -1,5 +1,6 @@
-# Shared helpers for shell tests: TAP-like "ok" / "not ok" lines that
-# tests/run.sh counts. Source it; call check or ok/fail; end with done_testing.
+# Shared helpers for shell tests: TAP lines ("ok", "not ok", the "# SKIP"
+# directive) that tests/run.sh counts, as it counts the C tests' (cmocka's
+# TAP output). Source it; call check or ok/fail; end with done_testing.
 : "${BUILD:=build}"
 WGTURN=${WGTURN:-$PWD/$BUILD/wgturn}
 _fails=0
@@ -22,7 +23,7 @@ expect_eq() {
 done_testing() { [ "$_fails" -eq 0 ]; }
 
 # skip "description" "reason": counted as skipped, not passed.
-skip() { echo "skip - $1: $2"; }
+skip() { echo "ok - $1 # SKIP $2"; }
 
 # Time scale: a slow machine (scripts/vm.sh's emulated guests set
 # WGT_TIME_SCALE=10) stretches waits and deadlines instead of failing.
