@@ -20,7 +20,7 @@ static __always_inline int skb_parse(struct __sk_buff *skb, struct wgt_pkt *p)
 
 	if ((__u32)(skb->data_end - skb->data) < want &&
 	    bpf_skb_pull_data(skb, want))
-		return -WGT_PASS_MALFORMED;
+		return WGT_PASS_MALFORMED;
 	return parse_udp((void *)(long)skb->data, (void *)(long)skb->data_end,
 			 skb->len, p);
 }
@@ -130,7 +130,8 @@ static __always_inline int ep_equal(const struct wgt_ep *a,
 		(x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
 }
 
-/* Returns the reason to count: >= 0 handled or passed, < 0 drop. */
+/* Returns the reason to count: >= 0 handled or passed, < 0 a drop (the
+ * one sign rule of bpf/). */
 static __always_inline int egress(struct __sk_buff *skb)
 {
 	struct wgt_config *cfg = get_config();
@@ -143,7 +144,7 @@ static __always_inline int egress(struct __sk_buff *skb)
 		return WGT_PASS_NOT_OURS;
 	err = skb_parse(skb, &p);
 	if (err)
-		return -err;
+		return err;
 
 	if (cfg->ctl_port && p.src.port == cfg->ctl_port) {
 		struct wgt_ep src = p.src;

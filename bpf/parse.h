@@ -63,7 +63,8 @@ static __always_inline int ipv6_is_ext(__u8 nh)
 
 /*
  * Headers must be in [data, data_end); total is the frame length.
- * Returns 0 for a UDP datagram, else -(enum wgt_reason) of why not. */
+ * Returns 0 for a UDP datagram, else the reason to pass it untouched
+ * (a WGT_PASS_*, > 0: only drops are negative, throughout bpf/). */
 static __always_inline int parse_udp(void *data, void *data_end,
 				     __u32 total, struct wgt_pkt *p)
 {
@@ -71,69 +72,69 @@ static __always_inline int parse_udp(void *data, void *data_end,
 	struct udphdr *udp;
 
 	if ((void *)(eth + 1) > data_end)
-		return -WGT_PASS_NOT_OURS;
+		return WGT_PASS_NOT_OURS;
 	p->l3off = sizeof(*eth);
 
 	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = (void *)(eth + 1);
 
 		if ((void *)(ip + 1) > data_end)
-			return -WGT_PASS_MALFORMED;
+			return WGT_PASS_MALFORMED;
 		if (ip->version != 4)
-			return -WGT_PASS_MALFORMED;
+			return WGT_PASS_MALFORMED;
 		if (ip->ihl != 5)
-			return ip->ihl < 5 ? -WGT_PASS_MALFORMED :
-					     -WGT_PASS_IP_OPTIONS;
+			return ip->ihl < 5 ? WGT_PASS_MALFORMED :
+					     WGT_PASS_IP_OPTIONS;
 		if (ip->frag_off & bpf_htons(0x3fff))
-			return -WGT_PASS_FRAGMENT;
+			return WGT_PASS_FRAGMENT;
 		if (ip->protocol != IPPROTO_UDP)
-			return -WGT_PASS_NOT_OURS;
+			return WGT_PASS_NOT_OURS;
 		p->l3len = bpf_ntohs(ip->tot_len);
 		p->l4off = p->l3off + sizeof(*ip);
 		p->family = WGT_AF_INET;
 		udp = (void *)(ip + 1);
 		if ((void *)(udp + 1) > data_end)
-			return -WGT_PASS_MALFORMED;
+			return WGT_PASS_MALFORMED;
 		ep_from_v4(&p->src, ip->saddr, udp->source);
 		ep_from_v4(&p->dst, ip->daddr, udp->dest);
 		if (p->l3len < sizeof(*ip) + sizeof(*udp))
-			return -WGT_PASS_MALFORMED;
+			return WGT_PASS_MALFORMED;
 		p->udp_len = bpf_ntohs(udp->len);
 		if (p->udp_len != p->l3len - sizeof(*ip))
-			return -WGT_PASS_MALFORMED;
+			return WGT_PASS_MALFORMED;
 	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = (void *)(eth + 1);
 
 		if ((void *)(ip6 + 1) > data_end)
-			return -WGT_PASS_MALFORMED;
+			return WGT_PASS_MALFORMED;
 		if (ip6->version != 6)
-			return -WGT_PASS_MALFORMED;
+			return WGT_PASS_MALFORMED;
 		if (ip6->nexthdr == IPPROTO_FRAGMENT)
-			return -WGT_PASS_FRAGMENT;
+			return WGT_PASS_FRAGMENT;
 		if (ipv6_is_ext(ip6->nexthdr))
-			return -WGT_PASS_IPV6_EXT;
+			return WGT_PASS_IPV6_EXT;
 		if (ip6->nexthdr != IPPROTO_UDP)
-			return -WGT_PASS_NOT_OURS;
+			return WGT_PASS_NOT_OURS;
 		p->l3len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
 		p->l4off = p->l3off + sizeof(*ip6);
 		p->family = WGT_AF_INET6;
 		udp = (void *)(ip6 + 1);
 		if ((void *)(udp + 1) > data_end)
-			return -WGT_PASS_MALFORMED;
+			return WGT_PASS_MALFORMED;
 		ep_from_v6(&p->src, &ip6->saddr, udp->source);
 		ep_from_v6(&p->dst, &ip6->daddr, udp->dest);
 		p->udp_len = bpf_ntohs(udp->len);
 		if (p->udp_len < sizeof(*udp) ||
 		    p->udp_len != p->l3len - sizeof(*ip6))
-			return -WGT_PASS_MALFORMED;
+			return WGT_PASS_MALFORMED;
 	} else {
-		return -WGT_PASS_NOT_OURS;
+		return WGT_PASS_NOT_OURS;
 	}
 
 	/* The datagram must be all there; trailing link padding is fine.
 	 * total counts the whole frame, also its non-linear part (skb). */
 	if (p->l3off + p->l3len > total)
-		return -WGT_PASS_MALFORMED;
+		return WGT_PASS_MALFORMED;
 	return 0;
 }
 

@@ -71,7 +71,7 @@ static __always_inline int ingress(void *ctx, const bool xdp)
 		data_end = (void *)(long)skb->data_end;
 	}
 	if (err)
-		return -err;
+		return err; /* why it is not ours: pass */
 	peek(data, data_end, &p, &pk);
 	r = ingress_classify(cfg, &p, &pk, &rx);
 	switch (r) {
