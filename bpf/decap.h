@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Stripping the ChannelData header, once for XDP and once for TC: the
- * plan is shared (ingress.h), moving bytes is hook specific.
+ * plan is shared (classify.h), moving bytes is hook specific.
  */
 #ifndef WGT_DECAP_H
 #define WGT_DECAP_H
 
-#include "ingress.h"
+#include "classify.h"
 
 /* XDP: slide the Ethernet/IP/UDP headers 4 bytes forward over the
  * ChannelData header, drop the front, trim the padding. */
@@ -17,36 +17,36 @@ static __always_inline int decap_xdp(struct xdp_md *ctx,
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 tail = p->l4off + sizeof(struct udphdr) + WGT_CHANDATA_HLEN +
-		     rx->cdlen;
+		     rx->cd.cdlen;
 	struct wgt_rewrite rw = {};
-	__u8 hdrs[14 + 40 + 8];
+	__u8 hdrs[WGT_ETH_HLEN + WGT_IPV6_HLEN + WGT_UDP_HLEN];
 	int err;
 
-	for (int i = 0; i < 3; i++) {
-		__u8 *b = data + ((tail + i) & 0x3fff);
+	for (int i = 0; i < WGT_CHANDATA_PAD_MAX; i++) {
+		__u8 *b = data + ((tail + i) & WGT_OFF_MASK);
 
-		if (i >= rx->pad_len)
+		if (i >= rx->cd.pad_len)
 			break;
 		if ((void *)(b + 1) > data_end)
 			return -WGT_DROP_ERROR;
-		rx->padding[i] = *b;
+		rx->cd.padding[i] = *b;
 	}
-	rw.l4_diff = chandata_removed(rx);
+	rw.l4_diff = chandata_removed(&rx->cd);
 	decap_plan(p, rx, &rw);
 	err = rewrite_fields(data, data_end, p, &rw, 1);
 	if (err)
 		return err;
 
 	if (p->family == WGT_AF_INET) {
-		if (data + 14 + 20 + 8 + WGT_CHANDATA_HLEN > data_end)
+		if (data + WGT_ETH_HLEN + WGT_IPV4_HLEN + WGT_UDP_HLEN + WGT_CHANDATA_HLEN > data_end)
 			return -WGT_DROP_ERROR;
-		__builtin_memcpy(hdrs, data, 14 + 20 + 8);
-		__builtin_memcpy(data + WGT_CHANDATA_HLEN, hdrs, 14 + 20 + 8);
+		__builtin_memcpy(hdrs, data, WGT_ETH_HLEN + WGT_IPV4_HLEN + WGT_UDP_HLEN);
+		__builtin_memcpy(data + WGT_CHANDATA_HLEN, hdrs, WGT_ETH_HLEN + WGT_IPV4_HLEN + WGT_UDP_HLEN);
 	} else {
-		if (data + 14 + 40 + 8 + WGT_CHANDATA_HLEN > data_end)
+		if (data + WGT_ETH_HLEN + WGT_IPV6_HLEN + WGT_UDP_HLEN + WGT_CHANDATA_HLEN > data_end)
 			return -WGT_DROP_ERROR;
-		__builtin_memcpy(hdrs, data, 14 + 40 + 8);
-		__builtin_memcpy(data + WGT_CHANDATA_HLEN, hdrs, 14 + 40 + 8);
+		__builtin_memcpy(hdrs, data, WGT_ETH_HLEN + WGT_IPV6_HLEN + WGT_UDP_HLEN);
+		__builtin_memcpy(data + WGT_CHANDATA_HLEN, hdrs, WGT_ETH_HLEN + WGT_IPV6_HLEN + WGT_UDP_HLEN);
 	}
 	if (bpf_xdp_adjust_head(ctx, WGT_CHANDATA_HLEN))
 		return -WGT_DROP_ERROR;
@@ -70,18 +70,18 @@ static __always_inline int decap_skb(struct __sk_buff *skb,
 				     struct wgt_rx *rx)
 {
 	__u32 tail = p->l4off + sizeof(struct udphdr) + WGT_CHANDATA_HLEN +
-		     rx->cdlen;
+		     rx->cd.cdlen;
 	struct wgt_rewrite rw = {};
 	struct udphdr udp;
 
-	for (int i = 0; i < 3; i++) {
-		if (i >= rx->pad_len)
+	for (int i = 0; i < WGT_CHANDATA_PAD_MAX; i++) {
+		if (i >= rx->cd.pad_len)
 			break;
-		if (bpf_skb_load_bytes(skb, tail + i, &rx->padding[i], 1))
+		if (bpf_skb_load_bytes(skb, tail + i, &rx->cd.padding[i], 1))
 			return -WGT_DROP_ERROR;
 	}
 	decap_plan(p, rx, &rw);
-	rw.pseudo_diff = csum_add(rw.pseudo_diff, chandata_removed(rx));
+	rw.pseudo_diff = csum_add(rw.pseudo_diff, chandata_removed(&rx->cd));
 
 	if (bpf_skb_load_bytes(skb, p->l4off, &udp, sizeof(udp)) ||
 	    bpf_skb_store_bytes(skb, p->l4off + WGT_CHANDATA_HLEN, &udp,

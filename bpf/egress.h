@@ -8,22 +8,9 @@
 #ifndef WGT_EGRESS_H
 #define WGT_EGRESS_H
 
+#include "chandata.h"
 #include "maps.h"
 #include "rewrite.h"
-
-/* Headers we need linear: Ethernet + IPv6 + UDP + ChannelData/STUN peek. */
-#define WGT_PULL_LEN (14 + 40 + 8 + 8)
-
-static __always_inline int skb_parse(struct __sk_buff *skb, struct wgt_pkt *p)
-{
-	__u32 want = skb->len < WGT_PULL_LEN ? skb->len : WGT_PULL_LEN;
-
-	if ((__u32)(skb->data_end - skb->data) < want &&
-	    bpf_skb_pull_data(skb, want))
-		return WGT_PASS_MALFORMED;
-	return parse_udp((void *)(long)skb->data, (void *)(long)skb->data_end,
-			 skb->len, p);
-}
 
 /*
  * Make room for the ChannelData header between the UDP header and the
@@ -36,10 +23,11 @@ static __always_inline int chandata_push(struct __sk_buff *skb,
 {
 	__u32 off = p->l4off + sizeof(struct udphdr);
 	__u32 len = p->udp_len - sizeof(struct udphdr);
-	__u16 hdr[2] = { bpf_htons(chan), bpf_htons(len) };
+	__u16 hdr[2];
 	struct wgt_scratch *s;
 	__u32 zero = 0;
 
+	chandata_hdr(chan, len, hdr);
 	if (skb->len != p->l3off + p->l3len)
 		return -WGT_DROP_MALFORMED;
 	if (len > WGT_SCRATCH)
@@ -99,7 +87,7 @@ static __always_inline int egress_relay(struct __sk_buff *skb,
 	rw.dst = path->via;
 	rw.udp_len = p->udp_len + WGT_CHANDATA_HLEN;
 	/* The inserted header words are new data under the UDP checksum. */
-	rw.l4_diff = csum_add(bpf_htons(path->channel), bpf_htons(len));
+	rw.l4_diff = chandata_added(path->channel, len);
 	rewrite_plan(p, &rw);
 	return rewrite_skb(skb, p, &rw);
 }

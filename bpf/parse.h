@@ -14,6 +14,7 @@
 #include <linux/ipv6.h>
 #include <linux/udp.h>
 #include <bpf/bpf_endian.h>
+#include "consts.h"
 #include "wgturn.h"
 
 struct wgt_pkt {
@@ -85,7 +86,7 @@ static __always_inline int parse_udp(void *data, void *data_end,
 		if (ip->ihl != 5)
 			return ip->ihl < 5 ? WGT_PASS_MALFORMED :
 					     WGT_PASS_IP_OPTIONS;
-		if (ip->frag_off & bpf_htons(0x3fff))
+		if (ip->frag_off & bpf_htons(WGT_IP_FRAG_MASK))
 			return WGT_PASS_FRAGMENT;
 		if (ip->protocol != IPPROTO_UDP)
 			return WGT_PASS_NOT_OURS;

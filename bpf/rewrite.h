@@ -16,6 +16,18 @@
 #include "csum.h"
 #include "parse.h"
 
+/* parse_udp for an skb: the headers made linear first. */
+static __always_inline int skb_parse(struct __sk_buff *skb, struct wgt_pkt *p)
+{
+	__u32 want = skb->len < WGT_PULL_LEN ? skb->len : WGT_PULL_LEN;
+
+	if ((__u32)(skb->data_end - skb->data) < want &&
+	    bpf_skb_pull_data(skb, want))
+		return WGT_PASS_MALFORMED;
+	return parse_udp((void *)(long)skb->data, (void *)(long)skb->data_end,
+			 skb->len, p);
+}
+
 struct wgt_rewrite {
 	struct wgt_ep src;	/* new outer source */
 	struct wgt_ep dst;	/* new outer destination */
