@@ -25,7 +25,8 @@ BPF_SRC  := bpf/wgturn.bpf.c
 BPF_HDRS := $(wildcard bpf/*.h) include/wgturn.h
 BPF_OBJ  := $(BUILD)/wgturn.bpf.o
 SKEL     := $(BUILD)/wgturn.skel.h
-USER_SRC := $(wildcard user/*.c)
+# user/<folder>/<module>.c: folders by concern, see the README's code map.
+USER_SRC := $(wildcard user/*/*.c)
 USER_OBJ := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRC))
 
 .PHONY: all clean test test-vm bench deps demo
@@ -48,12 +49,12 @@ $(BUILD)/user/%.o: user/%.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/user/loader.o: $(SKEL)
+$(BUILD)/user/dp/loader.o: $(SKEL)
 
 # wgturn --version: the release, and the commit where git knows it.
 VERSION  := 0.1.0
 GIT_DESC := $(shell git describe --always --dirty 2>/dev/null)
-$(BUILD)/user/main.o: CFLAGS += -DWGT_VERSION='"$(VERSION)$(if $(GIT_DESC),-g$(GIT_DESC))"'
+$(BUILD)/user/cli/main.o: CFLAGS += -DWGT_VERSION='"$(VERSION)$(if $(GIT_DESC),-g$(GIT_DESC))"'
 
 $(BUILD)/wgturn: $(USER_OBJ)
 	$(call msg,LD,$@)

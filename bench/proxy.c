@@ -36,9 +36,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "stun.h"
-#include "turn.h"
+#include "base/addr.h"
+#include "turn/stun.h"
+#include "turn/turn.h"
 
 #define BATCH 64
 #define BUFSZ 2048

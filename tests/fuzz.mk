@@ -24,10 +24,10 @@ $(FUZZ_DIR)/seeds/%.bin: %.hex
 	$(call msg,SEED,$@)
 	$(Q)perl -ne 'print pack("H*", join("", split))' $< > $@
 
-$(FUZZ_BIN): tests/fuzz/fuzz_stun.c user/stun.c user/stun.h include/wgturn.h
+$(FUZZ_BIN): tests/fuzz/fuzz_stun.c user/turn/stun.c user/turn/stun.h include/wgturn.h
 	@mkdir -p $(@D)
 	$(call msg,FUZZ,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_stun.c user/stun.c -o $@ $(FUZZ_LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_stun.c user/turn/stun.c -o $@ $(FUZZ_LIBS)
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BIN) $(FUZZ_SEEDS)

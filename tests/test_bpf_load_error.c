@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "bpf_load_error.h"
+#include "dp/bpf_load_error.h"
 
 #define FAILED(prog, why) "libbpf: prog '" prog "': BPF program load failed: " why "\n"
 #define BEGIN(prog) "libbpf: prog '" prog "': -- BEGIN PROG LOAD LOG --\n"

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
-#include "stun.h"
+#include "turn/stun.h"
 
 #define RFC5769_DEFAULT "tests/data/rfc5769"
 

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "addr.h"
-#include "stun.h"
-#include "turn.h"
+#include "base/addr.h"
+#include "turn/stun.h"
+#include "turn/turn.h"
 
 #define MAXSENT 1024
 #define RESP_MAX 1500

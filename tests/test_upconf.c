@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "upconf.h"
+#include "daemon/upconf.h"
 
 static void uri_ok(const char *uri, const char *host, uint16_t port)
 {

@@ -25,8 +25,8 @@
 #include <linux/time_types.h>
 #include <linux/wireguard.h>
 #include <cmocka.h>
-#include "addr.h"
-#include "wg_backend.h"
+#include "base/addr.h"
+#include "wg/wg_backend.h"
 
 /* Keys 0x00..0x1f, 0x11 x 32, 0xff x 32 in the UAPI's hex. */
 #define HEX_SEQ "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"

@@ -10,22 +10,36 @@ TEST_BINS    := $(addprefix $(BUILD)/tests/,$(TEST_NAMES))
 TOOL_NAMES   := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 TOOL_BINS    := $(addprefix $(BUILD)/tests/tools/,$(TOOL_NAMES))
 
-# Tests may call any userspace module: they link every user/ object but main.
-USER_LIB_OBJ := $(filter-out $(BUILD)/user/main.o,$(USER_OBJ))
+# Every user/ object but the CLI's main (the benchmark's proxy links it).
+USER_LIB_OBJ := $(filter-out $(BUILD)/user/cli/main.o,$(USER_OBJ))
 
-$(BUILD)/tests/%: tests/%.c $(TEST_LIB_SRC) $(TEST_LIB_HDR) $(SKEL) $(BPF_HDRS) $(USER_LIB_OBJ)
+# Tests link only the modules they test: a folder (all its objects) or
+# folder/module. A module calling into a folder its test does not link
+# (a layering violation) fails that link.
+TEST_MODS_test_bpf_load_error := dp/bpf_load_error base
+TEST_MODS_test_csum :=
+TEST_MODS_test_datapath := dp/maps dp/pins base
+TEST_MODS_test_stun := turn/stun base
+TEST_MODS_test_turn := turn base
+TEST_MODS_test_upconf := daemon/upconf base
+TEST_MODS_test_wg := wg base
+TEST_MODS_wgsnap := wg base
+test_objs = $(foreach m,$(TEST_MODS_$(1)),$(if $(findstring /,$(m)),$(BUILD)/user/$(m).o,$(filter $(BUILD)/user/$(m)/%,$(USER_OBJ))))
+
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/%.c $(TEST_LIB_SRC) $(TEST_LIB_HDR) $(SKEL) $(BPF_HDRS) $$(call test_objs,$$*)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(TEST_CFLAGS) -Itests/lib $< $(TEST_LIB_SRC) $(USER_LIB_OBJ) -o $@ $(TEST_LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) -Itests/lib $< $(TEST_LIB_SRC) $(call test_objs,$*) -o $@ $(TEST_LIBS)
 
 # Helper programs for shell tests that call userspace modules: tests/<name>_main.c.
 HELPER_NAMES := $(patsubst tests/%_main.c,%,$(wildcard tests/*_main.c))
 HELPER_BINS  := $(addprefix $(BUILD)/tests/,$(HELPER_NAMES))
 
-$(HELPER_BINS): $(BUILD)/tests/%: tests/%_main.c $(USER_LIB_OBJ)
+$(HELPER_BINS): $(BUILD)/tests/%: tests/%_main.c $$(call test_objs,$$*)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(TEST_CFLAGS) $< $(USER_LIB_OBJ) -o $@ $(LDLIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) $< $(call test_objs,$*) -o $@ $(LDLIBS)
 
 $(BUILD)/tests/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "addr.h"
-#include "wg_backend.h"
+#include "base/addr.h"
+#include "wg/wg_backend.h"
 
 static char err[WG_ERRLEN];
 

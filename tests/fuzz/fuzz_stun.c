@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "stun.h"
+#include "turn/stun.h"
 
 static const char key[] = "fuzz-key";
 static volatile unsigned int sink;	/* keeps touch() from being elided */

@@ -6,7 +6,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "log.h"
+#include "base/log.h"
 #include "maps.h"
 
 const char *const reason_names[WGT_REASON_MAX] = {

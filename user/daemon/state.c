@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "addr.h"
+#include "base/addr.h"
 #include "daemon.h"
 #include "state.h"
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "log.h"
+#include "base/log.h"
 #include "wg_watch.h"
 
 int wg_watch_open(struct wg_watch *w, const char *ifname,

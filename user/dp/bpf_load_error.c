@@ -20,7 +20,7 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include "bpf_load_error.h"
-#include "log.h"
+#include "base/log.h"
 
 /* No single message may take more than half: the ones after it (which
  * program failed, how) must still fit. */

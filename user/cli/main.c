@@ -5,15 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "addr.h"
-#include "daemon.h"
-#include "loader.h"
-#include "log.h"
-#include "maps.h"
-#include "peers.h"
-#include "pins.h"
+#include "base/addr.h"
+#include "daemon/daemon.h"
+#include "dp/loader.h"
+#include "base/log.h"
+#include "dp/maps.h"
+#include "dp/peers.h"
+#include "dp/pins.h"
 #include "show.h"
-#include "upconf.h"
+#include "daemon/upconf.h"
 
 static const char *opt_bpffs;
 

@@ -8,7 +8,7 @@
 #define WGT_STATE_H
 
 #include <json-c/json.h>
-#include "turn.h"
+#include "turn/turn.h"
 
 void state_path(const char *wgif, const char *ext, char *buf, size_t len);
 /* Write atomically (rename). */

@@ -8,12 +8,12 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include <json-c/json.h>
-#include "addr.h"
-#include "loader.h"
-#include "log.h"
-#include "maps.h"
+#include "base/addr.h"
+#include "dp/loader.h"
+#include "base/log.h"
+#include "dp/maps.h"
 #include "show.h"
-#include "state.h"
+#include "daemon/state.h"
 
 struct peer_view {
 	struct wgt_ep ep;

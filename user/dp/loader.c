@@ -11,7 +11,7 @@
 #include <bpf/libbpf.h>
 #include "wgturn.skel.h"
 #include "bpf_load_error.h"
-#include "log.h"
+#include "base/log.h"
 #include "loader.h"
 #include "maps.h"
 #include "uplink.h"

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "addr.h"
-#include "log.h"
+#include "base/addr.h"
+#include "base/log.h"
 #include "paths.h"
-#include "peers.h"
+#include "dp/peers.h"
 
 void paths_peer_changed(struct paths *p, uint32_t what,
 			const struct wg_peer *old, const struct wg_peer *cur,

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "addr.h"
+#include "base/addr.h"
 #include "wg_backend.h"
 
 void wg_seterr(char *err, size_t errlen, const char *fmt, ...)

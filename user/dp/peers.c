@@ -13,8 +13,8 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "addr.h"
-#include "log.h"
+#include "base/addr.h"
+#include "base/log.h"
 #include "peers.h"
 
 static struct wgt_chan_key chan_key(const struct wgt_path *path)

@@ -3,7 +3,7 @@
 #define WGT_SHOW_H
 
 #include <stdbool.h>
-#include "pins.h"
+#include "dp/pins.h"
 
 /* Show one instance (p->name set) or every instance under p->base. */
 int show(const struct wgt_pins *p, bool json);

@@ -6,7 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
-#include "log.h"
+#include "base/log.h"
 #include "uplink.h"
 
 /* Our filters' place in clsact, so we find and replace only ours. */

@@ -10,9 +10,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "maps.h"
-#include "turn.h"
-#include "wg.h"
+#include "dp/maps.h"
+#include "turn/turn.h"
+#include "wg/wg.h"
 
 struct paths {
 	const struct wgt_maps *maps;

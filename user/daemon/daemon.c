@@ -21,18 +21,18 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "addr.h"
+#include "base/addr.h"
 #include "daemon.h"
-#include "evloop.h"
-#include "loader.h"
-#include "log.h"
-#include "maps.h"
+#include "base/evloop.h"
+#include "dp/loader.h"
+#include "base/log.h"
+#include "dp/maps.h"
 #include "paths.h"
-#include "pins.h"
-#include "route.h"
+#include "dp/pins.h"
+#include "base/route.h"
 #include "state.h"
-#include "turn.h"
-#include "wg_watch.h"
+#include "turn/turn.h"
+#include "wg/wg_watch.h"
 
 #define STATE_WRITE_MS 1000
 #define RELAY_KEEPALIVE_MS 15000	/* under common NAT UDP timeouts */

@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include "addr.h"
+#include "base/addr.h"
 #include "wg_backend.h"
 
 #define NSEC_PER_SEC 1000000000ull

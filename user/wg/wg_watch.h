@@ -7,7 +7,7 @@
 #ifndef WGT_WG_WATCH_H
 #define WGT_WG_WATCH_H
 
-#include "evloop.h"
+#include "base/evloop.h"
 #include "wg.h"
 
 #define WG_WATCH_MS 1000

@@ -9,7 +9,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
-#include "log.h"
+#include "base/log.h"
 #include "pins.h"
 
 #define DEFAULT_BPFFS "/sys/fs/bpf"

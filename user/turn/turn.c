@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdio.h>
 #include <string.h>
-#include "addr.h"
+#include "base/addr.h"
 #include "turn.h"
 
 #define PEER_REFRESH_MS (240 * 1000ull)	/* well inside 300 s */

@@ -8,7 +8,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "addr.h"
+#include "base/addr.h"
 #include "upconf.h"
 
 #define TURN_DEFAULT_PORT 3478
