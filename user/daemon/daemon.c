@@ -32,7 +32,7 @@
 #include "base/route.h"
 #include "state.h"
 #include "turn/turn.h"
-#include "wg/wg_watch.h"
+#include "wg_watch.h"
 
 #define STATE_WRITE_MS 1000
 #define RELAY_KEEPALIVE_MS 15000	/* under common NAT UDP timeouts */

@@ -8,7 +8,7 @@
 #define WGT_WG_WATCH_H
 
 #include "base/evloop.h"
-#include "wg.h"
+#include "wg/wg.h"
 
 #define WG_WATCH_MS 1000
 
