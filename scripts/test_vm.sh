@@ -15,8 +15,8 @@ cd "$(dirname "$0")/.."
 : "${BUILD:=build}"
 export BUILD
 KERNELS=${WGT_VM_KERNELS:-6.1 6.12}
-TESTS=("$BUILD/tests/test_datapath" tests/netns_datapath.sh tests/wg_access.sh
-	tests/e2e_turn.sh)
+TESTS=("$BUILD/tests/test_datapath" tests/netns/netns_datapath.sh
+	tests/netns/wg_access.sh tests/netns/e2e_turn.sh)
 
 passed=0 failed=0 skipped=0 summary=()
 out=$(mktemp)

@@ -65,7 +65,7 @@
 # and would hide checksum bugs; crossing a router its checksum is computed.
 # Hosts keep their defaults.
 #
-# NAT behaviour (measured by tests/world_selftest.sh, IPv4 and IPv6 alike):
+# NAT behaviour (measured by tests/netns/world_selftest.sh, IPv4 and IPv6 alike):
 # Linux masquerade keeps the source port when it is free, so with one host
 # behind it NAT A maps A:p to NATA:p for every destination (endpoint-
 # independent mapping). NAT B's "masquerade fully-random" picks a random

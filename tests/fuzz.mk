@@ -1,7 +1,7 @@
 # Fuzzing the STUN/TURN codec with libFuzzer, ASan and UBSan; included by
 # the top-level Makefile. `make fuzz` runs FUZZ_TIME seconds on a corpus
 # kept in $(BUILD)/fuzz/work; `make test` runs a bounded pass
-# (tests/fuzz_stun.sh). Needs clang and libclang-rt-14-dev.
+# (tests/fuzz/fuzz_stun.sh). Needs clang and libclang-rt-14-dev.
 FUZZ_CC     ?= $(CLANG)
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	       -fno-sanitize-recover=all -Wall -Wextra -Wno-unused-parameter \

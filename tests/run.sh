@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test tier and ends with the plain line "N passed, N failed".
-# C tests are cmocka programs (build/tests/test_*); shell tests are
-# tests/*.sh using tests/lib.sh, which prints "ok"/"not ok" lines.
+# C tests are cmocka programs (build/tests/test_*, from tests/unit and
+# tests/datapath); shell tests are tests/<tier>/*.sh (netns, fuzz, arch)
+# using tests/lib/tap.sh.
 #
-#	tests/run.sh [TEST...]	only these (build/tests/test_x, tests/x.sh)
+#	tests/run.sh [TEST...]	only these (build/tests/test_x, tests/netns/x.sh)
 #
 # WGT_TEST_VM=1 adds the VM tier (scripts/test_vm.sh: Debian's kernels under
 # qemu) after the rest, its counts in the same closing line.
@@ -16,7 +17,7 @@ failed=0
 skipped=0
 
 # One format for every test: TAP. C tests are cmocka programs run with
-# CMOCKA_MESSAGE_OUTPUT=TAP; shell tests print TAP through tests/lib.sh.
+# CMOCKA_MESSAGE_OUTPUT=TAP; shell tests print TAP through tests/lib/tap.sh.
 # "ok" passes, "not ok" fails, the "# SKIP" directive skips; a numbered
 # result is counted once (cmocka lists skipped tests again at the end),
 # and results missing from a "1..N" plan count as failures.
@@ -64,9 +65,9 @@ for t in "$BUILD"/tests/test_*; do
 	fi
 done
 
-for t in tests/*.sh; do
+for t in tests/*/*.sh; do
 	[ -f "$t" ] || continue
-	case "$t" in tests/lib.sh | tests/run.sh) continue ;; esac
+	case "$t" in tests/lib/*) continue ;; esac
 	wanted "$t" || continue
 	echo "== $(basename "$t")"
 	timeout "$(awk -v k="${WGT_TIME_SCALE:-1}" 'BEGIN { print 600 * k }')" bash "$t" >"$log" 2>&1

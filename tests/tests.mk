@@ -2,10 +2,13 @@
 TEST_CFLAGS := $(CFLAGS) -Ibpf
 TEST_LIBS   := $(LDLIBS) -lcmocka
 
-# Each C test is tests/<name>.c plus the shared helpers in tests/lib/.
+# Each C test is tests/<tier>/<name>.c (tiers: unit, datapath) plus the
+# shared helpers in tests/lib/; its binary is build/tests/<name>.
 TEST_LIB_SRC := $(wildcard tests/lib/*.c)
 TEST_LIB_HDR := $(wildcard tests/lib/*.h)
-TEST_NAMES   := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+TEST_SRC     := $(wildcard tests/*/test_*.c)
+TEST_NAMES   := $(basename $(notdir $(TEST_SRC)))
+vpath test_%.c $(sort $(dir $(TEST_SRC)))
 TEST_BINS    := $(addprefix $(BUILD)/tests/,$(TEST_NAMES))
 TOOL_NAMES   := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 TOOL_BINS    := $(addprefix $(BUILD)/tests/tools/,$(TOOL_NAMES))
@@ -27,16 +30,19 @@ TEST_MODS_wgsnap := wg base
 test_objs = $(foreach m,$(TEST_MODS_$(1)),$(if $(findstring /,$(m)),$(BUILD)/user/$(m).o,$(filter $(BUILD)/user/$(m)/%,$(USER_OBJ))))
 
 .SECONDEXPANSION:
-$(BUILD)/tests/%: tests/%.c $(TEST_LIB_SRC) $(TEST_LIB_HDR) $(SKEL) $(BPF_HDRS) $$(call test_objs,$$*)
+$(BUILD)/tests/test_%: test_%.c $(TEST_LIB_SRC) $(TEST_LIB_HDR) $(SKEL) $(BPF_HDRS) $$(call test_objs,test_$$*)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(TEST_CFLAGS) -Itests/lib $< $(TEST_LIB_SRC) $(call test_objs,$*) -o $@ $(TEST_LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) -Itests/lib $< $(TEST_LIB_SRC) $(call test_objs,test_$*) -o $@ $(TEST_LIBS)
 
-# Helper programs for shell tests that call userspace modules: tests/<name>_main.c.
-HELPER_NAMES := $(patsubst tests/%_main.c,%,$(wildcard tests/*_main.c))
+# Helper programs for shell tests that call userspace modules:
+# tests/<tier>/<name>_main.c.
+HELPER_SRC   := $(wildcard tests/*/*_main.c)
+HELPER_NAMES := $(patsubst %_main.c,%,$(notdir $(HELPER_SRC)))
 HELPER_BINS  := $(addprefix $(BUILD)/tests/,$(HELPER_NAMES))
+vpath %_main.c $(sort $(dir $(HELPER_SRC)))
 
-$(HELPER_BINS): $(BUILD)/tests/%: tests/%_main.c $$(call test_objs,$$*)
+$(HELPER_BINS): $(BUILD)/tests/%: %_main.c $$(call test_objs,$$*)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) $< $(call test_objs,$*) -o $@ $(LDLIBS)

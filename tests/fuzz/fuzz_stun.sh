@@ -5,8 +5,8 @@
 # round-trip mismatch) fails; the input is kept as $BUILD/fuzz/crash-*.
 # FUZZ_TIME and FUZZ_SEED override the defaults; `make fuzz` runs longer.
 set -u
-cd "$(dirname "$0")/.."
-. tests/lib.sh
+cd "$(dirname "$0")/../.."
+. tests/lib/tap.sh
 FUZZ_TIME=${FUZZ_TIME:-25}
 FUZZ_SEED=${FUZZ_SEED:-1}
 fuzz=$BUILD/fuzz/fuzz_stun

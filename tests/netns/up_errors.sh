@@ -6,8 +6,8 @@
 #   ns $NS: wireguard-go $WG (port 51820); up0 <-> up1 veth, 192.0.2.1/24,
 #           203.0.113.0/24 routed into up1 where nothing answers
 set -u
-cd "$(dirname "$0")/.."
-. tests/lib.sh
+cd "$(dirname "$0")/../.."
+. tests/lib/tap.sh
 
 NS=wgt-up-$$
 FS=/run/wgturn-test-up-$$

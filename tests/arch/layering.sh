@@ -6,8 +6,8 @@
 # modules and no include cycle between files. A module uses another when
 # its object needs a symbol the other defines (nm); tsort finds loops.
 set -u
-cd "$(dirname "$0")/.."
-. tests/lib.sh
+cd "$(dirname "$0")/../.."
+. tests/lib/tap.sh
 
 declare -A rank=([base]=0 [dp]=1 [turn]=1 [wg]=1 [daemon]=2 [cli]=3)
 

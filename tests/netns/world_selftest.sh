@@ -36,7 +36,7 @@
 #
 # Run as root from the repo root; needs scripts/deps.sh's packages.
 set -u
-. tests/lib.sh
+. tests/lib/tap.sh
 . scripts/world.sh
 trap world_down EXIT
 trap 'exit 130' INT
@@ -323,6 +323,6 @@ rm -f "$info" "$info.log"
 
 took=$((SECONDS - start))
 note "world self-test took $took s"
-limit=$(tscale_int 60) # slower under emulation: tests/lib.sh
+limit=$(tscale_int 60) # slower under emulation: tests/lib/tap.sh
 check "self-test took under $limit s ($took s)" test "$took" -lt "$limit"
 done_testing

@@ -7,7 +7,7 @@
 # IPv4 outer addresses, and site A kernel WireGuard against wireguard-go on
 # B for IPv6; elsewhere (no CONFIG_WIREGUARD) every site runs wireguard-go
 # and the kernel runs are skipped. The plain peer is always wireguard-go.
-# Waits are scaled by WGT_TIME_SCALE (tests/lib.sh). Per outer family:
+# Waits are scaled by WGT_TIME_SCALE (tests/lib/tap.sh). Per outer family:
 #  1. ping across the tunnel, both sites behind symmetric (port-randomising)
 #     NAT; site A's daemon configured on the command line, B's by --config:
 #     no loss
@@ -27,9 +27,9 @@
 #  6. a wrong password: `up` exits non-zero with the relay's 401
 #  7. `down` deallocates, detaches, removes pins and state
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 : "${BUILD:=build}"
-. tests/lib.sh
+. tests/lib/tap.sh
 . scripts/world.sh
 
 FS=/run/wgturn-e2e-$$

@@ -79,8 +79,8 @@
 # Run as root from the repo root after `make test-build`.
 set -u
 : "${BUILD:=build}"
-. tests/lib.sh
-# Deadlines, scaled for slow (emulated) machines: tests/lib.sh.
+. tests/lib/tap.sh
+# Deadlines, scaled for slow (emulated) machines: tests/lib/tap.sh.
 T_CMD=$(tscale 10) T_XFER=$(tscale 20) T_BG=$(tscale 30)
 T_RECV=$(tscale_int 10) T_READY=$(tscale_int 300)
 UDPTOOL=$PWD/$BUILD/tests/tools/udptool

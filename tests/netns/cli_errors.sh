@@ -5,8 +5,8 @@
 #   ns $NS:  up0 <-> up1 (veth), br0 (bridge: no native XDP)
 #   bpffs:   $FS, mounted outside /sys so `ip netns exec` sees it
 set -u
-cd "$(dirname "$0")/.."
-. tests/lib.sh
+cd "$(dirname "$0")/../.."
+. tests/lib/tap.sh
 
 NS=wgt-cli-$$
 FS=/run/wgturn-test-cli-$$

@@ -28,7 +28,7 @@
 # interface names carry $$ so parallel runs cannot collide.
 set -u
 : "${BUILD:=build}"
-. tests/lib.sh
+. tests/lib/tap.sh
 WGSNAP=$PWD/$BUILD/tests/wgsnap
 
 nsa=wgt-wga-$$
