@@ -3,7 +3,7 @@
 #
 # The userspace layering: cli -> daemon -> {turn, wg, dp} -> base, never
 # upward and never sideways between turn, wg and dp; no call cycle between
-# modules and no include cycle between files. A module uses another when
+# modules and no include cycle between files; library code never prints. A module uses another when
 # its object needs a symbol the other defines (nm); tsort finds loops.
 set -u
 cd "$(dirname "$0")/../.."
@@ -72,5 +72,11 @@ check "no include upward or sideways between folders${up:+: $(tr '\n' ' ' <<<"$u
 # (tests of the backends aside).
 out=$(grep -l '"wg/wg_backend.h"' user/*/*.[ch] 2>/dev/null | grep -v '^user/wg/')
 check "wg/wg_backend.h stays inside wg/${out:+: $out}" test -z "$out"
+
+# Library folders return -errno and a message; only cli/ and daemon/ log.
+out=$(grep -nE '\<pr_(err|warn|info|debug)\(|\<printf\(|fprintf\((stderr|stdout)|\<puts\(|perror\(' \
+	user/dp/*.c user/wg/*.c user/turn/*.c user/base/*.c | grep -v '^user/base/log\.c:')
+check "library code (dp, wg, turn, base) never prints${out:+: $(head -n3 <<<"$out" | tr '\n' ' ')}" \
+	test -z "$out"
 
 done_testing

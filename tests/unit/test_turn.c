@@ -138,12 +138,17 @@ static void cb_chan(void *ctx, const struct turn_peer *p, bool up)
 	f->nev++;
 }
 
+/* The test's fake, freed by fake_free() after the test even when an
+ * assertion ended it early. */
+static struct fake *current;
+
 static struct fake *fake_new(const char *server, const char *client_pass)
 {
 	struct fake *f = calloc(1, sizeof(*f));
 	struct wgt_ep srv = EP(server);
 
 	assert_non_null(f);
+	current = f;
 	f->user = USER;
 	f->pass = PASS;
 	f->realm = REALM;
@@ -569,7 +574,6 @@ static void test_allocate(void **state)
 	run_until(f, 539 * SEC);
 	assert_int_equal(f->nsent, 2);
 	assert_int_equal(f->c.state, TURN_ALLOCATED);
-	free(f);
 }
 
 static void test_wrong_password(void **state)
@@ -593,7 +597,6 @@ static void test_wrong_password(void **state)
 	assert_int_equal(f->nsent, 2);
 	assert_int_equal(f->c.state, TURN_FAILED);
 	assert_int_equal(f->nstates, 2);
-	free(f);
 }
 
 static void test_stale_nonce(void **state)
@@ -641,7 +644,6 @@ static void test_stale_nonce(void **state)
 	assert_authed(f, n, "nonce-2");
 	assert_authed(f, n + 1, "nonce-2");
 	assert_int_equal(f->nsent, n + 2);
-	free(f);
 }
 
 static void test_stale_nonce_peer_requests(void **state)
@@ -674,7 +676,6 @@ static void test_stale_nonce_peer_requests(void **state)
 	assert_true(f->ev[0].up);
 	assert_int_equal(f->nchans, 1);
 	assert_int_equal(f->c.state, TURN_ALLOCATED);
-	free(f);
 }
 
 static void test_retransmit_timeout(void **state)
@@ -725,7 +726,6 @@ static void test_retransmit_timeout(void **state)
 	assert_int_equal(f->sent[TURN_RC + 1].at, 45000);
 	assert_true(same_txid(f, TURN_RC, TURN_RC + 1));
 	assert_int_equal(f->c.state, TURN_ALLOCATED);
-	free(f);
 }
 
 static void test_refresh(void **state)
@@ -762,7 +762,6 @@ static void test_refresh(void **state)
 	assert_int_equal(f->expired_allocs, 0);
 	assert_true(f->alloc);
 	assert_int_equal(f->nstates, 2);
-	free(f);
 }
 
 static void test_refresh_437_reallocates(void **state)
@@ -823,7 +822,6 @@ static void test_refresh_437_reallocates(void **state)
 	assert_int_equal(f->states[2], TURN_FAILED);
 	assert_int_equal(f->states[3], TURN_ALLOCATING);
 	assert_int_equal(f->states[4], TURN_ALLOCATED);
-	free(f);
 }
 
 /* A 437 to a ChannelBind means the allocation is gone too. */
@@ -849,7 +847,6 @@ static void test_chanbind_437_reallocates(void **state)
 	assert_int_equal(f->nev, 3);
 	assert_true(f->ev[2].up);
 	assert_int_equal(f->ev[2].ch, f->ev[0].ch);
-	free(f);
 }
 
 /* An unanswered Refresh runs its full retransmission schedule, then the
@@ -886,7 +883,6 @@ static void test_refresh_unanswered(void **state)
 	assert_int_equal(f->nsent, n + TURN_RC + 1);
 	assert_int_equal(sent_method(f, n + TURN_RC), STUN_ALLOCATE);
 	assert_int_equal(f->c.state, TURN_ALLOCATED);
-	free(f);
 }
 
 static void test_peers_and_channels(void **state)
@@ -1006,7 +1002,6 @@ static void test_peers_and_channels(void **state)
 	assert_int_equal(f->nev, 4);
 	assert_true(f->ev[3].up);
 	assert_int_equal(f->ev[3].ch, cha);
-	free(f);
 }
 
 /* A peer dropped while its ChannelBind is in flight is not reported up. */
@@ -1026,7 +1021,6 @@ static void test_peer_drop_in_flight(void **state)
 	serve_one(f);
 	assert_int_equal(f->nev, 0);
 	assert_int_not_equal(p->chan, TB_OK);
-	free(f);
 }
 
 static void test_ipv6(void **state)
@@ -1064,7 +1058,6 @@ static void test_ipv6(void **state)
 	assert_true(f->ev[0].up);
 	assert_int_equal(f->ev[0].ch, p->channel);
 	assert_int_equal(p->perm, TB_OK);
-	free(f);
 }
 
 static void test_allocate_437_releases(void **state)
@@ -1106,7 +1099,6 @@ static void test_allocate_437_releases(void **state)
 	assert_int_equal(f->c.state, TURN_ALLOCATED);
 	assert_true(f->alloc);
 	assert_int_equal(count_method(f, 4, STUN_ALLOCATE), 0);
-	free(f);
 }
 
 /* The release's answers are lost: once the client allocates again, the
@@ -1135,7 +1127,6 @@ static void test_allocate_437_release_lost(void **state)
 	assert_int_equal(f->nsent, 6);
 	assert_true(f->alloc);
 	assert_int_equal(f->c.state, TURN_ALLOCATED);
-	free(f);
 }
 
 /* The release is answered 437 (already gone): allocate anyway. */
@@ -1160,7 +1151,6 @@ static void test_allocate_437_release_437(void **state)
 	assert_int_equal(f->c.state, TURN_ALLOCATED);
 	assert_int_equal(count_method(f, 3, STUN_ALLOCATE), 1);
 	assert_int_equal(count_method(f, 3, STUN_REFRESH), 0);
-	free(f);
 }
 
 static void test_preset_adopt(void **state)
@@ -1192,7 +1182,6 @@ static void test_preset_adopt(void **state)
 	assert_int_equal(count_method(f, 0, STUN_ALLOCATE), 0);
 	assert_int_equal(f->expired_allocs, 0);
 	assert_true(ep_eq(&f->c.relayed, &rel));
-	free(f);
 }
 
 /* Adoption with a stale nonce (438, again with the new one), of an
@@ -1221,7 +1210,6 @@ static void test_preset_stale_and_gone(void **state)
 	assert_authed(f, 2, "nonce-9");
 	assert_int_equal(f->c.state, TURN_ALLOCATED);
 	assert_ep(&f->c.relayed, "203.0.113.10:49152");
-	free(f);
 }
 
 static void test_shutdown(void **state)
@@ -1260,7 +1248,6 @@ static void test_shutdown(void **state)
 	run_until(f, 3600 * SEC);
 	assert_int_equal(f->nsent, n + 1);
 	assert_int_equal(f->c.state, TURN_CLOSED);
-	free(f);
 }
 
 /* Shutdown with the server gone: CLOSED once the Refresh times out. */
@@ -1281,7 +1268,6 @@ static void test_shutdown_unanswered(void **state)
 	assert_int_equal(f->c.state, TURN_CLOSED);
 	run_until(f, 3600 * SEC);
 	assert_int_equal(f->nsent, n + TURN_RC);
-	free(f);
 }
 
 /* Build an answer to request i with the given class, key and mac. */
@@ -1442,32 +1428,38 @@ static void test_ignored_responses(void **state)
 	assert_int_equal(f->nstates, nstates + 1);
 	assert_ep(&f->c.relayed, "203.0.113.10:49152");
 	assert_int_equal(f->c.state, TURN_ALLOCATED);
-	free(f);
+}
+
+static int fake_free(void **state)
+{
+	free(current);
+	current = NULL;
+	return 0;
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_allocate),
-		cmocka_unit_test(test_wrong_password),
-		cmocka_unit_test(test_stale_nonce),
-		cmocka_unit_test(test_stale_nonce_peer_requests),
-		cmocka_unit_test(test_retransmit_timeout),
-		cmocka_unit_test(test_refresh),
-		cmocka_unit_test(test_refresh_437_reallocates),
-		cmocka_unit_test(test_chanbind_437_reallocates),
-		cmocka_unit_test(test_refresh_unanswered),
-		cmocka_unit_test(test_peers_and_channels),
-		cmocka_unit_test(test_peer_drop_in_flight),
-		cmocka_unit_test(test_ipv6),
-		cmocka_unit_test(test_allocate_437_releases),
-		cmocka_unit_test(test_allocate_437_release_437),
-		cmocka_unit_test(test_allocate_437_release_lost),
-		cmocka_unit_test(test_preset_adopt),
-		cmocka_unit_test(test_preset_stale_and_gone),
-		cmocka_unit_test(test_shutdown),
-		cmocka_unit_test(test_shutdown_unanswered),
-		cmocka_unit_test(test_ignored_responses),
+		cmocka_unit_test_teardown(test_allocate, fake_free),
+		cmocka_unit_test_teardown(test_wrong_password, fake_free),
+		cmocka_unit_test_teardown(test_stale_nonce, fake_free),
+		cmocka_unit_test_teardown(test_stale_nonce_peer_requests, fake_free),
+		cmocka_unit_test_teardown(test_retransmit_timeout, fake_free),
+		cmocka_unit_test_teardown(test_refresh, fake_free),
+		cmocka_unit_test_teardown(test_refresh_437_reallocates, fake_free),
+		cmocka_unit_test_teardown(test_chanbind_437_reallocates, fake_free),
+		cmocka_unit_test_teardown(test_refresh_unanswered, fake_free),
+		cmocka_unit_test_teardown(test_peers_and_channels, fake_free),
+		cmocka_unit_test_teardown(test_peer_drop_in_flight, fake_free),
+		cmocka_unit_test_teardown(test_ipv6, fake_free),
+		cmocka_unit_test_teardown(test_allocate_437_releases, fake_free),
+		cmocka_unit_test_teardown(test_allocate_437_release_437, fake_free),
+		cmocka_unit_test_teardown(test_allocate_437_release_lost, fake_free),
+		cmocka_unit_test_teardown(test_preset_adopt, fake_free),
+		cmocka_unit_test_teardown(test_preset_stale_and_gone, fake_free),
+		cmocka_unit_test_teardown(test_shutdown, fake_free),
+		cmocka_unit_test_teardown(test_shutdown_unanswered, fake_free),
+		cmocka_unit_test_teardown(test_ignored_responses, fake_free),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,6 +27,12 @@
 #include <cmocka.h>
 #include "base/addr.h"
 #include "wg/wg_backend.h"
+#include "cleanup.h"
+
+static void snap_release(void *p)
+{
+	wg_snapshot_free(p);
+}
 
 /* Keys 0x00..0x1f, 0x11 x 32, 0xff x 32 in the UAPI's hex. */
 #define HEX_SEQ "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
@@ -200,8 +206,9 @@ static void check_uapi_snapshot(const struct wg_snapshot *s)
 
 static void test_uapi_reply(void **state)
 {
-	struct wg_snapshot s = { 0 };
+	static struct wg_snapshot s;
 
+	t_track(&s, snap_release);
 	assert_int_equal(feed_str(&s, uapi_reply), 1);
 	check_uapi_snapshot(&s);
 	wg_snapshot_free(&s);
@@ -211,8 +218,9 @@ static void test_uapi_reply(void **state)
 static void test_uapi_any_split(void **state)
 {
 	size_t len = strlen(uapi_reply);
-	struct wg_snapshot s = { 0 };
+	static struct wg_snapshot s;
 
+	t_track(&s, snap_release);
 	for (size_t chunk = 1; chunk <= 64; chunk++) {
 		assert_int_equal(feed_chunks(&s, uapi_reply, len, chunk), 1);
 		check_uapi_snapshot(&s);
@@ -232,8 +240,9 @@ static void test_uapi_any_split(void **state)
 
 static void test_uapi_trailing_ignored(void **state)
 {
-	struct wg_snapshot s = { 0 };
+	static struct wg_snapshot s;
 
+	t_track(&s, snap_release);
 	assert_int_equal(feed_str(&s, "listen_port=1\nerrno=0\n\nlisten_port=2\n"
 				      "garbage without equals\n"), 1);
 	assert_int_equal(s.listen_port, 1);
@@ -244,10 +253,12 @@ static void test_uapi_long_lines(void **state)
 {
 	size_t big = 100000;
 	char *buf = malloc(big + 512);
-	struct wg_snapshot s = { 0 };
+	static struct wg_snapshot s;
 	int n;
 
+	t_track(&s, snap_release);
 	assert_non_null(buf);
+	t_track(buf, free);
 	/* an unknown key with a huge value: ignored */
 	n = sprintf(buf, "listen_port=9\nunknown_key=");
 	memset(buf + n, 'x', big);
@@ -268,7 +279,6 @@ static void test_uapi_long_lines(void **state)
 	memset(buf + n, '1', 300);
 	strcpy(buf + n + 300, "\nerrno=0\n\n");
 	assert_int_equal(feed_str(&s, buf), -EPROTO);
-	free(buf);
 	wg_snapshot_free(&s);
 }
 
@@ -303,8 +313,9 @@ static void test_uapi_malformed(void **state)
 		"public_key=" HEX_SEQ "\nendpoint=[fe80::1%eth0:5\nerrno=0\n\n",
 		"public_key=" HEX_SEQ "\nendpoint=host.example:5\nerrno=0\n\n",
 	};
-	struct wg_snapshot s = { 0 };
+	static struct wg_snapshot s;
 
+	t_track(&s, snap_release);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int rc = feed_str(&s, bad[i]);
 
@@ -317,16 +328,18 @@ static void test_uapi_malformed(void **state)
 static void test_uapi_nul_in_line(void **state)
 {
 	static const char buf[] = "listen_port=5\0\nerrno=0\n\n";
-	struct wg_snapshot s = { 0 };
+	static struct wg_snapshot s;
 
+	t_track(&s, snap_release);
 	assert_int_equal(feed_chunks(&s, buf, sizeof(buf) - 1, 100), -EPROTO);
 	wg_snapshot_free(&s);
 }
 
 static void test_uapi_errno(void **state)
 {
-	struct wg_snapshot s = { 0 };
+	static struct wg_snapshot s;
 
+	t_track(&s, snap_release);
 	/* wireguard-go sends negative codes, others positive: keep both */
 	assert_int_equal(feed_str(&s, "errno=-22\n\n"), -1000 - 22);
 	assert_int_equal(feed_str(&s, "errno=2\n\n"), -1000 + 2);
@@ -406,9 +419,11 @@ static void record(void *ctx, uint32_t what, const struct wg_peer *old,
 
 static void test_diff(void **state)
 {
-	struct wg_snapshot a = { 0 }, b = { 0 };
+	static struct wg_snapshot a, b;
 	struct seen seen = { 0 };
 
+	t_track(&a, snap_release);
+	t_track(&b, snap_release);
 	a.listen_port = b.listen_port = 51820;
 	add_peer(&a, 1, "192.0.2.1:1");
 	add_peer(&a, 2, "192.0.2.2:2");		/* removed */
@@ -456,10 +471,11 @@ static void test_diff(void **state)
 
 static void test_snapshot_find_and_reuse(void **state)
 {
-	struct wg_snapshot s = { 0 };
+	static struct wg_snapshot s;
 	uint8_t key[WG_KEY_LEN];
 	struct wg_peer *saved;
 
+	t_track(&s, snap_release);
 	for (int i = 200; i > 0; i--)
 		add_peer(&s, (uint8_t)i, NULL);
 	assert_int_equal(wg_snapshot_finish(&s), 0);
@@ -584,9 +600,10 @@ static void test_nl_device(void **state)
 {
 	char buf[NLBUF] = { 0 };
 	struct nlmsghdr *nlh = msg_start(buf, FAMILY, WG_CMD_GET_DEVICE);
-	struct wg_snapshot s = { 0 };
+	static struct wg_snapshot s;
 	struct nlattr *peers;
 
+	t_track(&s, snap_release);
 	put_device(nlh);
 	peers = mnl_attr_nest_start(nlh, WGDEVICE_A_PEERS | NLA_F_NESTED);
 	put_peer(nlh, 0xcc, "[2001:db8::3]:51822", 1700000000, 5, 0);
@@ -654,12 +671,13 @@ static void test_nl_dump_continued_peer(void **state)
 {
 	static char all[2 * NLBUF];
 	char m[NLBUF] = { 0 };
-	struct wg_snapshot s = { 0 };
+	static struct wg_snapshot s;
 	struct nlmsghdr *nlh;
 	struct nlattr *peers, *peer;
 	uint8_t key[WG_KEY_LEN];
 	size_t off = 0;
 
+	t_track(&s, snap_release);
 	nlh = msg_start(m, FAMILY, WG_CMD_GET_DEVICE);
 	put_device(nlh);
 	peers = mnl_attr_nest_start(nlh, WGDEVICE_A_PEERS);
@@ -702,9 +720,10 @@ static void test_nl_dump_continued_peer(void **state)
 static void test_nl_dump_errors(void **state)
 {
 	char buf[256] = { 0 };
-	struct wg_snapshot s = { 0 };
+	static struct wg_snapshot s;
 	size_t len;
 
+	t_track(&s, snap_release);
 	len = append_error(buf, 0, -ENODEV);
 	assert_int_equal(wg_nl_dump_run(buf, len, SEQ, PORTID, &s), -ENODEV);
 	len = append_error(buf, 0, -EOPNOTSUPP);
@@ -784,8 +803,9 @@ static struct nlmsghdr *bad_msg(char *buf, enum bad_kind kind)
 
 static void test_nl_malformed(void **state)
 {
-	struct wg_snapshot s = { 0 };
+	static struct wg_snapshot s;
 
+	t_track(&s, snap_release);
 	for (int k = 0; k < BAD_MAX; k++) {
 		char buf[NLBUF] = { 0 };
 		int rc = wg_nl_parse_device(bad_msg(buf, k), &s);
@@ -802,10 +822,11 @@ static void test_nl_truncated(void **state)
 {
 	char buf[NLBUF] = { 0 };
 	struct nlmsghdr *nlh = msg_start(buf, FAMILY, WG_CMD_GET_DEVICE);
-	struct wg_snapshot s = { 0 };
+	static struct wg_snapshot s;
 	struct nlattr *peers;
 	uint32_t full;
 
+	t_track(&s, snap_release);
 	put_device(nlh);
 	peers = mnl_attr_nest_start(nlh, WGDEVICE_A_PEERS);
 	put_peer(nlh, 0xaa, "192.0.2.1:51820", 1, 2, 3);
@@ -961,8 +982,9 @@ static void test_uapi_mutations(void **state)
 {
 	size_t len = strlen(uapi_reply);
 	uint8_t buf[2048];
-	struct wg_snapshot s = { 0 };
+	static struct wg_snapshot s;
 
+	t_track(&s, snap_release);
 	for (int i = 0; i < 20000; i++) {
 		size_t n;
 		int rc;
@@ -985,11 +1007,12 @@ static void test_nl_mutations(void **state)
 {
 	static char buf[NLBUF];
 	struct nlmsghdr *nlh;
-	struct wg_snapshot s = { 0 };
+	static struct wg_snapshot s;
 	struct nlattr *peers;
 	uint8_t work[NLBUF];
 	size_t len;
 
+	t_track(&s, snap_release);
 	nlh = msg_start(buf, FAMILY, WG_CMD_GET_DEVICE);
 	put_device(nlh);
 	peers = mnl_attr_nest_start(nlh, WGDEVICE_A_PEERS);
@@ -1125,11 +1148,12 @@ static void fake_open(struct fake *f, struct wg_dev *dev, const char *ifname)
 
 static void test_client_get(void **state)
 {
-	struct wg_snapshot s = { 0 };
+	static struct wg_snapshot s;
 	struct fake f;
 	struct wg_dev dev;
 	char err[WG_ERRLEN];
 
+	t_track(&s, snap_release);
 	fake_open(&f, &dev, "wgt-get");
 	fake_serve_once(&f, FAKE_TRICKLE, uapi_reply);
 	assert_int_equal(wg_snapshot(&dev, &s, err, sizeof(err)), 0);
@@ -1156,11 +1180,12 @@ static void test_client_get(void **state)
 
 static void test_client_timeout(void **state)
 {
-	struct wg_snapshot s = { 0 };
+	static struct wg_snapshot s;
 	struct fake f;
 	struct wg_dev dev;
 	char err[WG_ERRLEN];
 
+	t_track(&s, snap_release);
 	fake_open(&f, &dev, "wgt-slow");
 	fake_serve_once(&f, FAKE_SILENT, "");
 	assert_int_equal(wg_snapshot(&dev, &s, err, sizeof(err)), -ETIMEDOUT);
@@ -1238,9 +1263,10 @@ static void test_open_errors(void **state)
 static void test_snapshot_not_open(void **state)
 {
 	struct wg_dev dev = { 0 };
-	struct wg_snapshot s = { 0 };
+	static struct wg_snapshot s;
 	char err[WG_ERRLEN];
 
+	t_track(&s, snap_release);
 	assert_int_equal(wg_snapshot(&dev, &s, err, sizeof(err)), -EBADF);
 	assert_string_equal(wg_backend_name(WG_BACKEND_NETLINK), "netlink");
 }
@@ -1248,36 +1274,36 @@ static void test_snapshot_not_open(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_key_base64),
-		cmocka_unit_test(test_key_base64_invalid),
-		cmocka_unit_test(test_key_hex),
-		cmocka_unit_test(test_uapi_reply),
-		cmocka_unit_test(test_uapi_any_split),
-		cmocka_unit_test(test_uapi_trailing_ignored),
-		cmocka_unit_test(test_uapi_long_lines),
-		cmocka_unit_test(test_uapi_malformed),
-		cmocka_unit_test(test_uapi_nul_in_line),
-		cmocka_unit_test(test_uapi_errno),
-		cmocka_unit_test(test_uapi_endpoints),
-		cmocka_unit_test(test_uapi_set_request),
-		cmocka_unit_test(test_diff),
-		cmocka_unit_test(test_snapshot_find_and_reuse),
-		cmocka_unit_test(test_ep_normalize),
-		cmocka_unit_test(test_nl_device),
-		cmocka_unit_test(test_nl_dump_continued_peer),
-		cmocka_unit_test(test_nl_dump_errors),
-		cmocka_unit_test(test_nl_strerror),
-		cmocka_unit_test(test_nl_malformed),
-		cmocka_unit_test(test_nl_truncated),
-		cmocka_unit_test(test_nl_requests),
-		cmocka_unit_test(test_nl_family),
-		cmocka_unit_test(test_uapi_mutations),
-		cmocka_unit_test(test_nl_mutations),
-		cmocka_unit_test(test_client_get),
-		cmocka_unit_test(test_client_timeout),
-		cmocka_unit_test(test_client_set_endpoint),
-		cmocka_unit_test(test_open_errors),
-		cmocka_unit_test(test_snapshot_not_open),
+		cmocka_unit_test_teardown(test_key_base64, t_cleanup),
+		cmocka_unit_test_teardown(test_key_base64_invalid, t_cleanup),
+		cmocka_unit_test_teardown(test_key_hex, t_cleanup),
+		cmocka_unit_test_teardown(test_uapi_reply, t_cleanup),
+		cmocka_unit_test_teardown(test_uapi_any_split, t_cleanup),
+		cmocka_unit_test_teardown(test_uapi_trailing_ignored, t_cleanup),
+		cmocka_unit_test_teardown(test_uapi_long_lines, t_cleanup),
+		cmocka_unit_test_teardown(test_uapi_malformed, t_cleanup),
+		cmocka_unit_test_teardown(test_uapi_nul_in_line, t_cleanup),
+		cmocka_unit_test_teardown(test_uapi_errno, t_cleanup),
+		cmocka_unit_test_teardown(test_uapi_endpoints, t_cleanup),
+		cmocka_unit_test_teardown(test_uapi_set_request, t_cleanup),
+		cmocka_unit_test_teardown(test_diff, t_cleanup),
+		cmocka_unit_test_teardown(test_snapshot_find_and_reuse, t_cleanup),
+		cmocka_unit_test_teardown(test_ep_normalize, t_cleanup),
+		cmocka_unit_test_teardown(test_nl_device, t_cleanup),
+		cmocka_unit_test_teardown(test_nl_dump_continued_peer, t_cleanup),
+		cmocka_unit_test_teardown(test_nl_dump_errors, t_cleanup),
+		cmocka_unit_test_teardown(test_nl_strerror, t_cleanup),
+		cmocka_unit_test_teardown(test_nl_malformed, t_cleanup),
+		cmocka_unit_test_teardown(test_nl_truncated, t_cleanup),
+		cmocka_unit_test_teardown(test_nl_requests, t_cleanup),
+		cmocka_unit_test_teardown(test_nl_family, t_cleanup),
+		cmocka_unit_test_teardown(test_uapi_mutations, t_cleanup),
+		cmocka_unit_test_teardown(test_nl_mutations, t_cleanup),
+		cmocka_unit_test_teardown(test_client_get, t_cleanup),
+		cmocka_unit_test_teardown(test_client_timeout, t_cleanup),
+		cmocka_unit_test_teardown(test_client_set_endpoint, t_cleanup),
+		cmocka_unit_test_teardown(test_open_errors, t_cleanup),
+		cmocka_unit_test_teardown(test_snapshot_not_open, t_cleanup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 #include <bpf/libbpf.h>
+#include "err.h"
 #include "log.h"
 
 int log_verbose;
@@ -58,4 +60,18 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 void log_setup_libbpf(void)
 {
 	libbpf_set_print(libbpf_print);
+}
+
+void log_report(const struct wgt_err *e, int failed)
+{
+	const char *s = e->notes, *nl;
+
+	while ((nl = strchr(s, '\n'))) {
+		pr_debug("%.*s", (int)(nl - s), s);
+		s = nl + 1;
+	}
+	if (e->warn[0])
+		pr_warn("%s", e->warn);
+	if (failed)
+		pr_err("%s", e->msg[0] ? e->msg : "failed (no reason given)");
 }

@@ -18,6 +18,11 @@ void log_setup_libbpf(void);
  * (the daemon's TAG is its WireGuard interface), not to stderr. */
 void log_to_syslog(const char *tag);
 
+struct wgt_err;
+/* Show what a library call left in e: its notes under -v, its warning,
+ * and its error when failed. */
+void log_report(const struct wgt_err *e, int failed);
+
 #define pr_err(...) log_msg(WGT_LOG_ERR, __VA_ARGS__)
 #define pr_warn(...) log_msg(WGT_LOG_WARN, __VA_ARGS__)
 #define pr_info(...) log_msg(WGT_LOG_INFO, __VA_ARGS__)

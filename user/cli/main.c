@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/addr.h"
+#include "base/err.h"
 #include "daemon/daemon.h"
 #include "dp/loader.h"
 #include "base/log.h"
@@ -13,28 +14,10 @@
 #include "dp/peers.h"
 #include "dp/pins.h"
 #include "show.h"
+#include "usage.h"
 #include "daemon/upconf.h"
 
 static const char *opt_bpffs;
-
-/* Each command's synopsis, in the order `wgturn --help` lists them;
- * `wgturn CMD --help` prints only CMD's. */
-static const struct cmd_usage {
-	const char *name;
-	const char *synopsis;	/* lines after "wgturn " */
-} usages[] = {
-	{ "attach", "attach NAME --uplink IF [--uplink IF]... --port WGPORT\n"
-		    "              [--xdp-mode auto|native|skb|off]\n" },
-	{ "detach", "detach NAME\n" },
-	{ "peer", "peer set NAME ENDPOINT relay RELAY channel CHAN\n"
-		  "  peer set NAME ENDPOINT direct ADDR\n"
-		  "  peer del NAME ENDPOINT\n" },
-	{ "show", "show [NAME] [--json]\n" },
-	{ "up", "up WGIF --relay turn:HOST[:PORT] --username USER --password-file FILE\n"
-		"          [--uplink IF]... [--foreground]\n"
-		"  up WGIF --config FILE [--foreground]\n" },
-	{ "down", "down WGIF\n" },
-};
 
 static const char usage_notes[] =
 "ENDPOINT, RELAY, ADDR: a.b.c.d:port or [v6addr]:port; CHAN: 0x4000-0x4FFF.\n"
@@ -42,13 +25,14 @@ static const char usage_notes[] =
 "Pins live in DIR/wgturn/NAME; DIR is --bpffs, $WGTURN_BPFFS or /sys/fs/bpf.\n"
 "Exit status: 0 success, 1 runtime error, 2 usage error.\n";
 
-/* The usage of one command, or of all (cmd NULL). */
-static void usage(FILE *f, const char *cmd)
+static const struct cli_cmd cmds[];
+static const size_t n_cmds;
+
+/* The usage of one command, or of all (cmd NULL): from the table. */
+static void usage(FILE *f, const struct cli_cmd *cmd)
 {
 	fputs("Usage: wgturn [--bpffs DIR] [-v] [--version] COMMAND ...\n", f);
-	for (size_t i = 0; i < sizeof(usages) / sizeof(usages[0]); i++)
-		if (!cmd || !strcmp(cmd, usages[i].name))
-			fprintf(f, "  %s", usages[i].synopsis);
+	cli_usage(f, cmds, n_cmds, cmd);
 	fputs(usage_notes, f);
 }
 
@@ -88,29 +72,40 @@ static int need_privilege(bool net_admin)
 	return -1;
 }
 
-static int cmd_attach(int argc, char **argv)
+/* --uplink IF, for attach and up; a usage error is printed. */
+static int add_uplink(char list[][IF_NAMESIZE], int *n, const char *ifname)
 {
-	static const struct option opts[] = {
-		{ "uplink", required_argument, NULL, 'u' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "xdp-mode", required_argument, NULL, 'x' },
-		{ NULL, 0, NULL, 0 },
-	};
+	if (*n == WGT_MAX_UPLINKS)
+		return usage_error("at most 8 uplinks%s", "");
+	if (strlen(ifname) >= IF_NAMESIZE || !*ifname)
+		return usage_error("invalid interface name '%s'", ifname);
+	strcpy(list[(*n)++], ifname);
+	return 0;
+}
+
+/* A library call's outcome as the exit status, its messages printed. */
+static int done(int rc, const struct wgt_err *e)
+{
+	log_report(e, rc);
+	return rc ? 1 : 0;
+}
+
+static int cmd_attach(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct option opts[CLI_MAX_OPTS + 1];
 	struct attach_opts o = {};
+	struct wgt_err e = {};
 	struct wgt_pins p;
 	const char *name;
 	int c;
 
+	cli_getopt_table(cmd, opts);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
-			if (o.n_uplinks == WGT_MAX_UPLINKS)
-				return usage_error("at most 8 uplinks%s", "");
-			if (strlen(optarg) >= IF_NAMESIZE || !*optarg)
-				return usage_error("invalid interface name '%s'",
-						   optarg);
-			strcpy(o.uplinks[o.n_uplinks++], optarg);
+			if (add_uplink(o.uplinks, &o.n_uplinks, optarg))
+				return 2;
 			break;
 		case 'p':
 			if (port_parse(optarg, &o.port))
@@ -141,33 +136,46 @@ static int cmd_attach(int argc, char **argv)
 		return usage_error("attach %s needs --uplink IF", name);
 	if (!o.port)
 		return usage_error("attach %s needs --port WGPORT", name);
-	if (need_privilege(true) || pins_resolve(opt_bpffs, name, &p))
+	if (need_privilege(true))
 		return 1;
-	return wgt_attach(&p, &o) ? 1 : 0;
+	if (pins_resolve(opt_bpffs, name, &p, &e))
+		return done(-1, &e);
+	return done(wgt_attach(&p, &o, &e), &e);
 }
 
-static int cmd_detach(int argc, char **argv)
+static int cmd_detach(const struct cli_cmd *cmd, int argc, char **argv)
 {
+	struct wgt_err e = {};
 	struct wgt_pins p;
 
 	if (argc != 2)
 		return usage_error("detach needs exactly one NAME%s", "");
-	if (need_privilege(true) || pins_resolve(opt_bpffs, argv[1], &p))
+	if (need_privilege(true))
 		return 1;
-	return wgt_detach(&p) ? 1 : 0;
+	if (pins_resolve(opt_bpffs, argv[1], &p, &e))
+		return done(-1, &e);
+	return done(wgt_detach(&p, &e), &e);
 }
 
+/* Prints its error. */
 static int open_instance(const char *name, struct wgt_pins *p,
 			 struct wgt_maps *m)
 {
-	if (need_privilege(false) || pins_resolve(opt_bpffs, name, p))
+	struct wgt_err e = {};
+
+	if (need_privilege(false))
 		return -1;
-	return maps_open(p, m);
+	if (pins_resolve(opt_bpffs, name, p, &e) || maps_open(p, m, &e)) {
+		log_report(&e, 1);
+		return -1;
+	}
+	return 0;
 }
 
 static int cmd_peer_set(int argc, char **argv)
 {
 	struct wgt_path path = {};
+	struct wgt_err e = {};
 	struct wgt_maps m;
 	struct wgt_pins p;
 	struct wgt_ep ep;
@@ -204,13 +212,14 @@ static int cmd_peer_set(int argc, char **argv)
 								 "direct address");
 	if (open_instance(argv[1], &p, &m))
 		return 1;
-	ret = peer_set(&m, &ep, &path);
+	ret = peer_set(&m, &ep, &path, &e);
 	maps_close(&m);
-	return ret ? 1 : 0;
+	return done(ret, &e);
 }
 
-static int cmd_peer(int argc, char **argv)
+static int cmd_peer(const struct cli_cmd *cmd, int argc, char **argv)
 {
+	struct wgt_err e = {};
 	struct wgt_maps m;
 	struct wgt_pins p;
 	struct wgt_ep ep;
@@ -226,30 +235,23 @@ static int cmd_peer(int argc, char **argv)
 			return usage_error("%s", why);
 		if (open_instance(argv[2], &p, &m))
 			return 1;
-		ret = peer_del(&m, &ep);
+		ret = peer_del(&m, &ep, &e);
 		maps_close(&m);
-		return ret ? 1 : 0;
+		return done(ret, &e);
 	}
 	return usage_error("peer: expected 'set' or 'del'%s", "");
 }
 
-static int cmd_up(int argc, char **argv)
+static int cmd_up(const struct cli_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "relay", required_argument, NULL, 'r' },
-		{ "username", required_argument, NULL, 'u' },
-		{ "password-file", required_argument, NULL, 'p' },
-		{ "uplink", required_argument, NULL, 'i' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option opts[CLI_MAX_OPTS + 1];
 	static struct up_conf c;
 	struct relay_conf r = { .port = 0 };
 	const char *config = NULL;
 	char why[512];
 	int o;
 
+	cli_getopt_table(cmd, opts);
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
@@ -266,12 +268,8 @@ static int cmd_up(int argc, char **argv)
 				 optarg);
 			break;
 		case 'i':
-			if (c.n_uplinks == WGT_MAX_UPLINKS)
-				return usage_error("at most 8 uplinks%s", "");
-			if (strlen(optarg) >= IF_NAMESIZE || !*optarg)
-				return usage_error("invalid interface name '%s'",
-						   optarg);
-			strcpy(c.uplinks[c.n_uplinks++], optarg);
+			if (add_uplink(c.uplinks, &c.n_uplinks, optarg))
+				return 2;
 			break;
 		case 'c':
 			config = optarg;
@@ -307,7 +305,7 @@ static int cmd_up(int argc, char **argv)
 	return daemon_up(&c, opt_bpffs);
 }
 
-static int cmd_down(int argc, char **argv)
+static int cmd_down(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	if (argc != 2)
 		return usage_error("down needs exactly one WGIF%s", "");
@@ -316,9 +314,10 @@ static int cmd_down(int argc, char **argv)
 	return daemon_down(argv[1], opt_bpffs);
 }
 
-static int cmd_show(int argc, char **argv)
+static int cmd_show(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	const char *name = NULL;
+	struct wgt_err e = {};
 	struct wgt_pins p;
 	bool json = false;
 
@@ -330,21 +329,47 @@ static int cmd_show(int argc, char **argv)
 		else
 			name = argv[i];
 	}
-	if (need_privilege(false) || pins_resolve(opt_bpffs, name, &p))
+	if (need_privilege(false))
 		return 1;
+	if (pins_resolve(opt_bpffs, name, &p, &e))
+		return done(-1, &e);
 	return show(&p, json) ? 1 : 0;
 }
 
+/*
+ * The commands, in the order `wgturn --help` lists them. A form is one
+ * way of calling the command: its positional arguments, and the options
+ * whose forms bit is set (required where their required bit is).
+ */
+#define F0 1u
+#define F1 2u
+static const struct cli_cmd cmds[] = {
+	{ "attach", { "NAME" }, {
+		{ "uplink", "IF", 'u', F0, F0, true },
+		{ "port", "WGPORT", 'p', F0, F0, false },
+		{ "xdp-mode", "auto|native|skb|off", 'x', F0, 0, false },
+	  }, cmd_attach },
+	{ "detach", { "NAME" }, { { NULL } }, cmd_detach },
+	{ "peer", { "set NAME ENDPOINT relay RELAY channel CHAN",
+		    "set NAME ENDPOINT direct ADDR", "del NAME ENDPOINT" },
+	  { { NULL } }, cmd_peer },
+	{ "show", { "[NAME]" }, {
+		{ "json", NULL, 'j', F0, 0, false },
+	  }, cmd_show },
+	{ "up", { "WGIF", "WGIF" }, {
+		{ "relay", "turn:HOST[:PORT]", 'r', F0, F0, false },
+		{ "username", "USER", 'u', F0, F0, false },
+		{ "password-file", "FILE", 'p', F0, F0, false },
+		{ "config", "FILE", 'c', F1, F1, false },
+		{ "uplink", "IF", 'i', F0 | F1, 0, true },
+		{ "foreground", NULL, 'f', F0 | F1, 0, false },
+	  }, cmd_up },
+	{ "down", { "WGIF" }, { { NULL } }, cmd_down },
+};
+static const size_t n_cmds = sizeof(cmds) / sizeof(cmds[0]);
+
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int argc, char **argv);
-	} cmds[] = {
-		{ "attach", cmd_attach }, { "detach", cmd_detach },
-		{ "peer", cmd_peer },	  { "show", cmd_show },
-		{ "up", cmd_up },	  { "down", cmd_down },
-	};
 	int i = 1;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -369,17 +394,17 @@ int main(int argc, char **argv)
 	if (i == argc)
 		return usage_error("no command given%s", "");
 	log_setup_libbpf();
-	for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
+	for (size_t c = 0; c < n_cmds; c++) {
 		if (strcmp(argv[i], cmds[c].name))
 			continue;
 		/* CMD --help anywhere after CMD: that command's usage. */
 		for (int j = i + 1; j < argc; j++) {
 			if (!strcmp(argv[j], "--help") || !strcmp(argv[j], "-h")) {
-				usage(stdout, cmds[c].name);
+				usage(stdout, &cmds[c]);
 				return 0;
 			}
 		}
-		return cmds[c].fn(argc - i, argv + i);
+		return cmds[c].fn(&cmds[c], argc - i, argv + i);
 	}
 	return usage_error("unknown command '%s'", argv[i]);
 }

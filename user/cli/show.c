@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "base/addr.h"
+#include "base/err.h"
 #include "dp/loader.h"
 #include "base/log.h"
 #include "dp/maps.h"
@@ -272,11 +273,14 @@ static int show_one(const struct wgt_pins *p, json_object **json)
 	struct wgt_ep key, next, *prev = NULL;
 	struct wgt_config cfg;
 	json_object *st;
+	struct wgt_err e = {};
 	struct wgt_maps m;
 	int n = 0;
 
-	if (maps_open(p, &m))
+	if (maps_open(p, &m, &e)) {
+		log_report(&e, 1);
 		return -1;
+	}
 	if (config_read(&m, &cfg) || uplinks_read(&m, up) ||
 	    counters_read(&m, cnt)) {
 		pr_err("cannot read the maps of '%s': %s", p->name,

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "base/addr.h"
+#include "base/err.h"
 #include "daemon.h"
 #include "base/evloop.h"
 #include "dp/loader.h"
@@ -346,10 +347,17 @@ static int setup_datapath(struct daemon *d, const char *opt_bpffs,
 		ao.n_uplinks = 1;
 		memcpy(ao.uplinks[0], routed_if, IF_NAMESIZE);
 	}
-	if (pins_resolve(opt_bpffs, c->wgif, &d->dp.pins))
-		return -1;
-	d->dp.attached_fresh = !pins_exist(&d->dp.pins);
-	if (wgt_attach(&d->dp.pins, &ao) || maps_open(&d->dp.pins, &d->dp.maps))
+	struct wgt_err e = {};
+	int rc;
+
+	rc = pins_resolve(opt_bpffs, c->wgif, &d->dp.pins, &e);
+	if (!rc) {
+		d->dp.attached_fresh = !pins_exist(&d->dp.pins);
+		rc = wgt_attach(&d->dp.pins, &ao, &e);
+	}
+	rc = rc ?: maps_open(&d->dp.pins, &d->dp.maps, &e);
+	log_report(&e, rc);
+	if (rc)
 		return -1;
 	d->paths.maps = &d->dp.maps;
 	d->paths.turn = &d->relay.turn;
@@ -472,8 +480,11 @@ static void teardown(struct daemon *d, bool deallocate)
 	 * and the state a later `up` adopts. */
 	if (deallocate || d->dp.attached_fresh) {
 		/* Nothing to detach when the attach itself failed. */
-		if (pins_exist(&d->dp.pins))
-			wgt_detach(&d->dp.pins);
+		if (pins_exist(&d->dp.pins)) {
+			struct wgt_err e = {};
+
+			log_report(&e, wgt_detach(&d->dp.pins, &e));
+		}
 		state_path(d->conf->wgif, "state", path, sizeof(path));
 		unlink(path);
 	}
@@ -540,7 +551,9 @@ int daemon_up(const struct up_conf *c, const char *opt_bpffs)
 
 int daemon_down(const char *wgif, const char *opt_bpffs)
 {
+	struct wgt_err e = {};
 	struct wgt_pins pins;
+	int rc;
 	int pid = pidfile_check(wgif);
 
 	if (pid) {
@@ -554,11 +567,15 @@ int daemon_down(const char *wgif, const char *opt_bpffs)
 		return 0;
 	}
 	/* No daemon (killed?): still take the datapath down. */
-	if (pins_resolve(opt_bpffs, wgif, &pins))
+	if (pins_resolve(opt_bpffs, wgif, &pins, &e)) {
+		log_report(&e, 1);
 		return 1;
+	}
 	if (!pins_exist(&pins)) {
 		pr_err("%s is not up", wgif);
 		return 1;
 	}
-	return wgt_detach(&pins) ? 1 : 0;
+	rc = wgt_detach(&pins, &e);
+	log_report(&e, rc);
+	return rc ? 1 : 0;
 }

@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include "bpf_load_error.h"
+#include "base/err.h"
 #include "base/log.h"
 
 /* No single message may take more than half: the ones after it (which
@@ -275,23 +276,21 @@ bool bpf_load_privileged(void)
 		CAP_TO_MASK(CAP_SYS_ADMIN));
 }
 
-void bpf_load_report_verifier(const struct bpf_load_error *e)
+void bpf_load_verifier_err(const struct bpf_load_error *le, struct wgt_err *e)
 {
-	const char *s, *nl, *end = e->tail + e->tail_len;
+	const char *s, *nl, *end = le->tail + le->tail_len;
 	struct utsname u;
-	char line[256];
 
-	bpf_load_verifier_line(e, uname(&u) ? "unknown" : u.release,
-			       log_verbose, line, sizeof(line));
-	pr_err("%s", line);
-	if (!e->tail_lines)
+	bpf_load_verifier_line(le, uname(&u) ? "unknown" : u.release,
+			       log_verbose, e->msg, sizeof(e->msg));
+	if (!le->tail_lines)
 		return;
-	pr_debug("last %d lines of the verifier log of '%s':", e->tail_lines,
-	      e->prog);
-	for (s = e->tail; s <= end; s = nl + 1) {
+	wgt_err_note(e, "last %d lines of the verifier log of '%s':",
+		     le->tail_lines, le->prog);
+	for (s = le->tail; s <= end; s = nl + 1) {
 		nl = memchr(s, '\n', end - s);
 		if (!nl)
 			nl = end;
-		pr_debug("  %.*s", (int)(nl - s), s);
+		wgt_err_note(e, "  %.*s", (int)(nl - s), s);
 	}
 }

@@ -49,7 +49,8 @@ void bpf_load_verifier_line(const struct bpf_load_error *e,
 			    size_t len);
 /* CAP_BPF or CAP_SYS_ADMIN in the effective set (true if unknown). */
 bool bpf_load_privileged(void);
-/* pr_err() the line for e (a verifier rejection); pr_debug() the log's tail. */
-void bpf_load_report_verifier(const struct bpf_load_error *e);
+struct wgt_err;
+/* e gets the line for le (a verifier rejection), the log's tail as notes. */
+void bpf_load_verifier_err(const struct bpf_load_error *le, struct wgt_err *e);
 
 #endif

@@ -11,7 +11,7 @@
 #include <bpf/libbpf.h>
 #include "wgturn.skel.h"
 #include "bpf_load_error.h"
-#include "base/log.h"
+#include "base/err.h"
 #include "loader.h"
 #include "maps.h"
 #include "uplink.h"
@@ -87,28 +87,31 @@ static bool in_list(const struct attach_opts *o, int ifindex)
 
 /* One line for a failed load. A verifier rejection (EACCES too) is not a
  * permission problem: it names the program and the kernel instead. */
-static void load_error(int ret, const char *libbpf_text,
-		       const struct wgt_pins *p, bool fresh)
+static int load_error(int ret, const char *libbpf_text,
+		      const struct wgt_pins *p, bool fresh, struct wgt_err *e)
 {
 	bool privileged = bpf_load_privileged();
-	struct bpf_load_error e;
+	struct bpf_load_error le;
 
 	bpf_load_classify(ret, privileged, libbpf_text, BPF_LOAD_TAIL_LINES,
-			  &e);
-	if (e.kind == BPF_LOAD_VERIFIER)
-		bpf_load_report_verifier(&e);
-	else if (e.kind == BPF_LOAD_PERMISSION && !privileged)
-		pr_err("permission denied loading BPF programs: run as root");
-	else if (e.kind == BPF_LOAD_PERMISSION)
-		pr_err("permission denied loading BPF programs even with CAP_BPF: a security module or kernel lockdown may forbid BPF");
-	else if (!fresh)
-		pr_err("cannot load the datapath over the pins in %s (%s); they may be from another wgturn version: run 'wgturn detach %s' first",
-		    p->dir, strerror(-ret), p->name);
-	else
-		pr_err("cannot load the datapath: %s", strerror(-ret));
+			  &le);
+	if (le.kind == BPF_LOAD_VERIFIER) {
+		bpf_load_verifier_err(&le, e);
+		return ret;
+	}
+	if (le.kind == BPF_LOAD_PERMISSION && !privileged)
+		return wgt_err_set(e, ret, "permission denied loading BPF programs: run as root");
+	if (le.kind == BPF_LOAD_PERMISSION)
+		return wgt_err_set(e, ret, "permission denied loading BPF programs even with CAP_BPF: a security module or kernel lockdown may forbid BPF");
+	if (!fresh)
+		return wgt_err_set(e, ret, "cannot load the datapath over the pins in %s (%s); they may be from another wgturn version: run 'wgturn detach %s' first",
+				   p->dir, strerror(-ret), p->name);
+	return wgt_err_set(e, ret, "cannot load the datapath: %s",
+			   strerror(-ret));
 }
 
-int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o)
+int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o,
+	       struct wgt_err *e)
 {
 	struct wgt_uplink old[WGT_MAX_UPLINKS] = {}, now[WGT_MAX_UPLINKS] = {};
 	int ifindex[WGT_MAX_UPLINKS], attached = -1, ret = -1;
@@ -121,63 +124,63 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o)
 
 	for (int i = 0; i < o->n_uplinks; i++) {
 		ifindex[i] = if_nametoindex(o->uplinks[i]);
-		if (!ifindex[i]) {
-			pr_err("uplink '%s' does not exist", o->uplinks[i]);
-			return -1;
-		}
+		if (!ifindex[i])
+			return wgt_err_set(e, -ENODEV, "uplink '%s' does not exist",
+					   o->uplinks[i]);
 		for (int j = 0; j < i; j++)
-			if (ifindex[j] == ifindex[i]) {
-				pr_err("uplink '%s' given twice", o->uplinks[i]);
-				return -1;
-			}
+			if (ifindex[j] == ifindex[i])
+				return wgt_err_set(e, -EINVAL,
+						   "uplink '%s' given twice",
+						   o->uplinks[i]);
 	}
 
 	fresh = !pins_exist(p);
 	if (!fresh) {
-		if (maps_open(p, &m))
-			return -1;
+		ret = maps_open(p, &m, e);
+		if (ret)
+			return ret;
 		if (config_read(&m, &cfg) || uplinks_read(&m, old)) {
-			pr_err("cannot read the pinned state of '%s'", p->name);
 			maps_close(&m);
-			return -1;
+			return wgt_err_set(e, -EIO,
+					   "cannot read the pinned state of '%s'",
+					   p->name);
 		}
 		maps_close(&m);
-		if (cfg.netns_ino && cfg.netns_ino != netns_ino()) {
-			pr_err("'%s' is attached in another network namespace; pick another NAME (pins in %s)",
-			    p->name, p->dir);
-			return -1;
-		}
+		if (cfg.netns_ino && cfg.netns_ino != netns_ino())
+			return wgt_err_set(e, -EEXIST,
+					   "'%s' is attached in another network namespace; pick another NAME (pins in %s)",
+					   p->name, p->dir);
 	}
 
 	if ((mkdir(p->base, 0700) && errno != EEXIST) ||
-	    (mkdir(p->dir, 0700) && errno != EEXIST)) {
-		pr_err("cannot create %s: %s", p->dir, strerror(errno));
-		return -1;
-	}
+	    (mkdir(p->dir, 0700) && errno != EEXIST))
+		return wgt_err_set(e, -errno, "cannot create %s: %s", p->dir,
+				   strerror(errno));
+	ret = -EINVAL;
 	skel = wgturn_bpf__open();
 	if (!skel || pin_maps_at(skel, p)) {
-		pr_err("cannot open the BPF object");
+		wgt_err_set(e, ret, "cannot open the BPF object");
 		goto out;
 	}
 	bpf_load_capture_begin();
 	ret = wgturn_bpf__load(skel);
 	libbpf_text = bpf_load_capture_end();
 	if (ret) {
-		load_error(ret, libbpf_text, p, fresh);
-		ret = -1;
+		load_error(ret, libbpf_text, p, fresh, e);
 		goto out;
 	}
-	ret = -1;
-	if (pin_progs(skel, p)) {
-		pr_err("cannot pin programs in %s", p->dir);
+	ret = pin_progs(skel, p) ? -EIO : 0;
+	if (ret) {
+		wgt_err_set(e, ret, "cannot pin programs in %s", p->dir);
 		goto out;
 	}
 
 	cfg.wg_port = o->port;
 	cfg.netns_ino = netns_ino();
-	if (bpf_map__update_elem(skel->maps.config, &(__u32){ 0 }, 4, &cfg,
-				 sizeof(cfg), BPF_ANY)) {
-		pr_err("cannot write the configuration");
+	ret = bpf_map__update_elem(skel->maps.config, &(__u32){ 0 }, 4, &cfg,
+				   sizeof(cfg), BPF_ANY);
+	if (ret) {
+		wgt_err_set(e, ret, "cannot write the configuration");
 		goto out;
 	}
 
@@ -187,13 +190,14 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o)
 	for (attached = 0; attached < o->n_uplinks; attached++) {
 		int i = attached;
 
-		if (uplink_attach(ifindex[i], o->uplinks[i], &progs, o->xdp,
-				  &now[i].xdp_mode))
+		ret = uplink_attach(ifindex[i], o->uplinks[i], &progs, o->xdp,
+				    &now[i].xdp_mode, e);
+		if (ret)
 			goto out;
 		now[i].ifindex = ifindex[i];
 		now[i].mtu = if_mtu(o->uplinks[i]);
-		pr_debug("attached to %s (%s)", o->uplinks[i],
-		      xdp_mode_str(now[i].xdp_mode));
+		wgt_err_note(e, "attached to %s (%s)", o->uplinks[i],
+			     xdp_mode_str(now[i].xdp_mode));
 	}
 	for (__u32 i = 0; i < WGT_MAX_UPLINKS; i++)
 		bpf_map__update_elem(skel->maps.uplinks, &i, 4, &now[i],
@@ -222,31 +226,30 @@ out:
 	return ret;
 }
 
-int wgt_detach(const struct wgt_pins *p)
+int wgt_detach(const struct wgt_pins *p, struct wgt_err *e)
 {
 	struct wgt_uplink up[WGT_MAX_UPLINKS];
 	struct wgt_config cfg = {};
 	struct wgt_maps m;
+	int ret = maps_open(p, &m, e);
 
-	if (maps_open(p, &m))
-		return -1;
+	if (ret)
+		return ret;
 	if (config_read(&m, &cfg) || uplinks_read(&m, up)) {
-		pr_err("cannot read the pinned state of '%s'", p->name);
 		maps_close(&m);
-		return -1;
+		return wgt_err_set(e, -EIO, "cannot read the pinned state of '%s'",
+				   p->name);
 	}
 	maps_close(&m);
 	if (cfg.netns_ino && cfg.netns_ino != netns_ino())
-		pr_warn("'%s' was attached in another network namespace: removing its pins only",
-		     p->name);
+		wgt_err_warn(e, "'%s' was attached in another network namespace: removing its pins only",
+			     p->name);
 	else
 		for (int i = 0; i < WGT_MAX_UPLINKS; i++)
 			if (up[i].ifindex)
 				uplink_detach(up[i].ifindex);
-	if (pins_remove(p)) {
-		pr_err("cannot remove all pins in %s: %s", p->dir,
-		    strerror(errno));
-		return -1;
-	}
+	if (pins_remove(p))
+		return wgt_err_set(e, -errno, "cannot remove all pins in %s: %s",
+				   p->dir, strerror(errno));
 	return 0;
 }

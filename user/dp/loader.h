@@ -17,10 +17,14 @@ struct attach_opts {
 	enum xdp_req xdp;
 };
 
-/* Idempotent; re-adopts pinned state. Rolls back what it did on error. */
-int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o);
+struct wgt_err;
+
+/* Idempotent; re-adopts pinned state. Rolls back what it did on error:
+ * -errno and e's message; e's notes say what went where. */
+int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o,
+	       struct wgt_err *e);
 /* Remove the programs from every uplink and all pins. */
-int wgt_detach(const struct wgt_pins *p);
+int wgt_detach(const struct wgt_pins *p, struct wgt_err *e);
 const char *xdp_mode_str(__u32 mode);
 
 #endif

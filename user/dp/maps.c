@@ -6,7 +6,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "base/log.h"
+#include "base/err.h"
 #include "maps.h"
 
 const char *const reason_names[WGT_REASON_MAX] = {
@@ -50,9 +50,10 @@ void maps_close(struct wgt_maps *m)
 	}
 }
 
-int maps_open(const struct wgt_pins *p, struct wgt_maps *m)
+int maps_open(const struct wgt_pins *p, struct wgt_maps *m, struct wgt_err *e)
 {
 	char path[PATH_MAX];
+	int err;
 
 	for (size_t i = 0; i < N_MAPS; i++)
 		*(int *)((char *)m + map_table[i].off) = -1;
@@ -63,14 +64,17 @@ int maps_open(const struct wgt_pins *p, struct wgt_maps *m)
 		*fd = bpf_obj_get(path);
 		if (*fd >= 0)
 			continue;
-		if (errno == ENOENT)
-			pr_err("'%s' is not attached (no %s)", p->name, path);
-		else if (errno == EPERM || errno == EACCES)
-			pr_err("permission denied opening %s: run as root", path);
-		else
-			pr_err("cannot open %s: %s", path, strerror(errno));
+		err = -errno;
 		maps_close(m);
-		return -1;
+		if (err == -ENOENT)
+			return wgt_err_set(e, err, "'%s' is not attached (no %s)",
+					   p->name, path);
+		if (err == -EPERM || err == -EACCES)
+			return wgt_err_set(e, err,
+					   "permission denied opening %s: run as root",
+					   path);
+		return wgt_err_set(e, err, "cannot open %s: %s", path,
+				   strerror(-err));
 	}
 	return 0;
 }

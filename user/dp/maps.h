@@ -11,8 +11,10 @@ struct wgt_maps {
 	    uplinks;
 };
 
-/* Open every map of the instance; prints the error. */
-int maps_open(const struct wgt_pins *p, struct wgt_maps *m);
+struct wgt_err;
+
+/* Open every map of the instance; -errno and e's message on error. */
+int maps_open(const struct wgt_pins *p, struct wgt_maps *m, struct wgt_err *e);
 void maps_close(struct wgt_maps *m);
 
 int config_read(const struct wgt_maps *m, struct wgt_config *c);

@@ -14,7 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "base/addr.h"
-#include "base/log.h"
+#include "base/err.h"
 #include "peers.h"
 
 static struct wgt_chan_key chan_key(const struct wgt_path *path)
@@ -80,7 +80,7 @@ static bool same_path(const struct wgt_path *a, const struct wgt_path *b)
 /* A reverse entry owned by another endpoint's current path is taken;
  * one left over from an earlier path of that endpoint is free. */
 static int reverse_conflict(const struct wgt_maps *m, const struct wgt_ep *ep,
-			    const struct wgt_path *path)
+			    const struct wgt_path *path, struct wgt_err *e)
 {
 	char a[EP_STRLEN], b[EP_STRLEN];
 	struct wgt_path cur;
@@ -99,14 +99,14 @@ static int reverse_conflict(const struct wgt_maps *m, const struct wgt_ep *ep,
 	    !same_path(&cur, path))
 		return 0;
 	if (path->kind == WGT_PATH_DIRECT)
-		pr_err("direct address %s already belongs to endpoint %s",
-		    ep_str(&path->via, a, sizeof(a)),
-		    ep_str(&owner, b, sizeof(b)));
-	else
-		pr_err("channel 0x%04x on relay %s already belongs to endpoint %s",
-		    path->channel, ep_str(&path->via, a, sizeof(a)),
-		    ep_str(&owner, b, sizeof(b)));
-	return -1;
+		return wgt_err_set(e, -EEXIST,
+				   "direct address %s already belongs to endpoint %s",
+				   ep_str(&path->via, a, sizeof(a)),
+				   ep_str(&owner, b, sizeof(b)));
+	return wgt_err_set(e, -EEXIST,
+			   "channel 0x%04x on relay %s already belongs to endpoint %s",
+			   path->channel, ep_str(&path->via, a, sizeof(a)),
+			   ep_str(&owner, b, sizeof(b)));
 }
 
 /* 1 if created, 0 if it was there, -1 on error. */
@@ -126,27 +126,33 @@ static int stats_create(const struct wgt_maps *m, const struct wgt_ep *ep)
 }
 
 int peer_set(const struct wgt_maps *m, const struct wgt_ep *ep,
-	     const struct wgt_path *path)
+	     const struct wgt_path *path, struct wgt_err *e)
 {
 	bool created = false;
-	int new_stats;
+	int new_stats, err;
 
-	if (path->via.family != ep->family) {
-		pr_err("endpoint and %s must be the same address family",
-		    path->kind == WGT_PATH_RELAY ? "relay" : "direct address");
-		return -1;
-	}
-	if (reverse_conflict(m, ep, path))
-		return -1;
+	if (path->via.family != ep->family)
+		return wgt_err_set(e, -EINVAL,
+				   "endpoint and %s must be the same address family",
+				   path->kind == WGT_PATH_RELAY ? "relay" : "direct address");
+	err = reverse_conflict(m, ep, path, e);
+	if (err)
+		return err;
 
 	new_stats = stats_create(m, ep);
-	if (new_stats < 0)
+	if (new_stats < 0) {
+		err = -errno;
 		goto fail;
-	if (reverse_add(m, ep, path, &created))
+	}
+	if (reverse_add(m, ep, path, &created)) {
+		err = -errno;
 		goto fail_stats;
+	}
 	/* The switch itself: one update, what egress sees next. */
-	if (bpf_map_update_elem(m->endpoints, ep, path, BPF_ANY))
+	if (bpf_map_update_elem(m->endpoints, ep, path, BPF_ANY)) {
+		err = -errno;
 		goto fail_reverse;
+	}
 	return 0;
 
 fail_reverse:
@@ -156,8 +162,9 @@ fail_stats:
 	if (new_stats == 1)
 		bpf_map_delete_elem(m->stats, ep);
 fail:
-	pr_err("cannot update the maps: %s", strerror(errno));
-	return -1;
+	/* (errno as the failing call left it, not as the undoing did) */
+	return wgt_err_set(e, err, "cannot update the maps: %s",
+			   strerror(-err));
 }
 
 /* Remove every channel and direct entry that maps to ep. */
@@ -187,19 +194,18 @@ static void reverse_del_all(const struct wgt_maps *m, const struct wgt_ep *ep)
 	}
 }
 
-int peer_del(const struct wgt_maps *m, const struct wgt_ep *ep)
+int peer_del(const struct wgt_maps *m, const struct wgt_ep *ep,
+	     struct wgt_err *e)
 {
 	char a[EP_STRLEN];
 	struct wgt_path old;
 
-	if (bpf_map_lookup_elem(m->endpoints, ep, &old)) {
-		pr_err("no peer with endpoint %s", ep_str(ep, a, sizeof(a)));
-		return -1;
-	}
-	if (bpf_map_delete_elem(m->endpoints, ep)) {
-		pr_err("cannot update the maps: %s", strerror(errno));
-		return -1;
-	}
+	if (bpf_map_lookup_elem(m->endpoints, ep, &old))
+		return wgt_err_set(e, -ENOENT, "no peer with endpoint %s",
+				   ep_str(ep, a, sizeof(a)));
+	if (bpf_map_delete_elem(m->endpoints, ep))
+		return wgt_err_set(e, -errno, "cannot update the maps: %s",
+				   strerror(errno));
 	reverse_del_all(m, ep);
 	bpf_map_delete_elem(m->stats, ep);
 	return 0;

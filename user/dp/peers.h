@@ -6,12 +6,15 @@
 #include <stdbool.h>
 #include "maps.h"
 
+struct wgt_err;
+
 /* Map ep to path, make-before-break: the reverse entries for the new
  * path exist before the endpoint switches, the old ones go after. On
- * error nothing has changed. Prints the error. */
+ * error nothing has changed: -errno and e's message. */
 int peer_set(const struct wgt_maps *m, const struct wgt_ep *ep,
-	     const struct wgt_path *path);
-int peer_del(const struct wgt_maps *m, const struct wgt_ep *ep);
+	     const struct wgt_path *path, struct wgt_err *e);
+int peer_del(const struct wgt_maps *m, const struct wgt_ep *ep,
+	     struct wgt_err *e);
 bool peer_exists(const struct wgt_maps *m, const struct wgt_ep *ep);
 
 #endif

@@ -9,7 +9,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
-#include "base/log.h"
+#include "base/err.h"
 #include "pins.h"
 
 #define DEFAULT_BPFFS "/sys/fs/bpf"
@@ -63,7 +63,8 @@ int name_valid(const char *name)
 			    "0123456789_.-") == n;
 }
 
-int pins_resolve(const char *opt_bpffs, const char *name, struct wgt_pins *p)
+int pins_resolve(const char *opt_bpffs, const char *name, struct wgt_pins *p,
+		 struct wgt_err *e)
 {
 	const char *fs = opt_bpffs ? opt_bpffs : getenv("WGTURN_BPFFS");
 	bool dflt = !fs || !*fs;
@@ -73,32 +74,30 @@ int pins_resolve(const char *opt_bpffs, const char *name, struct wgt_pins *p)
 		fs = DEFAULT_BPFFS;
 	memset(p, 0, sizeof(*p));
 	if (name && !name_valid(name)) {
-		pr_err("invalid name '%s': use up to 63 of A-Z a-z 0-9 _ . -",
-		    name);
-		return -1;
+		return wgt_err_set(e, -EINVAL,
+				   "invalid name '%s': use up to 63 of A-Z a-z 0-9 _ . -",
+				   name);
 	}
 	if (statfs(fs, &sfs) || sfs.f_type != BPF_FS_MAGIC) {
 		if (dflt && in_ip_netns_exec())
-			pr_err("%s is not a bpffs here: 'ip netns exec' remounts /sys and pins made there vanish when it exits; mount one outside /sys (mount -t bpf bpf /run/wgturn-bpf) and pass --bpffs /run/wgturn-bpf or set WGTURN_BPFFS",
-			    fs);
-		else
-			pr_err("%s is not a mounted bpffs (mount -t bpf bpf %s)",
-			    fs, fs);
-		return -1;
+			return wgt_err_set(e, -ENOTSUP, "%s is not a bpffs here: 'ip netns exec' remounts /sys and pins made there vanish when it exits; mount one outside /sys (mount -t bpf bpf /run/wgturn-bpf) and pass --bpffs /run/wgturn-bpf or set WGTURN_BPFFS",
+					   fs);
+		return wgt_err_set(e, -ENOTSUP,
+				   "%s is not a mounted bpffs (mount -t bpf bpf %s)",
+				   fs, fs);
 	}
 	if (dflt && in_ip_netns_exec()) {
-		pr_err("%s is private to this mount namespace ('ip netns exec'?) and its pins vanish when the command exits; mount a bpffs outside /sys (mount -t bpf bpf /run/wgturn-bpf) and pass --bpffs /run/wgturn-bpf or set WGTURN_BPFFS",
-		    fs);
-		return -1;
+		return wgt_err_set(e, -ENOTSUP, "%s is private to this mount namespace ('ip netns exec'?) and its pins vanish when the command exits; mount a bpffs outside /sys (mount -t bpf bpf /run/wgturn-bpf) and pass --bpffs /run/wgturn-bpf or set WGTURN_BPFFS",
+				   fs);
 	}
-	if (strlen(fs) > PATH_MAX / 2) {
-		pr_err("bpffs path too long: %.40s...", fs);
-		return -1;
-	}
+	if (strlen(fs) > PATH_MAX / 2)
+		return wgt_err_set(e, -ENAMETOOLONG,
+				   "bpffs path too long: %.40s...", fs);
 	snprintf(p->bpffs, sizeof(p->bpffs), "%s", fs);
 	snprintf(p->base, sizeof(p->base), "%s/wgturn", fs);
-	if (name)
-		return pins_set_name(p, name);
+	if (name && pins_set_name(p, name))
+		return wgt_err_set(e, -ENAMETOOLONG, "pin path too long for '%s'",
+				   name);
 	return 0;
 }
 

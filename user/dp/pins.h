@@ -13,10 +13,12 @@ struct wgt_pins {
 	char name[64];
 };
 
+struct wgt_err;
+
 /* Resolve and check the bpffs (option, then $WGTURN_BPFFS, then
- * /sys/fs/bpf); name may be NULL. Prints the error; returns -1. */
+ * /sys/fs/bpf); name may be NULL. -errno and e's message on error. */
 int pins_resolve(const char *opt_bpffs, const char *name,
-		 struct wgt_pins *p);
+		 struct wgt_pins *p, struct wgt_err *e);
 /* Point p at instance name (already valid) under p->base. */
 int pins_set_name(struct wgt_pins *p, const char *name);
 int pins_path(const struct wgt_pins *p, const char *obj, char *buf,

@@ -6,7 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
-#include "base/log.h"
+#include "base/err.h"
 #include "uplink.h"
 
 /* Our filters' place in clsact, so we find and replace only ours. */
@@ -33,7 +33,7 @@ static int prog_name(__u32 id, char *name, size_t len)
 /* Prog id owned by someone else at that slot: never clobber it. With
  * fallback, say what is used instead; else it is an error. */
 static int foreign(__u32 id, const char *ours, const char *ifname,
-		   const char *where, bool fallback)
+		   const char *where, bool fallback, struct wgt_err *e)
 {
 	char name[BPF_OBJ_NAME_LEN];
 
@@ -42,11 +42,12 @@ static int foreign(__u32 id, const char *ours, const char *ifname,
 	if (!strcmp(name, ours))
 		return 0;
 	if (fallback)
-		pr_warn("%s already has %s program '%s' (id %u): using wgturn's TC ingress program instead",
-		     ifname, where, name, id);
+		wgt_err_warn(e, "%s already has %s program '%s' (id %u): using wgturn's TC ingress program instead",
+			     ifname, where, name, id);
 	else
-		pr_err("%s already has %s program '%s' (id %u); wgturn will not replace it",
-		    ifname, where, name, id);
+		wgt_err_set(e, -EEXIST,
+			    "%s already has %s program '%s' (id %u); wgturn will not replace it",
+			    ifname, where, name, id);
 	return 1;
 }
 
@@ -56,7 +57,7 @@ static int xdp_flags(__u32 mode)
 }
 
 static int xdp_attach(int ifindex, const char *ifname, int fd,
-		      enum xdp_req req, __u32 *mode)
+		      enum xdp_req req, __u32 *mode, struct wgt_err *e)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	bool auto_mode = req == XDP_REQ_AUTO;
@@ -65,11 +66,11 @@ static int xdp_attach(int ifindex, const char *ifname, int fd,
 
 	if (bpf_xdp_query(ifindex, 0, &q) == 0 &&
 	    (foreign(q.drv_prog_id, "wgt_xdp_ingress", ifname, "an XDP",
-		     auto_mode) ||
+		     auto_mode, e) ||
 	     foreign(q.skb_prog_id, "wgt_xdp_ingress", ifname, "an XDP",
-		     auto_mode) ||
+		     auto_mode, e) ||
 	     foreign(q.hw_prog_id, "wgt_xdp_ingress", ifname, "an XDP",
-		     auto_mode)))
+		     auto_mode, e)))
 		return -EEXIST;
 	if (req != XDP_REQ_SKB)
 		try[n++] = WGT_XDP_NATIVE;
@@ -90,15 +91,15 @@ static int xdp_attach(int ifindex, const char *ifname, int fd,
 			*mode = try[i];
 			return 0;
 		}
-		pr_debug("XDP %s on %s: %s",
-		      try[i] == WGT_XDP_NATIVE ? "native" : "skb", ifname,
-		      strerror(-ret));
+		wgt_err_note(e, "XDP %s on %s: %s",
+			     try[i] == WGT_XDP_NATIVE ? "native" : "skb", ifname,
+			     strerror(-ret));
 	}
 	return ret;
 }
 
 static int tc_attach(int ifindex, const char *ifname, int fd,
-		     enum bpf_tc_attach_point where)
+		     enum bpf_tc_attach_point where, struct wgt_err *e)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = where);
@@ -113,7 +114,7 @@ static int tc_attach(int ifindex, const char *ifname, int fd,
 	if (bpf_tc_query(&hook, &q) == 0 &&
 	    foreign(q.prog_id,
 		    where == BPF_TC_EGRESS ? "wgt_tc_egress" : "wgt_tc_ingress",
-		    ifname, "a tc", false))
+		    ifname, "a tc", false, e))
 		return -EEXIST;
 	return bpf_tc_attach(&hook, &opts);
 }
@@ -159,37 +160,35 @@ void uplink_detach(int ifindex)
 
 int uplink_attach(int ifindex, const char *ifname,
 		  const struct uplink_progs *progs, enum xdp_req req,
-		  __u32 *mode)
+		  __u32 *mode, struct wgt_err *e)
 {
 	int ret;
 
-	ret = tc_attach(ifindex, ifname, progs->tc_egress_fd, BPF_TC_EGRESS);
+	ret = tc_attach(ifindex, ifname, progs->tc_egress_fd, BPF_TC_EGRESS, e);
 	if (ret) {
 		if (ret != -EEXIST)
-			pr_err("cannot attach TC egress to %s: %s", ifname,
-			    strerror(-ret));
+			wgt_err_set(e, ret, "cannot attach TC egress to %s: %s",
+				    ifname, strerror(-ret));
 		return ret;
 	}
 	ret = req == XDP_REQ_OFF ? -EOPNOTSUPP :
 				   xdp_attach(ifindex, ifname, progs->xdp_fd, req,
-					      mode);
+					      mode, e);
 	if (ret == -EEXIST && req != XDP_REQ_AUTO)
 		return ret;
-	if (ret && req != XDP_REQ_AUTO && req != XDP_REQ_OFF) {
-		pr_err("cannot attach XDP (%s mode) to %s: %s",
-		    req == XDP_REQ_NATIVE ? "native" : "skb", ifname,
-		    strerror(-ret));
-		return ret;
-	}
+	if (ret && req != XDP_REQ_AUTO && req != XDP_REQ_OFF)
+		return wgt_err_set(e, ret, "cannot attach XDP (%s mode) to %s: %s",
+				   req == XDP_REQ_NATIVE ? "native" : "skb",
+				   ifname, strerror(-ret));
 	if (ret) {
 		/* XDP refused or not wanted: TC ingress does the same job. */
 		xdp_detach(ifindex);
 		*mode = WGT_XDP_NONE;
 		ret = tc_attach(ifindex, ifname, progs->tc_ingress_fd,
-				BPF_TC_INGRESS);
+				BPF_TC_INGRESS, e);
 		if (ret && ret != -EEXIST)
-			pr_err("cannot attach TC ingress to %s: %s", ifname,
-			    strerror(-ret));
+			wgt_err_set(e, ret, "cannot attach TC ingress to %s: %s",
+				    ifname, strerror(-ret));
 		return ret;
 	}
 	/* XDP does ingress: drop a TC ingress fallback left from before. */
