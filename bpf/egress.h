@@ -25,7 +25,7 @@ static __always_inline int chandata_push(struct __sk_buff *skb,
 	__u32 len = p->udp_len - sizeof(struct udphdr);
 	__u16 hdr[2];
 	struct wgt_scratch *s;
-	__u32 zero = 0;
+	__u32 zero = 0, n;
 
 	chandata_hdr(chan, len, hdr);
 	if (skb->len != p->l3off + p->l3len)
@@ -35,28 +35,22 @@ static __always_inline int chandata_push(struct __sk_buff *skb,
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return -WGT_DROP_ERROR;
-	if (len) {
-		/*
-		 * The size passed must have a lower bound the verifier can
-		 * see, and 6.1's does not learn len >= 1 from len != 0:
-		 * copy n + 1 bytes, n masked to the scratch size (a power
-		 * of two). The empty asm keeps clang from dropping the
-		 * mask, which it can prove changes nothing.
-		 */
-		__u32 n = len - 1;
-
-		asm volatile("" : "+r"(n));
-		n &= WGT_SCRATCH - 1;
-		if (bpf_skb_load_bytes(skb, off, s->buf, n + 1))
-			return -WGT_DROP_ERROR;
-		if (bpf_skb_change_tail(skb, skb->len + WGT_CHANDATA_HLEN, 0))
-			return -WGT_DROP_ERROR;
-		if (bpf_skb_store_bytes(skb, off + WGT_CHANDATA_HLEN, s->buf,
-					n + 1, 0))
-			return -WGT_DROP_ERROR;
-	} else if (bpf_skb_change_tail(skb, skb->len + WGT_CHANDATA_HLEN, 0)) {
+	/*
+	 * The size passed must have a lower bound the verifier can see, and
+	 * 6.1's does not learn len >= 1 from len != 0: copy n + 1 bytes, n
+	 * masked to the scratch size (a power of two). The empty asm keeps
+	 * clang from dropping the mask, which it can prove changes nothing.
+	 */
+	n = len - 1;
+	asm volatile("" : "+r"(n));
+	n &= WGT_SCRATCH - 1;
+	if (len && bpf_skb_load_bytes(skb, off, s->buf, n + 1))
 		return -WGT_DROP_ERROR;
-	}
+	if (bpf_skb_change_tail(skb, skb->len + WGT_CHANDATA_HLEN, 0))
+		return -WGT_DROP_ERROR;
+	if (len && bpf_skb_store_bytes(skb, off + WGT_CHANDATA_HLEN, s->buf,
+				       n + 1, 0))
+		return -WGT_DROP_ERROR;
 	if (bpf_skb_store_bytes(skb, off, hdr, sizeof(hdr), 0))
 		return -WGT_DROP_ERROR;
 	return 0;
