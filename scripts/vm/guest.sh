@@ -19,7 +19,13 @@ ln -sf /proc/self/fd/1 /dev/stdout
 ln -sf /proc/self/fd/2 /dev/stderr
 mkdir -p /dev/net
 [ -e /dev/net/tun ] || mknod /dev/net/tun c 10 200
+# Fresh tmpfs for /tmp, /run and /var/tmp; a checkout under one of them
+# (a clone in /tmp) is moved back on top afterwards.
+mkdir -p /mnt/wgturn-repo
+mount --bind "$REPO" /mnt/wgturn-repo
 for d in /tmp /run /var/tmp; do mount -t tmpfs -o mode=1777 tmpfs "$d"; done
+mkdir -p "$REPO"
+mount --move /mnt/wgturn-repo "$REPO"
 chmod 755 /run
 mkdir -p /run/lock
 mount -t bpf bpf /sys/fs/bpf
