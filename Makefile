@@ -9,7 +9,7 @@ ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Wno-unused-parameter -std=gnu11 \
 	    -Iinclude -Iuser -I$(BUILD)
-LDLIBS   += $(shell pkg-config --libs libbpf json-c libcrypto zlib inih 2>/dev/null || echo -lbpf -lelf -lz -ljson-c -lcrypto -linih)
+LDLIBS   += $(shell pkg-config --libs libbpf json-c libcrypto zlib inih ldns 2>/dev/null || echo -lbpf -lelf -lz -ljson-c -lcrypto -linih -lldns)
 LDLIBS   += $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl)
 BPF_CFLAGS := -g -O2 -target bpf -Wall -Iinclude -Ibpf -I$(ARCH_INC)
 

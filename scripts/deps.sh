@@ -17,6 +17,9 @@ pkgs=(
 	libmnl-dev			# kernel WireGuard over generic netlink
 	wireguard-go wireguard-tools	# WireGuard access tests (no kernel module)
 	coturn				# e2e tests, demo: the TURN relay (in a netns only)
+	libldns-dev			# the rendezvous: DNS UPDATE, TSIG, queries
+	knot knot-dnsutils		# e2e tests: the zone's server (knotd), kdig, knsupdate
+	conntrack			# e2e tests: flush a NAT's mappings
 	tshark				# e2e tests: decode captures on the relay
 	iperf3				# e2e tests, make bench: throughput through the tunnel
 	socat				# e2e tests: UDP echo showing NAT mappings
@@ -48,10 +51,13 @@ if ((${#missing[@]})); then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The tests start their own coturn inside a namespace; the system one stays off.
-if [ -d /run/systemd/system ] && systemctl -q is-enabled coturn 2>/dev/null; then
-	systemctl disable -q --now coturn || true
-fi
+# The tests start their own coturn and knotd inside namespaces; the system
+# ones stay off.
+for svc in coturn knot; do
+	if [ -d /run/systemd/system ] && systemctl -q is-enabled "$svc" 2>/dev/null; then
+		systemctl disable -q --now "$svc" || true
+	fi
+done
 
 # bpffs is where wgturn pins its maps and links.
 if ! mount -t bpf 2>/dev/null | grep -q ' /sys/fs/bpf '; then

@@ -17,7 +17,8 @@
 # for long things with `cmd & wait $!`, which a signal interrupts.)
 #
 #   +--------------------------+    +--------------------------+
-#   | relay: coturn            |    | pub: plain peer, no NAT  |
+#   | relay: coturn            |    | pub: plain peer, no NAT; |
+#   |                          |    |  knotd (knot_start)      |
 #   | eth0 203.0.113.1/28      |    | eth0 203.0.113.49/28     |
 #   |      2001:db8:1::1/64    |    |      2001:db8:4::1/64    |
 #   +--------------------------+    +--------------------------+
@@ -90,10 +91,13 @@
 #   TURN_PORT TURN_REALM TURN_USER TURN_PASS TURN_PASS_FILE (mode 600)
 #   TURN_SERVER (turn:HOST:PORT of WORLD_FAMILY) TURN_MIN_PORT TURN_MAX_PORT
 #   COTURN_PID COTURN_CONF COTURN_LOG
+#   DNS_ZONE DNS_SERVER (the zone's primary, knotd in pub, of WORLD_FAMILY)
+#   DNS_KEY_FILE (hmac-sha256:NAME:SECRET, mode 600) KNOT_PID KNOT_LOG
 #   WG_MTU  WG_PUBKEY[if] WG_PORT[if] WG_SITE[if] WG_PID[if] WG_KEYFILE[if]
 #   WG_KIND[if] (go or kernel)
 # Functions: world_up, world_down, world_info, in_ns, world_bg, world_ep,
 #   world_csum_errors, coturn_start, coturn_stop, coturn_restart,
+#   knot_start, knot_stop,
 #   wg_up, wg_peer, wg_down, world_kernel_wg, world_udp_echo, world_mapped.
 # Messages go to stderr prefixed "# "; nothing here prints "ok"/"not ok".
 
@@ -116,6 +120,9 @@ TURN_REALM=wgturn.test
 TURN_USER=wgturn
 TURN_MIN_PORT=49152
 TURN_MAX_PORT=49199
+DNS_ZONE=wg.test
+DNS_KEY_NAME=wgturn-update
+KNOT_PID=
 # Knobs, set before world_up:
 # WORLD_NATB_FLAGS: NAT B's masquerade flags; fully-random gives every new
 # mapping a random port, so each destination sees another port (address-
@@ -398,6 +405,73 @@ coturn_restart() {
 	coturn_start "$@"
 }
 
+# knot_start: Knot DNS in pub, authoritative for $DNS_ZONE on port 53,
+# accepting UPDATEs signed with the key in $DNS_KEY_FILE for names under
+# _wireguard._udp.$DNS_ZONE only (the update policy the README gives).
+knot_start() {
+	local d=$WORLD_TMP/knot secret ip listen=
+	mkdir -p "$d/db"
+	secret=$(awk -F: '{print $3}' "$DNS_KEY_FILE")
+	[ "$WORLD_FAMILY" != v6 ] && listen+="$PUB4@53, "
+	[ "$WORLD_FAMILY" != v4 ] && listen+="$PUB6@53, "
+	KNOT_LOG=$d/knotd.log
+	cat >"$d/zone" <<-EOF
+		\$ORIGIN $DNS_ZONE.
+		\$TTL 10
+		@ SOA ns hostmaster 1 60 60 600 10
+		@ NS ns
+		ns A $PUB4
+	EOF
+	cat >"$d/knot.conf" <<-EOF
+		server:
+		    rundir: "$d"
+		    listen: [ ${listen%, } ]
+		log:
+		  - target: $KNOT_LOG
+		    any: info
+		database:
+		    storage: "$d/db"
+		key:
+		  - id: $DNS_KEY_NAME
+		    algorithm: hmac-sha256
+		    secret: $secret
+		acl:
+		  - id: rendezvous
+		    key: $DNS_KEY_NAME
+		    action: update
+		    update-type: [ PTR, SRV, A, AAAA, TXT ]
+		    update-owner: name
+		    update-owner-match: sub-or-equal
+		    update-owner-name: [ _wireguard._udp.$DNS_ZONE. ]
+		zone:
+		  - domain: $DNS_ZONE
+		    file: "$d/zone"
+		    acl: rendezvous
+		    zonefile-sync: 0
+	EOF
+	chmod 600 "$d/knot.conf"
+	ip netns exec "$NS_PUB" knotd -c "$d/knot.conf" >>"$d/stdout.log" 2>&1 &
+	KNOT_PID=$!
+	WORLD_PIDS+=("$KNOT_PID")
+	ip=$([ "$WORLD_FAMILY" = v6 ] && echo "$PUB6" || echo "$PUB4")
+	if ! _wait_for 5 _knot_answers "$ip"; then
+		_wnote "knotd did not start; log tail:"
+		tail -n 20 "$KNOT_LOG" "$d/stdout.log" 2>/dev/null | sed 's/^/#   /' >&2
+		return 1
+	fi
+}
+
+_knot_answers() {
+	kill -0 "$KNOT_PID" 2>/dev/null &&
+		in_ns a kdig +timeout=1 +retry=0 +short "@$1" "$DNS_ZONE." SOA 2>/dev/null | grep -q .
+}
+
+knot_stop() {
+	[ -n "$KNOT_PID" ] || return 0
+	_ours "$KNOT_PID" && _stop_pid "$KNOT_PID"
+	KNOT_PID=
+}
+
 # wg_up SITE IFNAME PORT [ADDR4/len [ADDR6/len]]: a WireGuard interface
 # IFNAME in SITE's namespace, a fresh key, listen port PORT, the site's
 # tunnel addresses (or the ones given), MTU $WG_MTU, up. WG_IMPL (the
@@ -592,6 +666,11 @@ world_up() {
 	TURN_PASS=$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
 	TURN_PASS_FILE=$WORLD_TMP/turn.pass
 	(umask 077 && printf '%s\n' "$TURN_PASS" >"$TURN_PASS_FILE")
+	DNS_SERVER=$PUB_IP
+	[ "$f" = v6 ] && DNS_SERVER=[$PUB6]:53
+	DNS_KEY_FILE=$WORLD_TMP/dns.key
+	(umask 077 && printf 'hmac-sha256:%s:%s\n' "$DNS_KEY_NAME" \
+		"$(head -c 32 /dev/urandom | base64)" >"$DNS_KEY_FILE")
 
 	_world_topology || { _wnote "world_up: topology failed"; return 1; }
 	_ping_all || return 1
@@ -622,7 +701,7 @@ world_down() {
 	[ -n "$WORLD_TMP" ] && rm -rf "$WORLD_TMP"
 	WORLD_PIDS=()
 	WG_PUBKEY=() WG_PORT=() WG_SITE=() WG_PID=() WG_KEYFILE=() WG_KIND=()
-	COTURN_PID=
+	COTURN_PID= KNOT_PID=
 	[ "${_WORLD_MTU_SET:-0}" = 1 ] && unset WG_MTU _WORLD_MTU_SET
 	WORLD_UP=0
 	trap - INT TERM HUP
@@ -668,6 +747,19 @@ wgt_channel_ready() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# wgt_ping_first SITE DST: wait for the first answer (WireGuard retries a
+# lost handshake after 5 s; 30 tries, scaled); prints milliseconds waited.
+wgt_ping_first() {
+	local t0 i n
+	n=$(_wscale 30)
+	t0=$(date +%s%N)
+	for ((i = 0; i < n; i++)); do
+		in_ns "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1 && break
+	done
+	echo $((($(date +%s%N) - t0) / 1000000))
+	[ $i -lt "$n" ]
 }
 
 # wgt_world_down WGTURN BPFFS IF:SITE...: wgturn down for each daemon (its

@@ -113,19 +113,6 @@ ping_ok() {
 }
 
 
-# ping_first SITE DST: wait for the first answer (WireGuard retries a lost
-# handshake after 5 s); prints milliseconds waited.
-ping_first() {
-	local t0 i n
-	n=$(tscale_int 30)
-	t0=$(date +%s%N)
-	for ((i = 0; i < n; i++)); do
-		in_ns "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1 && break
-	done
-	echo $((($(date +%s%N) - t0) / 1000000))
-	[ $i -lt "$n" ]
-}
-
 capture_start() {
 	CAP=$WORLD_TMP/relay-$FAM.pcap
 	ip netns exec "$NS_RELAY" timeout "$(tscale 60)" tshark -q -i eth0 \
@@ -224,7 +211,7 @@ basic() { # FAM IMPL_A IMPL_B (go | kernel)
 	pair
 	check "[$FAM] A bound a channel for B's relayed address" wgt_channel_ready "$A" "$RB"
 	check "[$FAM] B bound a channel for A's relayed address" wgt_channel_ready "$B" "$RA"
-	check "[$FAM] first answer through the tunnel" ping_first a "$(tun b)"
+	check "[$FAM] first answer through the tunnel" wgt_ping_first a "$(tun b)"
 	ping_ok a "$(tun b)" 30 "A -> B through both relays"
 	ping_ok b "$(tun a)" 10 "B -> A"
 	capture_stop
@@ -252,7 +239,7 @@ plain_peer() {
 	wg_peer a "$A" "${WG_PUBKEY[$P]}" "$(world_ep "$PUB_IP" 51820)" "$(allowed pub)"
 	check "[$FAM] A bound a channel for the plain peer" \
 		wgt_channel_ready "$A" "$(world_ep "$PUB_IP" 51820)"
-	check "[$FAM] plain peer: first answer" ping_first pub "$(tun a)"
+	check "[$FAM] plain peer: first answer" wgt_ping_first pub "$(tun a)"
 	ping_ok pub "$(tun a)" 10 "plain wireguard-go peer -> A via A's relayed address"
 }
 
@@ -344,7 +331,7 @@ relay_restart() {
 	pair
 	check "[$FAM] after the restart: channel for B's new address" wgt_channel_ready "$A" "$RB"
 	check "[$FAM] after the restart: channel for A's new address" wgt_channel_ready "$B" "$RA"
-	check "[$FAM] traffic resumed after the coturn restart" ping_first a "$(tun b)"
+	check "[$FAM] traffic resumed after the coturn restart" wgt_ping_first a "$(tun b)"
 	t1=$(date +%s%N)
 	if [ -n "${E2E_DEBUG:-}" ]; then
 		W a show "$A"; W b show "$B"; in_ns a wg show; in_ns b wg show

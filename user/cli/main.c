@@ -274,6 +274,13 @@ static int cmd_up(const struct cli_cmd *cmd, int argc, char **argv)
 		case 'c':
 			config = optarg;
 			break;
+		case 'z': case 'd': case 'k': case 'P':
+			if (rdv_conf_set(&c.rdv, o == 'z' ? "Zone" :
+					 o == 'd' ? "Server" : o == 'k' ?
+					 "TsigKeyFile" : "Publish", optarg,
+					 why, sizeof(why)))
+				return usage_error("%s", why);
+			break;
 		case 'f':
 			c.foreground = true;
 			break;
@@ -299,6 +306,8 @@ static int cmd_up(const struct cli_cmd *cmd, int argc, char **argv)
 			return usage_error("up %s needs --relay, --username and --password-file (or --config)",
 					   c.wgif);
 		c.relays[c.n_relays++] = r;
+		if (rdv_conf_check(&c.rdv, why, sizeof(why)))
+			return usage_error("%s", why);
 	}
 	if (need_privilege(true))
 		return 1;
@@ -361,6 +370,10 @@ static const struct cli_cmd cmds[] = {
 		{ "username", "USER", 'u', F0, F0, false },
 		{ "password-file", "FILE", 'p', F0, F0, false },
 		{ "config", "FILE", 'c', F1, F1, false },
+		{ "zone", "ZONE", 'z', F0, 0, false },
+		{ "dns-server", "HOST[:PORT]", 'd', F0, 0, false },
+		{ "tsig-key-file", "FILE", 'k', F0, 0, false },
+		{ "publish", "yes|no", 'P', F0, 0, false },
 		{ "uplink", "IF", 'i', F0 | F1, 0, true },
 		{ "foreground", NULL, 'f', F0 | F1, 0, false },
 	  }, cmd_up },

@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 #define CLI_MAX_FORMS 4
-#define CLI_MAX_OPTS 8
+#define CLI_MAX_OPTS 16
 
 struct cli_opt {
 	const char *name;	/* --name */

@@ -31,6 +31,8 @@
 #include "paths.h"
 #include "dp/pins.h"
 #include "base/route.h"
+#include "liveness.h"
+#include "rendezvous.h"
 #include "state.h"
 #include "turn/turn.h"
 #include "wg_watch.h"
@@ -38,6 +40,7 @@
 #define STATE_WRITE_MS 1000
 #define RELAY_KEEPALIVE_MS 15000	/* under common NAT UDP timeouts */
 #define UP_TIMEOUT_MS 60000		/* `up` gives up after this */
+#define UP_PUBLISH_WAIT_MS 3000		/* `up` waits this for the first publish */
 
 /* The relay subsystem: where the server is, the control socket, the
  * TURN client that speaks through it. */
@@ -64,9 +67,13 @@ struct daemon {
 	struct datapath dp;
 	struct wg_watch wg;
 	struct paths paths;
+	struct rendezvous rdv;
+	bool rdv_on;
+	uint64_t next_live_ms;
 	struct evloop loop;
 	int sig_fd;
 	uint64_t next_state_ms;
+	uint16_t wg_port;
 	bool running;		/* past `up`: failures are logged, not fatal */
 	bool claimed;		/* no other daemon: the run files are ours */
 	bool stop;
@@ -128,16 +135,36 @@ static void on_chan(void *ctx, const struct turn_peer *p, bool up)
 	paths_channel(&d->paths, p, up);
 }
 
+/* What peers should know of us: the relayed address to send to, and the
+ * candidates (the allocation's mapped address is WireGuard's own NAT
+ * mapping, the uplink address with WireGuard's port the host one). */
+static void publish(struct daemon *d)
+{
+	const struct turn_client *c = &d->relay.turn;
+	struct wgsd_record rec = { .endpoint = c->relayed,
+				   .relayed = c->relayed, .srflx = c->mapped };
+	struct wgt_ep host;
+
+	if (!d->rdv_on || c->state != TURN_ALLOCATED)
+		return;
+	ep_from_sa(&host, (void *)&d->relay.local);
+	host.port = d->wg_port;
+	rec.host[rec.n_host++] = host;
+	rdv_publish(&d->rdv, &rec, ev_now_ms());
+}
+
 static void on_state(void *ctx, struct turn_client *c)
 {
 	struct daemon *d = ctx;
 	char a[EP_STRLEN], b[EP_STRLEN];
 
 	state_write(d->conf->wgif, c, ev_now_ms());
-	if (c->state == TURN_ALLOCATED)
+	if (c->state == TURN_ALLOCATED) {
 		pr_info("relayed address %s on %s",
 			ep_str(&c->relayed, a, sizeof(a)),
 			ep_str(&c->server, b, sizeof(b)));
+		publish(d);
+	}
 	else if (c->state == TURN_FAILED && d->running)
 		pr_warn("relay: %s", c->error); /* retried: still worth a look */
 }
@@ -148,6 +175,49 @@ static void on_peer(void *ctx, uint32_t what, const struct wg_peer *old,
 	struct daemon *d = ctx;
 
 	paths_peer_changed(&d->paths, what, old, cur, ev_now_ms());
+	if (!d->rdv_on)
+		return;
+	if (what & WG_CH_ADDED)
+		rdv_peer_add(&d->rdv, cur->pubkey, ev_now_ms());
+	if (what & WG_CH_REMOVED)
+		rdv_peer_del(&d->rdv, old->pubkey);
+}
+
+/* A peer's record changed: point WireGuard at where it says. The watcher
+ * sees the new endpoint and the path manager binds its channel. */
+static void on_found(void *ctx, const struct rdv_peer *p)
+{
+	struct daemon *d = ctx;
+	const struct wg_peer *wp = wg_snapshot_find(wg_watch_now(&d->wg),
+						    p->key);
+	char a[EP_STRLEN], k[WG_KEY_B64LEN], why[WG_ERRLEN];
+
+	wg_key_to_base64(p->key, k);
+	if (p->rec.endpoint.family != d->relay.turn.server.family) {
+		pr_warn("peer %s: record %s is not of the relay's family",
+			k, ep_str(&p->rec.endpoint, a, sizeof(a)));
+		return;
+	}
+	if (wp && ep_eq(&wp->endpoint, &p->rec.endpoint))
+		return;
+	if (wg_set_endpoint(&d->wg.dev, p->key, &p->rec.endpoint, why,
+			    sizeof(why)))
+		pr_warn("peer %s: %s", k, why);
+	else
+		pr_info("peer %s: endpoint %s from the rendezvous", k,
+			ep_str(&p->rec.endpoint, a, sizeof(a)));
+}
+
+/* A path went silent: read the peer's record again, and ask the relay
+ * whether it still holds our allocation. */
+static void on_silent(void *ctx, const struct wg_peer *p, uint64_t silent_ms)
+{
+	struct daemon *d = ctx;
+	uint64_t now = ev_now_ms();
+
+	if (d->rdv_on)
+		rdv_suspect(&d->rdv, p->pubkey, now);
+	turn_probe(&d->relay.turn, now);
 }
 
 /* The daemon's own source: signals end it; the state file every second. */
@@ -164,13 +234,21 @@ static int state_next(void *ctx, uint64_t now)
 {
 	struct daemon *d = ctx;
 
-	return d->next_state_ms > now ? (int)(d->next_state_ms - now) : 0;
+	uint64_t next = d->next_state_ms < d->next_live_ms ?
+		d->next_state_ms : d->next_live_ms;
+
+	return next > now ? (int)(next - now) : 0;
 }
 
 static void state_tick(void *ctx, uint64_t now)
 {
 	struct daemon *d = ctx;
 
+	if (now >= d->next_live_ms && d->dp.maps.stats >= 0) {
+		d->next_live_ms = now + LIVE_CHECK_MS;
+		liveness_check(wg_watch_now(&d->wg), &d->dp.maps, now,
+			       on_silent, d);
+	}
 	if (now < d->next_state_ms)
 		return;
 	d->next_state_ms = now + STATE_WRITE_MS;
@@ -269,6 +347,7 @@ static void pidfile_write(const char *wgif)
 }
 
 /* Setup steps, in order; each prints its one error line. */
+static int setup_wireguard_open(struct daemon *d, uint16_t *listen_port);
 
 static int setup_claim(struct daemon *d)
 {
@@ -317,6 +396,37 @@ static int setup_route(struct daemon *d, char uplink[IF_NAMESIZE])
 }
 
 static int setup_wireguard(struct daemon *d, uint16_t *listen_port)
+{
+	int rc = setup_wireguard_open(d, listen_port);
+
+	d->wg_port = *listen_port;
+	return rc;
+}
+
+/* The rendezvous, when configured: our key from WireGuard, the DNS
+ * server's key and address. */
+static int setup_rendezvous(struct daemon *d)
+{
+	char why[512];
+
+	if (!d->conf->rdv.zone[0])
+		return 0;
+	if (!d->wg.has_pubkey) {
+		pr_err("%s has no private key: the rendezvous names nodes by public key",
+		       d->conf->wgif);
+		return -1;
+	}
+	if (rdv_open(&d->rdv, &d->conf->rdv, d->wg.pubkey, why, sizeof(why))) {
+		pr_err("%s", why);
+		return -1;
+	}
+	d->rdv.on_found = on_found;
+	d->rdv.ctx = d;
+	d->rdv_on = true;
+	return 0;
+}
+
+static int setup_wireguard_open(struct daemon *d, uint16_t *listen_port)
 {
 	char why[WG_ERRLEN];
 
@@ -398,6 +508,12 @@ static int setup_loop(struct daemon *d)
 			.input = relay_input, .next_ms = relay_next,
 			.tick = relay_tick });
 	rc = rc ?: ev_add(&d->loop, &wg);
+	if (d->rdv_on) {
+		struct ev_source rs;
+
+		rdv_source(&d->rdv, &rs);
+		rc = rc ?: ev_add(&d->loop, &rs);
+	}
 	rc = rc ?: ev_add(&d->loop, &(struct ev_source){
 			.name = "daemon", .fd = d->sig_fd, .ctx = d,
 			.input = signal_input, .next_ms = state_next,
@@ -444,6 +560,34 @@ static int setup_allocation(struct daemon *d)
 	return 0;
 }
 
+/* The first publish: a refusal (wrong key, no update policy) is a
+ * configuration error; a server that does not answer is retried. */
+static int setup_publish(struct daemon *d)
+{
+	uint64_t deadline = ev_now_ms() + UP_PUBLISH_WAIT_MS;
+
+	if (!d->rdv_on || !d->conf->rdv.publish)
+		return 0;
+	d->rdv.strict = true;
+	while (!d->stop && ev_now_ms() < deadline && !d->rdv.last_publish_ms &&
+	       d->rdv.upd_err != -EACCES && d->rdv.upd_err != -EBADMSG)
+		step(d);
+	d->rdv.strict = false;
+	if (d->rdv.upd_err == -EACCES || d->rdv.upd_err == -EBADMSG) {
+		pr_err("rendezvous: %s", d->rdv.upd_e.msg);
+		return -1;
+	}
+	if (!d->rdv.last_publish_ms) {
+		pr_warn("rendezvous: %s; publishing in the background",
+			d->rdv.upd_e.msg[0] ? d->rdv.upd_e.msg :
+			"no answer from the DNS server yet");
+		/* that was the one line for this: retries stay quiet */
+		d->rdv.upd_err = -ETIMEDOUT;
+		d->rdv.err_logged = true;
+	}
+	return 0;
+}
+
 /* Everything up to a working allocation. */
 static int setup(struct daemon *d, const char *opt_bpffs)
 {
@@ -451,17 +595,28 @@ static int setup(struct daemon *d, const char *opt_bpffs)
 	uint16_t port;
 
 	if (setup_claim(d) || setup_secret(d) || setup_wireguard(d, &port) ||
-	    setup_route(d, routed_if) ||
+	    setup_rendezvous(d) || setup_route(d, routed_if) ||
 	    setup_datapath(d, opt_bpffs, port, routed_if) ||
 	    setup_control(d) || setup_loop(d))
 		return -1;
-	return setup_allocation(d);
+	return setup_allocation(d) || setup_publish(d);
 }
 
 static void teardown(struct daemon *d, bool deallocate)
 {
 	char path[256];
 
+	if (deallocate && d->rdv_on) {
+		uint64_t until = ev_now_ms() + 2000;
+
+		rdv_unpublish(&d->rdv, ev_now_ms());
+		while (rdv_busy(&d->rdv) && ev_now_ms() < until) {
+			d->stop = false;
+			step(d);
+		}
+	}
+	if (d->rdv_on)
+		rdv_close(&d->rdv);
 	if (deallocate && d->relay.turn.state == TURN_ALLOCATED) {
 		uint64_t until = ev_now_ms() + 2000;
 
@@ -523,7 +678,8 @@ int daemon_up(const struct up_conf *c, const char *opt_bpffs)
 	for (size_t i = 0; i < sizeof(struct wgt_maps) / sizeof(int); i++)
 		((int *)&d.dp.maps)[i] = -1;
 	if (setup(&d, opt_bpffs)) {
-		teardown(&d, false);
+		/* An allocation made before a later step failed goes too. */
+		teardown(&d, d.relay.turn.state == TURN_ALLOCATED);
 		return 1;
 	}
 	if (!c->foreground && background()) {

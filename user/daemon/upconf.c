@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "base/addr.h"
+#include "base/secret.h"
 #include "upconf.h"
 
 #define TURN_DEFAULT_PORT 3478
@@ -81,50 +82,99 @@ bad:
 int password_read(const char *path, char *buf, size_t len, char *why,
 		  size_t whylen)
 {
-	struct stat st;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return secret_read(path, "password file", buf, len, why, whylen);
+}
 
-	if (fd < 0) {
-		snprintf(why, whylen, "cannot open password file %s: %s", path,
-			 strerror(errno));
+int dns_server_parse(const char *s, char *host, size_t hostlen,
+		     uint16_t *port, char *why, size_t whylen)
+{
+	const char *end = s + strlen(s), *pstart = NULL, *hs = s, *he = end;
+	const char *colon = strchr(s, ':');
+	char p[8];
+
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || (close[1] && close[1] != ':'))
+			goto bad;
+		hs = s + 1;
+		he = close;
+		if (close[1])
+			pstart = close + 2;
+	} else if (colon && !strchr(colon + 1, ':')) {
+		he = colon;		/* HOST:PORT; more colons: bare v6 */
+		pstart = colon + 1;
+	}
+	if (copy_span(host, hostlen, hs, he))
+		goto bad;
+	*port = 53;
+	if (pstart && (copy_span(p, sizeof(p), pstart, end) ||
+		       port_parse(p, port)))
+		goto bad;
+	return 0;
+bad:
+	snprintf(why, whylen,
+		 "invalid DNS server '%s': expected HOST, HOST:PORT or [V6]:PORT",
+		 s);
+	return -1;
+}
+
+int rdv_conf_set(struct rdv_conf *r, const char *key, const char *value,
+		 char *why, size_t whylen)
+{
+	if (!strcasecmp(key, "Zone")) {
+		if (copy_span(r->zone, sizeof(r->zone), value,
+			      value + strlen(value)) || strchr(value, ' ')) {
+			snprintf(why, whylen, "invalid Zone '%s'", value);
+			return -1;
+		}
+		return 0;
+	}
+	if (!strcasecmp(key, "Server"))
+		return dns_server_parse(value, r->server, sizeof(r->server),
+					&r->port, why, whylen);
+	if (!strcasecmp(key, "TsigKeyFile")) {
+		if (copy_span(r->tsig_file, sizeof(r->tsig_file), value,
+			      value + strlen(value))) {
+			snprintf(why, whylen, "invalid TsigKeyFile '%s'", value);
+			return -1;
+		}
+		return 0;
+	}
+	if (!strcasecmp(key, "Publish")) {
+		if (!strcasecmp(value, "yes") || !strcasecmp(value, "true"))
+			r->publish = true;
+		else if (!strcasecmp(value, "no") || !strcasecmp(value, "false"))
+			r->publish = false;
+		else {
+			snprintf(why, whylen,
+				 "invalid Publish '%s': expected yes or no", value);
+			return -1;
+		}
+		r->publish_set = true;
+		return 0;
+	}
+	return 1;
+}
+
+int rdv_conf_check(struct rdv_conf *r, char *why, size_t whylen)
+{
+	if (!r->zone[0] && !r->server[0] && !r->tsig_file[0] &&
+	    !r->publish_set)
+		return 0;	/* no rendezvous */
+	if (!r->zone[0] || !r->server[0]) {
+		snprintf(why, whylen, "the rendezvous needs both a zone and a DNS server");
 		return -1;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "password file %s is not a regular file",
-			 path);
-		goto fail;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+	if (!r->publish_set)
+		r->publish = true;
+	if (r->publish && !r->tsig_file[0]) {
 		snprintf(why, whylen,
-			 "password file %s is accessible by others (mode %04o): chmod 600 %s",
-			 path, (unsigned)(st.st_mode & 07777), path);
-		goto fail;
+			 "publishing in zone %s needs a TSIG key file (or Publish = no)",
+			 r->zone);
+		return -1;
 	}
-	n = read(fd, buf, len - 1);
-	if (n < 0) {
-		snprintf(why, whylen, "cannot read password file %s: %s", path,
-			 strerror(errno));
-		goto fail;
-	}
-	if ((size_t)n == len - 1) {
-		snprintf(why, whylen, "password in %s is too long", path);
-		goto fail;
-	}
-	buf[n] = 0;
-	if (n && buf[n - 1] == '\n')
-		buf[--n] = 0;
-	if (n && buf[n - 1] == '\r')
-		buf[--n] = 0;
-	if (n == 0) {
-		snprintf(why, whylen, "password file %s is empty", path);
-		goto fail;
-	}
-	close(fd);
 	return 0;
-fail:
-	close(fd);
-	return -1;
 }
 
 struct ini_state {
@@ -182,7 +232,8 @@ static int conf_handler(void *user, const char *section, const char *key,
 				return ini_fail(st, "too many [%s]%s",
 						section, " sections");
 			c->n_relays++;
-		} else if (strcasecmp(section, "Interface")) {
+		} else if (strcasecmp(section, "Interface") &&
+			   strcasecmp(section, "Rendezvous")) {
 			return ini_fail(st, "unknown section [%s]%s",
 					section, "");
 		}
@@ -194,6 +245,17 @@ static int conf_handler(void *user, const char *section, const char *key,
 		if (copy_str(c->uplinks[c->n_uplinks++], IF_NAMESIZE, value))
 			return ini_fail(st, "invalid %s '%s'", key,
 					value);
+		return 1;
+	}
+	if (!strcasecmp(section, "Rendezvous")) {
+		char why[300];
+		int rc = rdv_conf_set(&c->rdv, key, value, why, sizeof(why));
+
+		if (rc < 0)
+			return ini_fail(st, "%s%s", why, "");
+		if (rc > 0)
+			return ini_fail(st, "unknown key '%s' in [%s]", key,
+					section);
 		return 1;
 	}
 	if (strcasecmp(section, "Relay") || c->n_relays == 0)
@@ -227,6 +289,7 @@ int up_conf_load(const char *path, struct up_conf *c, char *why,
 		 size_t whylen)
 {
 	struct ini_state st = { .c = c, .why = why, .whylen = whylen };
+	char msg_buf[300];
 	int ret;
 
 	st.f = fopen(path, "re");
@@ -260,6 +323,10 @@ int up_conf_load(const char *path, struct up_conf *c, char *why,
 	}
 	if (!c->n_relays) {
 		snprintf(why, whylen, "%s: no [Relay] section", path);
+		return -1;
+	}
+	if (rdv_conf_check(&c->rdv, msg_buf, sizeof(msg_buf))) {
+		snprintf(why, whylen, "%s: [Rendezvous]: %s", path, msg_buf);
 		return -1;
 	}
 	return 0;

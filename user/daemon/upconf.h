@@ -25,12 +25,23 @@ struct relay_conf {
 	char password_file[4096];
 };
 
+/* [Rendezvous]: the DNS zone peers meet in (wgsd's layout). */
+struct rdv_conf {
+	char zone[UP_HOST_MAX];		/* empty: no rendezvous */
+	char server[UP_HOST_MAX];	/* the zone's primary: name or address */
+	uint16_t port;			/* default 53 */
+	char tsig_file[4096];		/* needed to publish */
+	bool publish;			/* default yes */
+	bool publish_set;		/* Publish given */
+};
+
 struct up_conf {
 	char wgif[IF_NAMESIZE];
 	int n_uplinks;
 	char uplinks[WGT_MAX_UPLINKS][IF_NAMESIZE];
 	int n_relays;
 	struct relay_conf relays[UP_MAX_RELAYS];
+	struct rdv_conf rdv;
 	bool foreground;
 };
 
@@ -41,6 +52,15 @@ int turn_uri_parse(const char *uri, char *host, size_t hostlen,
  * trailing newline. 0, or -1 with a one-line reason. */
 int password_read(const char *path, char *buf, size_t len, char *why,
 		  size_t whylen);
+/* HOST, HOST:PORT, [V6]:PORT or a bare V6 address; port default 53. */
+int dns_server_parse(const char *s, char *host, size_t hostlen,
+		     uint16_t *port, char *why, size_t whylen);
+/* The [Rendezvous] key (Zone, Server, TsigKeyFile, Publish) into r;
+ * 0, 1 for an unknown key, -1 with a reason for a bad value. */
+int rdv_conf_set(struct rdv_conf *r, const char *key, const char *value,
+		 char *why, size_t whylen);
+/* Complete and consistent: Zone and Server together, a key to publish. */
+int rdv_conf_check(struct rdv_conf *r, char *why, size_t whylen);
 /* Load an INI file into c (wgif is not touched). */
 int up_conf_load(const char *path, struct up_conf *c, char *why,
 		 size_t whylen);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <string.h>
 #include "base/log.h"
 #include "wg_watch.h"
 
@@ -12,6 +13,8 @@ int wg_watch_open(struct wg_watch *w, const char *ifname,
 	if (rc)
 		return rc;
 	*listen_port = w->snap[0].listen_port;
+	w->has_pubkey = w->snap[0].has_pubkey;
+	memcpy(w->pubkey, w->snap[0].pubkey, WG_KEY_LEN);
 	/* Empty: the first poll reports every peer as added. */
 	wg_snapshot_reset(&w->snap[0]);
 	w->cur = 0;
@@ -60,4 +63,9 @@ void wg_watch_source(struct wg_watch *w, struct ev_source *s)
 {
 	*s = (struct ev_source){ .name = "wireguard", .fd = -1, .ctx = w,
 				 .next_ms = watch_next, .tick = watch_tick };
+}
+
+const struct wg_snapshot *wg_watch_now(const struct wg_watch *w)
+{
+	return &w->snap[w->cur];
 }

@@ -16,6 +16,8 @@ struct wg_watch {
 	struct wg_dev dev;
 	struct wg_snapshot snap[2];	/* previous and current */
 	int cur;
+	bool has_pubkey;		/* the interface's own public key */
+	uint8_t pubkey[WG_KEY_LEN];
 	uint64_t next_ms;
 	wg_diff_fn on_peer;
 	void *ctx;
@@ -27,5 +29,7 @@ int wg_watch_open(struct wg_watch *w, const char *ifname,
 void wg_watch_close(struct wg_watch *w);
 /* Its event-loop source (timers only). */
 void wg_watch_source(struct wg_watch *w, struct ev_source *s);
+/* The latest read of the interface. */
+const struct wg_snapshot *wg_watch_now(const struct wg_watch *w);
 
 #endif

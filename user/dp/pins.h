@@ -3,6 +3,7 @@
 #ifndef WGT_PINS_H
 #define WGT_PINS_H
 
+#include <stddef.h>
 #include <limits.h>
 #include <stdbool.h>
 

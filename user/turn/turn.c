@@ -533,6 +533,16 @@ void turn_peer_drop(struct turn_client *c, const struct wgt_ep *ep)
 	c->peers[i].perm = c->peers[i].chan = TB_NONE;
 }
 
+void turn_probe(struct turn_client *c, uint64_t now)
+{
+	if (c->state != TURN_ALLOCATED || now < c->probe_ms ||
+	    tx_find_peer(c, STUN_REFRESH, -1))
+		return;
+	c->probe_ms = now + TURN_PROBE_MS;
+	c->refresh_ms = now + RETRY_MS; /* until the answer */
+	request(c, STUN_REFRESH, -1, TURN_CHAN_LIFETIME_S, now);
+}
+
 void turn_shutdown(struct turn_client *c, uint64_t now)
 {
 	if (c->state != TURN_ALLOCATED)

@@ -24,6 +24,7 @@
 #define TURN_RTO_MS 500
 #define TURN_RC 7		/* sends per request */
 #define TURN_RM 16		/* last wait, in RTOs */
+#define TURN_PROBE_MS 2000
 
 enum turn_state {
 	TURN_IDLE,
@@ -91,6 +92,7 @@ struct turn_client {
 	 * Refresh keeps the NAT mapping of the 5-tuple alive and finds out
 	 * soon that a restarted relay lost the allocation (437). */
 	uint32_t keepalive_ms;
+	uint64_t probe_ms;		/* no turn_probe() before this */
 	uint16_t error_code;
 	char error[512];
 
@@ -128,6 +130,10 @@ const struct turn_peer *turn_peer_want(struct turn_client *c,
 				       uint16_t channel, uint64_t now_ms);
 /* Stop refreshing ep (they expire on the server). */
 void turn_peer_drop(struct turn_client *c, const struct wgt_ep *ep);
+/* Evidence says the relay may have lost us (a relayed path went
+ * silent): Refresh now rather than at the next keepalive; at most one
+ * probe per TURN_PROBE_MS. */
+void turn_probe(struct turn_client *c, uint64_t now_ms);
 /* Refresh with LIFETIME 0, sent once. */
 void turn_shutdown(struct turn_client *c, uint64_t now_ms);
 const char *turn_state_str(enum turn_state s);

@@ -43,6 +43,8 @@ struct wg_peer {
 struct wg_snapshot {
 	uint16_t listen_port;	/* 0: not listening */
 	uint32_t fwmark;
+	bool has_pubkey;	/* the interface has a private key */
+	uint8_t pubkey[WG_KEY_LEN];	/* its public key (never the private) */
 	uint32_t n_peers;
 	uint32_t cap;		/* allocated peers; reused by the next poll */
 	struct wg_peer *peers;
@@ -112,6 +114,9 @@ typedef void (*wg_diff_fn)(void *ctx, uint32_t what, const struct wg_peer *old,
  * with a change in mask. Returns the union of the changes seen. */
 uint32_t wg_diff(const struct wg_snapshot *old, const struct wg_snapshot *cur,
 		 uint32_t mask, wg_diff_fn fn, void *ctx);
+
+/* The X25519 public key of a private key (wg pubkey). */
+int wg_key_public(const uint8_t priv[WG_KEY_LEN], uint8_t pub[WG_KEY_LEN]);
 
 /* Keys as wg(8) shows them: standard base64, 44 characters. */
 void wg_key_to_base64(const uint8_t key[WG_KEY_LEN], char out[WG_KEY_B64LEN]);

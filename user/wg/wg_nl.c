@@ -210,6 +210,14 @@ static int device_attr(const struct nlattr *a, void *data)
 			return -EPROTO;
 		snap->fwmark = mnl_attr_get_u32(a);
 		return 0;
+	case WGDEVICE_A_PUBLIC_KEY:
+		if (want_len(a, WG_KEY_LEN))
+			return -EPROTO;
+		memcpy(snap->pubkey, mnl_attr_get_payload(a), WG_KEY_LEN);
+		/* all zeros: no private key set */
+		for (int i = 0; i < WG_KEY_LEN; i++)
+			snap->has_pubkey |= snap->pubkey[i] != 0;
+		return 0;
 	case WGDEVICE_A_PEERS:
 		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
 			return -EPROTO;

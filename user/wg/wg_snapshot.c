@@ -26,6 +26,7 @@ void wg_snapshot_reset(struct wg_snapshot *snap)
 {
 	snap->listen_port = 0;
 	snap->fwmark = 0;
+	snap->has_pubkey = false;
 	snap->n_peers = 0;
 }
 

@@ -104,6 +104,20 @@ static int on_public_key(struct wg_uapi_parser *p, const char *v)
 	return 0;
 }
 
+/* The UAPI gives the private key only: derive the public one, keep
+ * nothing of the private. */
+static int on_private_key(struct wg_uapi_parser *p, const char *v)
+{
+	uint8_t key[WG_KEY_LEN];
+	int rc = -EPROTO;
+
+	if (!wg_key_from_hex(v, strlen(v), key))
+		rc = wg_key_public(key, p->snap->pubkey);
+	explicit_bzero(key, sizeof(key));
+	p->snap->has_pubkey = !rc;
+	return rc;
+}
+
 static int on_peer_key(struct wg_uapi_parser *p, const char *k, const char *v)
 {
 	struct wg_peer *peer = cur_peer(p);
@@ -145,7 +159,8 @@ static const char *const peer_keys[] = {
 static bool key_known(const char *k)
 {
 	if (!strcmp(k, "errno") || !strcmp(k, "listen_port") ||
-	    !strcmp(k, "fwmark") || !strcmp(k, "public_key"))
+	    !strcmp(k, "fwmark") || !strcmp(k, "public_key") ||
+	    !strcmp(k, "private_key"))
 		return true;
 	for (size_t i = 0; i < sizeof(peer_keys) / sizeof(peer_keys[0]); i++)
 		if (!strcmp(k, peer_keys[i]))
@@ -177,6 +192,8 @@ static int on_key(struct wg_uapi_parser *p, const char *k, const char *v)
 	}
 	if (!strcmp(k, "public_key"))
 		return on_public_key(p, v);
+	if (!strcmp(k, "private_key") && p->peer < 0)
+		return on_private_key(p, v);
 	return on_peer_key(p, k, v);
 }
 

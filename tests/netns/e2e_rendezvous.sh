@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# End to end, the rendezvous: both sites behind symmetric NAT, WireGuard
+# peers configured by public key and allowed-ips only, no endpoint given
+# by hand. A real Knot DNS (scripts/world.sh knot_start) serves the zone
+# and takes TSIG-signed updates; kdig checks what wgturn published,
+# independently of wgturn's own DNS code. Per outer family:
+#  1. `up` publishes each node's wgsd records (PTR, SRV, A/AAAA, TXT with
+#     the candidates); each daemon reads the other's and gives WireGuard
+#     the endpoint; ping both ways
+#  2. events under a continuous ping both ways (-i 0.2): the tunnel comes
+#     back with no human action; the outage is printed:
+#     coturn restart (both reallocate, republish, re-resolve); NAT A's
+#     conntrack flushed (A comes out on a new port, its allocation is
+#     gone: reallocate, republish)
+#  3. the DNS server down: the tunnel is unaffected; the zone losing A's
+#     records: A publishes them again
+#  4. `up` with a wrong TSIG key: one error line naming the refusal, exit 1
+#  5. `down` removes the node's records
+set -u
+cd "$(dirname "$0")/../.."
+: "${BUILD:=build}"
+. tests/lib/tap.sh
+. scripts/world.sh
+
+FS=/run/wgturn-rdv-$$
+A=wra$$
+B=wrb$$
+
+cleanup() {
+	wgt_world_down "$WGTURN" "$FS" "$A:a" "$B:b"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+W() { # SITE args...: wgturn in SITE's namespace
+	local s=$1
+	shift
+	in_ns "$s" timeout "$(tscale 60)" "$WGTURN" --bpffs "$FS" "$@"
+}
+tun() { local t=${TUN4[$1]}; [ "$FAM" = v6 ] && t=${TUN6[$1]}; echo "${t%/*}"; }
+allowed() { echo "${TUN4[$1]%/*}/32,${TUN6[$1]%/*}/128"; }
+# dig_ ARGS...: kdig at the zone's server; names unescaped (kdig writes
+# the base32 padding '=' as '\=')
+dig_() { in_ns a kdig +timeout=2 +retry=1 "@${DNS_SERVER%:53}" "$@" | sed 's/\\=/=/g'; }
+# instance KEY: wgsd's name for a base64 public key
+instance() {
+	echo "$(base64 -d <<<"$1" | base32 | tr 'A-Z' 'a-z')._wireguard._udp.$DNS_ZONE."
+}
+
+# up SITE IF [config] [keyfile]: wgturn up with the rendezvous
+up() {
+	local key=${4:-$DNS_KEY_FILE}
+	local args=(--relay "$TURN_SERVER" --username "$TURN_USER" --password-file "$TURN_PASS_FILE"
+		--zone "$DNS_ZONE" --dns-server "$DNS_SERVER" --tsig-key-file "$key")
+	if [ "${3:-}" = config ]; then
+		printf '[Relay]\nServer = %s\nUsername = %s\nPasswordFile = %s\n\n[Rendezvous]\nZone = %s\nServer = %s\nTsigKeyFile = %s\n' \
+			"$TURN_SERVER" "$TURN_USER" "$TURN_PASS_FILE" "$DNS_ZONE" "$DNS_SERVER" "$key" \
+			>"$WORLD_TMP/$2.conf"
+		args=(--config "$WORLD_TMP/$2.conf")
+	fi
+	ip netns exec "$(world_ns "$1")" timeout "$(tscale 60)" "$WGTURN" --bpffs "$FS" \
+		up "$2" "${args[@]}" >"$WORLD_TMP/up-$2.log" 2>&1
+}
+
+# wg_endpoint SITE IF KEY: WireGuard's endpoint for peer KEY
+wg_endpoint() { in_ns "$1" wg show "$2" endpoints | awk -v k="$3" '$1 == k { print $2 }'; }
+
+# endpoint_is SITE IF KEY EP: waits (10 s, scaled) for WireGuard to have EP
+endpoint_is() {
+	local i
+	for ((i = 0; i < $(tscale_int 100); i++)); do
+		[ "$(wg_endpoint "$1" "$2" "$3")" = "$4" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+ping_ok() { # SITE DST COUNT what
+	local out loss
+	out=$(in_ns "$1" ping -c "$3" -i 0.1 -W "$(tscale_int 2)" "$2" 2>&1)
+	loss=$(sed -nE 's/.* ([0-9.]+)% packet loss.*/\1/p' <<<"$out")
+	expect_eq "[$FAM] $4: ping $2 x$3, loss %" 0 "$loss"
+}
+
+basic() { # FAM
+	FAM=$1
+	mkdir -p "$FS" && mount -t bpf bpf "$FS" || { fail "mount bpffs"; return 1; }
+	WORLD_NATA_FLAGS=fully-random WORLD_NATB_FLAGS=fully-random
+	world_up "$FAM" || { fail "[$FAM] world_up"; return 1; }
+	check "[$FAM] Knot DNS serves $DNS_ZONE at $DNS_SERVER" knot_start || return 1
+	wg_up a "$A" 51820 && wg_up b "$B" 51820 || { fail "[$FAM] WireGuard up"; return 1; }
+	# Public key and allowed-ips only: no endpoint anywhere.
+	wg_peer a "$A" "${WG_PUBKEY[$B]}" - "$(allowed b)"
+	wg_peer b "$B" "${WG_PUBKEY[$A]}" - "$(allowed a)"
+	if ! up a "$A"; then
+		fail "[$FAM] wgturn up $A with --zone/--dns-server/--tsig-key-file: $(cat "$WORLD_TMP/up-$A.log")"
+		return 1
+	fi
+	ok "[$FAM] wgturn up $A with --zone/--dns-server/--tsig-key-file"
+	if ! up b "$B" config; then
+		fail "[$FAM] wgturn up $B with a [Rendezvous] section: $(cat "$WORLD_TMP/up-$B.log")"
+		return 1
+	fi
+	ok "[$FAM] wgturn up $B with a [Rendezvous] section"
+	RA=$(wgt_state "$A" .relayed) RB=$(wgt_state "$B" .relayed)
+	MA=$(wgt_state "$A" .mapped)
+	IA=$(instance "${WG_PUBKEY[$A]}") IB=$(instance "${WG_PUBKEY[$B]}")
+	local srv addr ptr txt
+	ptr=$(dig_ +short "_wireguard._udp.$DNS_ZONE." PTR | sort | tr '\n' ' ')
+	expect_eq "[$FAM] kdig: PTR _wireguard._udp.$DNS_ZONE lists both nodes" \
+		"$(printf '%s\n' "$IA" "$IB" | sort | tr '\n' ' ')" "$ptr"
+	srv=$(dig_ +short "$IA" SRV)
+	expect_eq "[$FAM] kdig: SRV of A points at its own name and relayed port" \
+		"0 0 ${RA##*:} $IA" "$srv"
+	addr=$(dig_ +short "$IA" "$([ "$FAM" = v6 ] && echo AAAA || echo A)")
+	local ra_ip=${RA%:*}
+	ra_ip=${ra_ip#[}
+	expect_eq "[$FAM] kdig: A's address record is its relayed address" "${ra_ip%]}" "$addr"
+	txt=$(dig_ +short "$IA" TXT)
+	check "[$FAM] kdig: TXT has txtvers=1, pub=A's key, wgturn=1, relay=$RA, srflx=$MA, host ($txt)" \
+		eval 'grep -qF "\"txtvers=1\" \"pub=${WG_PUBKEY[$A]}\" \"wgturn=1\" \"relay=$RA\" \"srflx=$MA\" \"host=" <<<"$txt"'
+	check "[$FAM] kdig: the SRV answer carries the address in the additional section (wgsd-client reads it there)" \
+		eval 'dig_ "$IA" SRV | grep -A3 "ADDITIONAL SECTION" | grep -qF "$IA"'
+	check "[$FAM] A's WireGuard got B's relayed address $RB from the rendezvous" \
+		endpoint_is a "$A" "${WG_PUBKEY[$B]}" "$RB"
+	check "[$FAM] B's WireGuard got A's relayed address $RA from the rendezvous" \
+		endpoint_is b "$B" "${WG_PUBKEY[$A]}" "$RA"
+	check "[$FAM] first answer through the tunnel" wgt_ping_first a "$(tun b)"
+	ping_ok a "$(tun b)" 20 "A -> B, endpoints from the rendezvous"
+	ping_ok b "$(tun a)" 10 "B -> A"
+}
+
+# recovery NAME CMD...: run CMD under a ping every 0.2 s both ways; the
+# tunnel must come back by itself; prints the outage (the longest run of
+# unanswered pings from A).
+recovery() {
+	local name=$1 la=$WORLD_TMP/ping-a.log lb=$WORLD_TMP/ping-b.log pa pb
+	shift
+	in_ns a ping -D -i 0.2 -W 1 -w "$(tscale_int 60)" "$(tun b)" >"$la" 2>&1 &
+	pa=$!
+	in_ns b ping -D -i 0.2 -W 1 -w "$(tscale_int 60)" "$(tun a)" >"$lb" 2>&1 &
+	pb=$!
+	sleep "$(tscale 2)"
+	"$@"
+	local t0 i n r1
+	t0=$(date +%s%N)
+	n=$(tscale_int 450)
+	# back when both pings got 5 new answers after the event
+	r1=$(grep -c 'bytes from' "$la")
+	local s1
+	s1=$(grep -c 'bytes from' "$lb")
+	for ((i = 0; i < n; i++)); do
+		sleep 0.1
+		[ $(($(grep -c 'bytes from' "$la") - r1)) -ge 5 ] &&
+			[ $(($(grep -c 'bytes from' "$lb") - s1)) -ge 5 ] && break
+	done
+	sleep "$(tscale 1)"
+	kill "$pa" "$pb" 2>/dev/null
+	wait "$pa" "$pb" 2>/dev/null
+	local gap
+	gap=$(awk -F'icmp_seq=' '/bytes from/ { split($2, a, " "); s = a[1]
+		if (p && s - p > m) m = s - p; p = s } END { print (m ? (m - 1) * 200 : 0) }' "$la")
+	echo "# $name: outage ${gap} ms (A -> B, longest run of unanswered pings x 0.2 s)"
+	RECOVERY[$name]=$gap
+	check "[$FAM] $name: the tunnel came back by itself, both ways (outage $gap ms)" test "$i" -lt "$n"
+}
+
+declare -A RECOVERY=()
+
+ev_coturn_restart() { coturn_restart || fail "coturn restart"; }
+ev_nat_flush() { in_ns nata conntrack -F >/dev/null 2>&1 || in_ns nata nft flush ruleset; }
+
+events() {
+	recovery "coturn restart" ev_coturn_restart
+	check "[$FAM] after the coturn restart: B's record follows A's new allocation" \
+		eval '[ "$(dig_ +short "$IA" SRV | cut -d" " -f3)" = "$(wgt_state "$A" .relayed | sed "s/.*://")" ]'
+}
+
+dns_down() {
+	knot_stop
+	ping_ok a "$(tun b)" 20 "DNS server down: the tunnel is unaffected"
+	check "[$FAM] knot back" knot_start
+}
+
+# The zone loses A's records behind wgturn's back (deleted with knsupdate,
+# as a server restored from an old file would): A reads its own record
+# back every TTL and publishes it again.
+lost_records() {
+	local i n
+	in_ns a knsupdate -y "$(cat "$DNS_KEY_FILE")" <<-EOF
+		server ${DNS_SERVER%:53}
+		zone $DNS_ZONE.
+		update delete $IA SRV
+		update delete $IA A
+		update delete $IA AAAA
+		update delete $IA TXT
+		send
+	EOF
+	check "[$FAM] A's records deleted behind its back" test -z "$(dig_ +short "$IA" SRV)"
+	n=$(tscale_int 250)
+	for ((i = 0; i < n; i++)); do
+		[ -n "$(dig_ +short "$IA" SRV)" ] && break
+		sleep 0.1
+	done
+	check "[$FAM] A published its record again ($((i / 10)) s after it was lost)" test "$i" -lt "$n"
+}
+
+wrong_key() {
+	local kf=$WORLD_TMP/wrong.key out rc
+	(umask 077 && printf 'hmac-sha256:%s:%s\n' "$DNS_KEY_NAME" "$(head -c 32 /dev/urandom | base64)" >"$kf")
+	wg_up a wrx$$ 51821 || { fail "wireguard-go wrx"; return; }
+	up a wrx$$ "" "$kf"
+	rc=$?
+	out=$(cat "$WORLD_TMP/up-wrx$$.log")
+	check "[$FAM] wrong TSIG key: up exits 1 (rc $rc)" test "$rc" -eq 1
+	expect_eq "[$FAM] wrong TSIG key: one line about the rendezvous" 1 "$(grep -c rendezvous <<<"$out")"
+	check "[$FAM] wrong TSIG key: the last line names the refusal ($(tail -n1 <<<"$out"))" \
+		eval 'tail -n1 <<<"$out" | grep -q "refused the update: NOTAUTH, BAD"' 
+	check "[$FAM] wrong TSIG key: nothing left attached" test ! -e "$FS/wgturn/wrx$$"
+	check "[$FAM] wrong TSIG key: the secret is not in the message" \
+		eval '! grep -qF "$(cut -d: -f3 "$kf")" <<<"$out"'
+	wg_down wrx$$
+}
+
+down() {
+	check "[$FAM] wgturn down $A" W a down "$A"
+	expect_eq "[$FAM] down: A's SRV record is gone" "" "$(dig_ +short "$IA" SRV)"
+	expect_eq "[$FAM] down: the PTR lists only B" "$IB" "$(dig_ +short "_wireguard._udp.$DNS_ZONE." PTR)"
+}
+
+if basic v4; then
+	events
+	dns_down
+	lost_records
+	wrong_key
+	down
+fi
+cleanup
+trap - EXIT
+done_testing
