@@ -45,7 +45,7 @@ tun() { local t=${TUN4[$1]}; [ "$FAM" = v6 ] && t=${TUN6[$1]}; echo "${t%/*}"; }
 allowed() { echo "${TUN4[$1]%/*}/32,${TUN6[$1]%/*}/128"; }
 # dig_ ARGS...: kdig at the zone's server; names unescaped (kdig writes
 # the base32 padding '=' as '\=')
-dig_() { in_ns a kdig +timeout=2 +retry=1 "@${DNS_SERVER%:53}" "$@" | sed 's/\\=/=/g'; }
+dig_() { in_ns a kdig +timeout=2 +retry=1 "@$PUB_IP" "$@" | sed 's/\\=/=/g'; }
 # instance KEY: wgsd's name for a base64 public key
 instance() {
 	echo "$(base64 -d <<<"$1" | base32 | tr 'A-Z' 'a-z')._wireguard._udp.$DNS_ZONE."
@@ -165,7 +165,7 @@ recovery() {
 	gap=$(awk -F'icmp_seq=' '/bytes from/ { split($2, a, " "); s = a[1]
 		if (p && s - p > m) m = s - p; p = s } END { print (m ? (m - 1) * 200 : 0) }' "$la")
 	echo "# $name: outage ${gap} ms (A -> B, longest run of unanswered pings x 0.2 s)"
-	RECOVERY[$name]=$gap
+	RECOVERY["$FAM $name"]=$gap
 	check "[$FAM] $name: the tunnel came back by itself, both ways (outage $gap ms)" test "$i" -lt "$n"
 }
 
@@ -176,8 +176,12 @@ ev_nat_flush() { in_ns nata conntrack -F >/dev/null 2>&1 || in_ns nata nft flush
 
 events() {
 	recovery "coturn restart" ev_coturn_restart
-	check "[$FAM] after the coturn restart: B's record follows A's new allocation" \
+	check "[$FAM] after the coturn restart: A's record follows its new allocation" \
 		eval '[ "$(dig_ +short "$IA" SRV | cut -d" " -f3)" = "$(wgt_state "$A" .relayed | sed "s/.*://")" ]'
+	local ra=$(wgt_state "$A" .relayed)
+	recovery "NAT A conntrack flush" ev_nat_flush
+	check "[$FAM] after the NAT flush: A has a new allocation ($ra -> $(wgt_state "$A" .relayed))" \
+		test "$ra" != "$(wgt_state "$A" .relayed)"
 }
 
 dns_down() {
@@ -192,7 +196,7 @@ dns_down() {
 lost_records() {
 	local i n
 	in_ns a knsupdate -y "$(cat "$DNS_KEY_FILE")" <<-EOF
-		server ${DNS_SERVER%:53}
+		server $PUB_IP
 		zone $DNS_ZONE.
 		update delete $IA SRV
 		update delete $IA A
@@ -241,4 +245,11 @@ if basic v4; then
 fi
 cleanup
 trap - EXIT
+WORLD_PREFIX=wgr6$$
+if basic v6; then
+	events
+fi
+cleanup
+trap - EXIT
+echo "# recovery (outage, ms): $(for k in "${!RECOVERY[@]}"; do printf '%s=%s; ' "$k" "${RECOVERY[$k]}"; done)"
 done_testing
