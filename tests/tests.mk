@@ -20,6 +20,7 @@ USER_LIB_OBJ := $(filter-out $(BUILD)/user/cli/main.o,$(USER_OBJ))
 # folder/module. A module calling into a folder its test does not link
 # (a layering violation) fails that link.
 TEST_MODS_test_bpf_load_error := dp/bpf_load_error base
+TEST_MODS_test_dns := dns base
 TEST_MODS_test_csum :=
 TEST_MODS_test_datapath := dp/maps dp/pins base
 TEST_MODS_test_stun := turn/stun base

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The userspace layering: cli -> daemon -> {turn, wg, dp} -> base, never
-# upward and never sideways between turn, wg and dp; no call cycle between
+# The userspace layering: cli -> daemon -> {turn, wg, dp, dns} -> base, never
+# upward and never sideways between turn, wg, dp and dns; no call cycle between
 # modules and no include cycle between files; library code never prints. A module uses another when
 # its object needs a symbol the other defines (nm); tsort finds loops.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
 
-declare -A rank=([base]=0 [dp]=1 [turn]=1 [wg]=1 [daemon]=2 [cli]=3)
+declare -A rank=([base]=0 [dp]=1 [dns]=1 [turn]=1 [wg]=1 [daemon]=2 [cli]=3)
 
 # allowed FROM TO: folder FROM may use folder TO.
 allowed() {
@@ -75,8 +75,8 @@ check "wg/wg_backend.h stays inside wg/${out:+: $out}" test -z "$out"
 
 # Library folders return -errno and a message; only cli/ and daemon/ log.
 out=$(grep -nE '\<pr_(err|warn|info|debug)\(|\<printf\(|fprintf\((stderr|stdout)|\<puts\(|perror\(' \
-	user/dp/*.c user/wg/*.c user/turn/*.c user/base/*.c | grep -v '^user/base/log\.c:')
-check "library code (dp, wg, turn, base) never prints${out:+: $(head -n3 <<<"$out" | tr '\n' ' ')}" \
+	user/dp/*.c user/dns/*.c user/wg/*.c user/turn/*.c user/base/*.c | grep -v '^user/base/log\.c:')
+check "library code (dp, dns, wg, turn, base) never prints${out:+: $(head -n3 <<<"$out" | tr '\n' ' ')}" \
 	test -z "$out"
 
 done_testing

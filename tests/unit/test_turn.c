@@ -65,6 +65,8 @@ struct fake {
 	/* Server. */
 	bool manual;		/* pump() leaves the sent datagrams alone */
 	bool drop;		/* the server sees requests but never answers */
+	bool silent_refresh;	/* answers all but Refresh (Pion after a restart) */
+	struct wgt_ep relayed_other;	/* set: allocate this one instead */
 	bool lose[16];		/* by method: it acts, but the answer is lost */
 	const char *user, *pass, *realm;
 	char nonce[64];
@@ -273,8 +275,13 @@ static size_t srv_handle(struct fake *f, const uint8_t *buf, size_t len,
 	method = stun_method(m.type);
 	assert_true(method < 16);
 	f->reqs[method]++;
-	if (f->drop)
+	if (f->drop || (f->silent_refresh && method == STUN_REFRESH))
 		return 0;
+	if (method == STUN_BINDING) {	/* no credentials needed */
+		resp_begin(&b, out, &m, STUN_SUCCESS);
+		stun_add_addr(&b, STUN_A_XOR_MAPPED_ADDRESS, &f->mapped);
+		return resp_end(&b, NULL);
+	}
 
 	srv_key(f, f->pass, key);
 	if (!m.mi_off)
@@ -310,6 +317,8 @@ static size_t srv_handle(struct fake *f, const uint8_t *buf, size_t len,
 		f->relayed = stun_has(&m, STUN_A_REQUESTED_ADDRESS_FAMILY) &&
 				     m.req_family == WGT_AF_INET6 ?
 			     f->relayed6 : f->relayed4;
+		if (f->relayed_other.family)
+			f->relayed = f->relayed_other;
 		f->alloc_expires = f->now + 600 * SEC;
 		resp_begin(&b, out, &m, STUN_SUCCESS);
 		stun_add_addr(&b, STUN_A_XOR_RELAYED_ADDRESS, &f->relayed);
@@ -583,9 +592,14 @@ static void test_wrong_password(void **state)
 	(void)state;
 	start(f);
 	/* Unauthenticated Allocate -> 401, then the authenticated one -> 401:
-	 * the credentials are wrong, and asking again cannot help. */
+	 * the credentials are wrong, and asking again cannot help. That 401
+	 * is unauthenticated: taken after TURN_HINT_MS without an authentic
+	 * answer (the retransmission at 500 ms got the same). */
 	assert_int_equal(f->nsent, 2);
-	assert_int_equal(f->reqs[STUN_ALLOCATE], 2);
+	assert_int_equal(f->c.state, TURN_ALLOCATING);
+	run_until(f, TURN_HINT_MS);
+	assert_int_equal(f->nsent, 3);
+	assert_int_equal(f->reqs[STUN_ALLOCATE], 3);
 	assert_int_equal(f->c.state, TURN_FAILED);
 	assert_int_equal(f->c.error_code, 401);
 	assert_non_null(strstr(f->c.error, REASON_BAD_CRED));
@@ -594,7 +608,7 @@ static void test_wrong_password(void **state)
 
 	/* No endless retry: an hour later nothing more was sent. */
 	run_until(f, 3600 * SEC);
-	assert_int_equal(f->nsent, 2);
+	assert_int_equal(f->nsent, 3);
 	assert_int_equal(f->c.state, TURN_FAILED);
 	assert_int_equal(f->nstates, 2);
 }
@@ -851,12 +865,16 @@ static void test_chanbind_437_reallocates(void **state)
 
 /* An unanswered Refresh runs its full retransmission schedule, then the
  * allocation is taken for lost and made again. */
+/* Nothing answers (the relay or the way to it is down): the Refresh runs
+ * its course, a Binding asks whether anyone is there; the allocation is
+ * kept and asked for again until it expires, and taken up again as soon
+ * as the relay answers: no reallocation, same relayed address. */
 static void test_refresh_unanswered(void **state)
 {
 	static const uint64_t want[TURN_RC] = { 0, 500, 1500, 3500, 7500,
 						15500, 31500 };
 	struct fake *f = fake_new("192.0.2.1:3478", PASS);
-	int n;
+	int n, k = 0;
 
 	(void)state;
 	allocate(f);
@@ -864,25 +882,231 @@ static void test_refresh_unanswered(void **state)
 	n = f->nsent;
 	f->drop = true;
 	run_until(f, 540 * SEC + 39499);
-	assert_int_equal(f->nsent, n + TURN_RC);
-	for (int i = 0; i < TURN_RC; i++) {
-		assert_int_equal(sent_method(f, n + i), STUN_REFRESH);
-		assert_int_equal(f->sent[n + i].at, 540 * SEC + want[i]);
-		assert_true(same_txid(f, n, n + i));
+	for (int i = n; i < f->nsent; i++) {
+		if (sent_method(f, i) != STUN_REFRESH)
+			continue;
+		assert_int_equal(f->sent[i].at, 540 * SEC + want[k]);
+		assert_true(same_txid(f, n, i));
+		k++;
 	}
+	assert_int_equal(k, TURN_RC);
+	assert_true(count_method(f, n, STUN_BINDING) >= 1);
 	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_false(f->c.unreachable);
 	run_until(f, 540 * SEC + 39500);
+	/* Still allocated, marked unreachable, asking again 5 s later. */
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_true(f->c.unreachable);
+	assert_non_null(strstr(f->c.error, "keeping the allocation"));
+	n = f->nsent;
+	run_until(f, 540 * SEC + 44500);
+	assert_int_equal(sent_method(f, n), STUN_REFRESH);
+	/* The relay is back (45 s outage): the allocation goes on. */
+	f->drop = false;
+	f->handled = f->nsent - 1;
+	run_until(f, 540 * SEC + 46000);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_false(f->c.unreachable);
+	assert_int_equal(f->c.allocations, 1);
+	assert_int_equal(f->reqs[STUN_ALLOCATE], 2);	/* the first two only */
+	assert_ep(&f->c.relayed, "203.0.113.10:49152");
+	assert_int_equal(f->expired_allocs, 0);
+}
+
+/* Unreachable until the allocation expires: then it is gone, and a new
+ * one is made when the relay answers again. */
+static void test_unreachable_until_expiry(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+
+	(void)state;
+	allocate(f);
+	f->drop = true;
+	run_until(f, 599 * SEC);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_true(f->c.unreachable);
+	assert_int_equal(f->reqs[STUN_ALLOCATE], 2);
+	run_until(f, 601 * SEC);
 	assert_int_equal(f->c.state, TURN_FAILED);
-	assert_non_null(strstr(f->c.error, "Refresh not answered"));
-	assert_int_equal(f->nsent, n + TURN_RC);
-	/* 2 s later: Allocate. */
+	assert_int_equal(f->c.relayed.family, 0);
 	f->drop = false;
 	f->handled = f->nsent;
-	srv_clear(f);
-	run_until(f, 540 * SEC + 41500);
-	assert_int_equal(f->nsent, n + TURN_RC + 1);
-	assert_int_equal(sent_method(f, n + TURN_RC), STUN_ALLOCATE);
+	run_until(f, 610 * SEC);
 	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_int_equal(f->c.allocations, 2);
+}
+
+/* A restarted server that forgot the allocation and answers its Refresh
+ * with silence, not 437 (Pion): it still answers a Binding, which proves
+ * it is there; the allocation is taken for lost after TURN_SILENT_SENDS
+ * unanswered sends (3.5 s), not after the 39.5 s transaction timeout. */
+static void test_silent_restart(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	uint64_t t0;
+	int i;
+
+	(void)state;
+	allocate(f);
+	run_until(f, 100 * SEC);
+	srv_clear(f);
+	f->silent_refresh = true;
+	t0 = f->now;
+	turn_probe(&f->c, f->now);
+	for (i = 0; i < 100 && f->c.state == TURN_ALLOCATED; i++)
+		run_until(f, f->now + 100);
+	assert_int_equal(f->c.state, TURN_FAILED);
+	assert_non_null(strstr(f->c.error, "Binding but not Refresh"));
+	assert_in_range(f->now - t0, 3500, 3600);
+	f->silent_refresh = false;
+	run_until(f, f->now + 2100);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_int_equal(f->c.allocations, 2);
+}
+
+/* forge_error: an unauthenticated error answer to the client's i-th
+ * request, as an on-path observer who saw its transaction id could send. */
+static void forge_error(struct fake *f, int i, uint16_t code)
+{
+	struct stun_builder b;
+	struct stun_msg req;
+	uint8_t out[RESP_MAX];
+	int n;
+
+	sent_msg(f, i, &req);
+	assert_int_equal(stun_begin(&b, out, RESP_MAX,
+				    stun_type(stun_method(req.type), STUN_ERROR),
+				    req.txid), 0);
+	stun_add_error(&b, code, "forged");
+	stun_add_fingerprint(&b);
+	n = stun_finish(&b);
+	assert_true(n > 0);
+	turn_input(&f->c, out, n, f->now);
+}
+
+/* Forged 437 and 401 to a Refresh, ahead of the server's real answer:
+ * hints only. The authentic success that follows overrules them; the
+ * allocation and its channels stay. */
+static void test_forged_errors_ignored(void **state)
+{
+	static const uint16_t codes[] = { STUN_EC_ALLOCATION_MISMATCH,
+					  STUN_EC_UNAUTHORIZED,
+					  STUN_EC_SERVER_ERROR };
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	struct wgt_ep a = EP("198.51.100.20:51820");
+
+	(void)state;
+	allocate(f);
+	assert_non_null(turn_peer_want(&f->c, &a, 0, f->now));
+	pump(f);
+	assert_int_equal(f->nev, 1);
+	f->manual = true;
+	for (size_t k = 0; k < sizeof(codes) / sizeof(codes[0]); k++) {
+		int n = f->nsent;
+
+		turn_probe(&f->c, f->now);
+		assert_int_equal(sent_method(f, n), STUN_REFRESH);
+		forge_error(f, n, codes[k]);
+		assert_int_equal(f->c.state, TURN_ALLOCATED);
+		run_until(f, f->now + 200);	/* the real answer, 200 ms on */
+		serve_one(f);
+		f->handled = f->nsent;
+		run_until(f, f->now + 3 * SEC);
+		assert_int_equal(f->c.state, TURN_ALLOCATED);
+		assert_int_equal(f->c.hints_ignored, k + 1);
+	}
+	assert_int_equal(f->nev, 1);	/* the channel never went down */
+	assert_int_equal(f->c.allocations, 1);
+	assert_int_equal(f->c.error[0], 0);
+}
+
+/* A forged 437 with no authentic answer behind it (the server really lost
+ * the allocation and said so unsigned) is acted on after TURN_HINT_MS. */
+static void test_unsigned_437_taken_after_hint(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	int n;
+
+	(void)state;
+	allocate(f);
+	f->manual = true;
+	n = f->nsent;
+	turn_probe(&f->c, f->now);
+	forge_error(f, n, STUN_EC_ALLOCATION_MISMATCH);
+	f->handled = f->nsent;
+	run_until(f, f->now + TURN_HINT_MS - 1);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	f->handled = f->nsent;	/* the retransmission gets no answer */
+	run_until(f, f->now + 1);
+	assert_int_equal(f->c.state, TURN_FAILED);
+	assert_int_equal(f->c.error_code, STUN_EC_ALLOCATION_MISMATCH);
+}
+
+/* A signed 401 to credentials that worked (the relay's user database
+ * hiccups): retried with backoff, the allocation kept meanwhile. */
+static void test_401_after_working_retried(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	int n;
+
+	(void)state;
+	allocate(f);
+	run_until(f, 100 * SEC);
+	f->pass = "changed";	/* every request now gets a 401 */
+	n = f->nsent;
+	turn_probe(&f->c, f->now);
+	run_until(f, f->now + 2 * SEC);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_int_equal(f->c.error_code, STUN_EC_UNAUTHORIZED);
+	assert_non_null(strstr(f->c.error, "worked before"));
+	/* Retried at 5, then 10 s: not given up, not hammering. */
+	run_until(f, f->now + 20 * SEC);
+	assert_in_range(count_method(f, n, STUN_REFRESH), 3, 8);
+	f->pass = PASS;
+	run_until(f, f->now + 25 * SEC);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_int_equal(f->c.error_code, 0);
+	assert_int_equal(f->c.allocations, 1);
+}
+
+/* A relay that ignores REQUESTED-ADDRESS-FAMILY: its relayed address of
+ * the other family is refused with a clear error (and released). */
+static void test_wrong_family_refused(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+
+	(void)state;
+	f->relayed_other = EP("[2001:db8::9]:50000");
+	start(f);
+	assert_int_equal(f->c.state, TURN_FAILED);
+	assert_int_equal(f->c.error_code, STUN_EC_ADDRESS_FAMILY);
+	assert_non_null(strstr(f->c.error, "not of its own address family"));
+	assert_int_equal(f->c.relayed.family, 0);
+	assert_false(f->alloc);		/* released */
+}
+
+/* turn_peer_refresh renews a permission and a channel at once, at most
+ * once per TURN_PROBE_MS. */
+static void test_peer_refresh(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	struct wgt_ep a = EP("198.51.100.20:51820");
+	int n;
+
+	(void)state;
+	allocate(f);
+	assert_non_null(turn_peer_want(&f->c, &a, 0, f->now));
+	pump(f);
+	run_until(f, 10 * SEC);
+	n = f->nsent;
+	turn_peer_refresh(&f->c, &a, f->now);
+	turn_peer_refresh(&f->c, &a, f->now + 100);
+	pump(f);
+	assert_int_equal(count_method(f, n, STUN_CREATE_PERMISSION), 1);
+	assert_int_equal(count_method(f, n, STUN_CHANNEL_BIND), 1);
+	turn_peer_refresh(&f->c, &a, f->now + TURN_PROBE_MS);
+	pump(f);
+	assert_int_equal(count_method(f, n, STUN_CHANNEL_BIND), 2);
 }
 
 static void test_peers_and_channels(void **state)
@@ -1449,6 +1673,13 @@ int main(void)
 		cmocka_unit_test_teardown(test_refresh_437_reallocates, fake_free),
 		cmocka_unit_test_teardown(test_chanbind_437_reallocates, fake_free),
 		cmocka_unit_test_teardown(test_refresh_unanswered, fake_free),
+		cmocka_unit_test_teardown(test_unreachable_until_expiry, fake_free),
+		cmocka_unit_test_teardown(test_silent_restart, fake_free),
+		cmocka_unit_test_teardown(test_forged_errors_ignored, fake_free),
+		cmocka_unit_test_teardown(test_unsigned_437_taken_after_hint, fake_free),
+		cmocka_unit_test_teardown(test_401_after_working_retried, fake_free),
+		cmocka_unit_test_teardown(test_wrong_family_refused, fake_free),
+		cmocka_unit_test_teardown(test_peer_refresh, fake_free),
 		cmocka_unit_test_teardown(test_peers_and_channels, fake_free),
 		cmocka_unit_test_teardown(test_peer_drop_in_flight, fake_free),
 		cmocka_unit_test_teardown(test_ipv6, fake_free),

@@ -108,6 +108,39 @@ static void test_config(void **state)
 	assert_string_equal(c.relays[1].password_file, "/etc/wgturn/b.pass");
 }
 
+/* [Rendezvous]: zone, server (host, host:port, [v6]:port, bare v6),
+ * key file, publish. */
+static void test_config_rendezvous(void **state)
+{
+	struct up_conf c = {};
+	char why[300], host[UP_HOST_MAX];
+	uint16_t port;
+	const char *p = write_file("r.conf",
+		"[Relay]\nServer = turn:203.0.113.1\nUsername = a\nPasswordFile = /p\n"
+		"[Rendezvous]\nZone = wg.example.org\nServer = [2001:db8::53]:5353\n"
+		"TsigKeyFile = /etc/wgturn/k.key\n", 0600);
+
+	assert_int_equal(up_conf_load(p, &c, why, sizeof(why)), 0);
+	assert_string_equal(c.rdv.zone, "wg.example.org");
+	assert_string_equal(c.rdv.server, "2001:db8::53");
+	assert_int_equal(c.rdv.port, 5353);
+	assert_string_equal(c.rdv.tsig_file, "/etc/wgturn/k.key");
+	assert_true(c.rdv.publish);	/* the default */
+
+	assert_int_equal(dns_server_parse("198.51.100.53", host, sizeof(host), &port, why, sizeof(why)), 0);
+	assert_string_equal(host, "198.51.100.53");
+	assert_int_equal(port, 53);
+	assert_int_equal(dns_server_parse("ns.example:54", host, sizeof(host), &port, why, sizeof(why)), 0);
+	assert_string_equal(host, "ns.example");
+	assert_int_equal(port, 54);
+	assert_int_equal(dns_server_parse("2001:db8::53", host, sizeof(host), &port, why, sizeof(why)), 0);
+	assert_string_equal(host, "2001:db8::53");
+	assert_int_equal(port, 53);
+	assert_int_equal(dns_server_parse("[2001:db8::53", host, sizeof(host), &port, why, sizeof(why)), -1);
+	assert_int_equal(dns_server_parse("ns:99999", host, sizeof(host), &port, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "invalid DNS server 'ns:99999'"));
+}
+
 static void conf_bad(const char *text, const char *reason)
 {
 	struct up_conf c = {};
@@ -128,6 +161,12 @@ static void test_config_errors(void **state)
 	conf_bad("[Relay]\nServer = turn:x\nColour = blue\n", "line 3: unknown key 'Colour'");
 	conf_bad("[Interface\n", "syntax error");
 	conf_bad("", "no [Relay]");
+#define R "[Relay]\nServer = turn:x\nUsername = a\nPasswordFile = /p\n"
+	conf_bad(R "[Rendezvous]\nZone = wg.test\n", "needs both a zone and a DNS server");
+	conf_bad(R "[Rendezvous]\nZone = wg.test\nServer = 192.0.2.53\n", "needs a TSIG key file");
+	conf_bad(R "[Rendezvous]\nPublish = maybe\n", "line 6: invalid Publish 'maybe'");
+	conf_bad(R "[Rendezvous]\nKey = x\n", "unknown key 'Key' in [Rendezvous]");
+#undef R
 }
 
 static int setup(void **state)
@@ -150,6 +189,7 @@ int main(void)
 		cmocka_unit_test(test_password_file),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_config_rendezvous),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

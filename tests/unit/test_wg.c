@@ -122,6 +122,25 @@ static void test_key_hex(void **state)
 	assert_int_equal(wg_key_from_hex(HEX_SEQ "00", 66, back), -EINVAL);
 }
 
+/* RFC 7748 6.1: Alice's and Bob's X25519 key pairs. */
+static void test_key_public(void **state)
+{
+	static const char *const v[][2] = {
+		{ "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+		  "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a" },
+		{ "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+		  "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f" },
+	};
+	uint8_t priv[WG_KEY_LEN], pub[WG_KEY_LEN], want[WG_KEY_LEN];
+
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(wg_key_from_hex(v[i][0], 64, priv), 0);
+		assert_int_equal(wg_key_from_hex(v[i][1], 64, want), 0);
+		assert_int_equal(wg_key_public(priv, pub), 0);
+		assert_memory_equal(pub, want, WG_KEY_LEN);
+	}
+}
+
 /* ---- UAPI parser ---- */
 
 /* What wireguard-go answers to get=1, with a peer missing an endpoint,
@@ -180,8 +199,13 @@ static int feed_str(struct wg_snapshot *s, const char *str)
 
 static void check_uapi_snapshot(const struct wg_snapshot *s)
 {
-	uint8_t k[WG_KEY_LEN];
+	uint8_t k[WG_KEY_LEN], pub[WG_KEY_LEN];
 
+	/* the UAPI gives the private key: the public one is derived */
+	key_fill(k, 0x11);
+	assert_int_equal(wg_key_public(k, pub), 0);
+	assert_true(s->has_pubkey);
+	assert_memory_equal(s->pubkey, pub, WG_KEY_LEN);
 	assert_int_equal(s->listen_port, 51820);
 	assert_int_equal(s->fwmark, 7);
 	assert_int_equal(s->n_peers, 3);
@@ -591,6 +615,7 @@ static void put_device(struct nlmsghdr *nlh)
 	mnl_attr_put_u32(nlh, WGDEVICE_A_IFINDEX, 7);
 	mnl_attr_put_strz(nlh, WGDEVICE_A_IFNAME, "wg0");
 	mnl_attr_put(nlh, WGDEVICE_A_PRIVATE_KEY, WG_KEY_LEN, priv);
+	key_fill(priv, 0x22);	/* stands for the public key: taken as is */
 	mnl_attr_put(nlh, WGDEVICE_A_PUBLIC_KEY, WG_KEY_LEN, priv);
 	mnl_attr_put_u16(nlh, WGDEVICE_A_LISTEN_PORT, 51820);
 	mnl_attr_put_u32(nlh, WGDEVICE_A_FWMARK, 0x51);
@@ -616,6 +641,9 @@ static void test_nl_device(void **state)
 	assert_int_equal(wg_snapshot_finish(&s), 0);
 	assert_int_equal(s.listen_port, 51820);
 	assert_int_equal(s.fwmark, 0x51);
+	assert_true(s.has_pubkey);
+	assert_int_equal(s.pubkey[0], 0x22);
+	assert_int_equal(s.pubkey[31], 0x22);
 	assert_int_equal(s.n_peers, 4);
 	assert_int_equal(s.peers[0].pubkey[0], 0xaa);
 	assert_ep(&s.peers[0].endpoint, "192.0.2.1:51820");
@@ -1274,6 +1302,7 @@ static void test_snapshot_not_open(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_key_public),
 		cmocka_unit_test_teardown(test_key_base64, t_cleanup),
 		cmocka_unit_test_teardown(test_key_base64_invalid, t_cleanup),
 		cmocka_unit_test_teardown(test_key_hex, t_cleanup),

@@ -38,7 +38,7 @@
 #include "wg_watch.h"
 
 #define STATE_WRITE_MS 1000
-#define RELAY_KEEPALIVE_MS 15000	/* under common NAT UDP timeouts */
+#define RELAY_KEEPALIVE_MS 10000	/* NATs with 10-30 s UDP timeouts exist */
 #define UP_TIMEOUT_MS 60000		/* `up` gives up after this */
 #define UP_PUBLISH_WAIT_MS 3000		/* `up` waits this for the first publish */
 
@@ -69,6 +69,7 @@ struct daemon {
 	struct paths paths;
 	struct rendezvous rdv;
 	bool rdv_on;
+	bool relay_unreachable;	/* as last logged */
 	uint64_t next_live_ms;
 	struct evloop loop;
 	int sig_fd;
@@ -159,6 +160,20 @@ static void on_state(void *ctx, struct turn_client *c)
 	char a[EP_STRLEN], b[EP_STRLEN];
 
 	state_write(d->conf->wgif, c, ev_now_ms());
+	if (c->unreachable != d->relay_unreachable) {
+		d->relay_unreachable = c->unreachable;
+		if (c->unreachable)
+			pr_warn("relay: %s", c->error);
+		else
+			pr_info("relay %s answers again",
+				ep_str(&c->server, b, sizeof(b)));
+		return;
+	}
+	if (c->state == TURN_ALLOCATED && c->error_code == STUN_EC_UNAUTHORIZED &&
+	    c->error[0]) {
+		pr_warn("relay: %s", c->error);
+		return;
+	}
 	if (c->state == TURN_ALLOCATED) {
 		pr_info("relayed address %s on %s",
 			ep_str(&c->relayed, a, sizeof(a)),
@@ -218,6 +233,9 @@ static void on_silent(void *ctx, const struct wg_peer *p, uint64_t silent_ms)
 	if (d->rdv_on)
 		rdv_suspect(&d->rdv, p->pubkey, now);
 	turn_probe(&d->relay.turn, now);
+	/* Servers may keep permissions and channels shorter than RFC 8656's
+	 * 300 and 600 s: renewing them is cheap and harmless. */
+	turn_peer_refresh(&d->relay.turn, &p->endpoint, now);
 }
 
 /* The daemon's own source: signals end it; the state file every second. */

@@ -7,6 +7,7 @@
 #define PEER_REFRESH_MS (240 * 1000ull)	/* well inside 300 s */
 #define RETRY_MS (5 * 1000ull)		/* after a failed request */
 #define REALLOC_MS (2 * 1000ull)	/* after losing the allocation */
+#define AUTH_BACKOFF_MAX_MS (60 * 1000u)
 
 const char *turn_state_str(enum turn_state s)
 {
@@ -19,6 +20,13 @@ const char *turn_state_str(enum turn_state s)
 static void set_state(struct turn_client *c, enum turn_state s)
 {
 	c->state = s;
+	if (c->on_state)
+		c->on_state(c->ctx, c);
+}
+
+/* Something show and the log should know changed, the state did not. */
+static void notify(struct turn_client *c)
+{
 	if (c->on_state)
 		c->on_state(c->ctx, c);
 }
@@ -79,6 +87,14 @@ static int build(struct turn_client *c, struct turn_tx *tx)
 	case STUN_REFRESH:
 		stun_add_lifetime(&b, tx->lifetime);
 		break;
+	case STUN_BINDING:
+		/* no attributes and no credentials: anyone may ask */
+		stun_add_fingerprint(&b);
+		ret = stun_finish(&b);
+		if (ret < 0)
+			return ret;
+		tx->len = ret;
+		return 0;
 	case STUN_CHANNEL_BIND:
 		stun_add_channel(&b, c->peers[tx->peer].channel);
 		/* fall through */
@@ -140,7 +156,8 @@ static int request(struct turn_client *c, uint16_t method, int peer,
 	tx->method = method;
 	tx->peer = peer;
 	tx->lifetime = lifetime;
-	tx->authed = c->have_key;
+	tx->authed = c->have_key && method != STUN_BINDING;
+	tx->start_ms = now;
 	tx->rto_ms = TURN_RTO_MS;
 	if (build(c, tx)) {
 		tx->active = false;
@@ -202,6 +219,28 @@ static void reallocate(struct turn_client *c, uint64_t now, const char *why)
 static void allocated(struct turn_client *c, const struct stun_msg *m,
 		      uint64_t now)
 {
+	char a[EP_STRLEN], srv[EP_STRLEN];
+
+	if (stun_has(m, STUN_A_XOR_RELAYED_ADDRESS) &&
+	    m->relayed.family != c->server.family) {
+		/* WireGuard's peers are of the server's family: a relayed
+		 * address of the other one would carry nothing. */
+		ep_str(&m->relayed, a, sizeof(a));
+		ep_str(&c->server, srv, sizeof(srv));
+		reset_peers(c);
+		memset(&c->relayed, 0, sizeof(c->relayed));
+		fail(c, STUN_EC_ADDRESS_FAMILY,
+		     "relay %s allocated %s, not of its own address family (it ignores REQUESTED-ADDRESS-FAMILY)",
+		     srv, a);
+		request(c, STUN_REFRESH, -1, 0, now);	/* release it */
+		c->retry_ms = now + AUTH_BACKOFF_MAX_MS;
+		return;
+	}
+	if (c->unreachable) {
+		c->unreachable = false;
+		c->error[0] = 0;
+		notify(c);
+	}
 	if (stun_has(m, STUN_A_XOR_RELAYED_ADDRESS))
 		c->relayed = m->relayed;
 	if (stun_has(m, STUN_A_XOR_MAPPED_ADDRESS))
@@ -228,6 +267,9 @@ static void on_success(struct turn_client *c, struct turn_tx *tx,
 	struct turn_peer *p = tx->peer >= 0 ? &c->peers[tx->peer] : NULL;
 
 	switch (tx->method) {
+	case STUN_BINDING:
+		c->binding_ok_ms = now;
+		break;
 	case STUN_ALLOCATE:
 		allocated(c, m, now);
 		break;
@@ -270,21 +312,70 @@ static void take_nonce(struct turn_client *c, const struct stun_msg *m)
 					  c->key);
 }
 
-static void on_error(struct turn_client *c, struct turn_tx *tx,
-		     const struct stun_msg *m, uint64_t now)
+static uint32_t auth_backoff(struct turn_client *c)
 {
-	uint16_t code = stun_has(m, STUN_A_ERROR_CODE) ? m->error_code : 0;
-	struct turn_tx old = *tx;
-	char text[200];
+	c->auth_backoff_ms = !c->auth_backoff_ms ? (uint32_t)RETRY_MS :
+		c->auth_backoff_ms * 2 > AUTH_BACKOFF_MAX_MS ?
+		AUTH_BACKOFF_MAX_MS : c->auth_backoff_ms * 2;
+	return c->auth_backoff_ms;
+}
 
-	snprintf(text, sizeof(text), "%u %.*s", code, (int)m->reason.len,
-		 (const char *)m->reason.p);
+/* 401 (or 441) to credentials: final the first time, when they never
+ * worked; after they have, a relay's hiccup (or a forgery that outlived
+ * its hint window) is retried with backoff and nothing is torn down. */
+static void refused(struct turn_client *c, const struct turn_tx *old,
+		    uint16_t code, const char *text, uint64_t now)
+{
+	uint64_t again;
+
+	if (!c->creds_worked) {
+		c->have_key = false;
+		reset_peers(c);
+		fail(c, code, "relay refused the credentials: %s%s", text, "");
+		c->retry_ms = 0; /* retrying cannot help */
+		return;
+	}
+	again = now + auth_backoff(c);
+	snprintf(c->error, sizeof(c->error),
+		 "relay refused credentials that worked before (%s); retrying",
+		 text);
+	c->error_code = code;
+	switch (old->method) {
+	case STUN_REFRESH:
+		if (c->state == TURN_ALLOCATED) {
+			c->refresh_ms = again;
+			notify(c);
+			return;
+		}
+		break;
+	case STUN_CREATE_PERMISSION:
+		c->peers[old->peer].perm_refresh_ms = again;
+		return;
+	case STUN_CHANNEL_BIND:
+		c->peers[old->peer].chan_refresh_ms = again;
+		return;
+	}
+	char why[sizeof(c->error)];
+
+	snprintf(why, sizeof(why), "%s", c->error);
+	reset_peers(c);
+	fail(c, code, "%s%s", why, "");
+	c->retry_ms = again;
+}
+
+/* An error answer to tx; m is NULL for a hint acted on later (its NONCE
+ * and REALM are not used then). */
+static void on_error(struct turn_client *c, struct turn_tx *tx, uint16_t code,
+		     const char *text, const struct stun_msg *m, uint64_t now)
+{
+	struct turn_tx old = *tx;
+
 	tx->active = false;
 
 	/* 401 without our credentials, or 438: new nonce, same request.
 	 * 401 to credentials we sent: they are wrong (RFC 8489 9.2.5). */
-	if (((code == STUN_EC_UNAUTHORIZED && !old.authed) ||
-	     code == STUN_EC_STALE_NONCE) &&
+	if (m && ((code == STUN_EC_UNAUTHORIZED && !old.authed) ||
+		  code == STUN_EC_STALE_NONCE) &&
 	    stun_has(m, STUN_A_NONCE) && old.auth_retries < 3) {
 		take_nonce(c, m);
 		if (!request(c, old.method, old.peer, old.lifetime, now)) {
@@ -296,10 +387,9 @@ static void on_error(struct turn_client *c, struct turn_tx *tx,
 		return;
 	}
 	if (code == STUN_EC_UNAUTHORIZED || code == STUN_EC_WRONG_CREDENTIALS) {
-		c->have_key = false;
-		reset_peers(c);
-		fail(c, code, "relay refused the credentials: %s%s", text, "");
-		c->retry_ms = 0; /* retrying cannot help */
+		if (m && stun_has(m, STUN_A_NONCE))
+			take_nonce(c, m);
+		refused(c, &old, code, text, now);
 		return;
 	}
 	if (code == STUN_EC_ALLOCATION_MISMATCH) {
@@ -318,6 +408,8 @@ static void on_error(struct turn_client *c, struct turn_tx *tx,
 		}
 	}
 	switch (old.method) {
+	case STUN_BINDING:
+		return;		/* only evidence; an error proves nothing */
 	case STUN_REFRESH:
 		if (old.lifetime == 0) {
 			if (c->state == TURN_CLOSED || c->state == TURN_ALLOCATED)
@@ -360,6 +452,9 @@ void turn_input(struct turn_client *c, const uint8_t *buf, size_t len,
 	enum stun_class cls;
 	struct turn_tx *tx;
 	struct stun_msg m;
+	bool authentic;
+	uint16_t code;
+	char text[200];
 
 	if (stun_parse(&m, buf, len))
 		return;
@@ -376,14 +471,44 @@ void turn_input(struct turn_client *c, const uint8_t *buf, size_t len,
 	if (c->have_key && (m.mi_off || m.mi256_off) &&
 	    stun_verify_integrity(&m, c->key, sizeof(c->key)))
 		return;
-	if (tx->authed && cls == STUN_SUCCESS && !m.mi_off && !m.mi256_off)
+	authentic = m.mi_off || m.mi256_off;
+	if (tx->authed && cls == STUN_SUCCESS && !authentic)
 		return;
 	if (cls == STUN_SUCCESS) {
 		tx->active = false;
+		if (tx->hint_code)
+			c->hints_ignored++;	/* the authentic answer won */
+		if (tx->authed) {
+			c->creds_worked = true;
+			c->auth_backoff_ms = 0;
+			c->last_ok_ms = now;
+			if (c->error_code == STUN_EC_UNAUTHORIZED ||
+			    c->error_code == STUN_EC_WRONG_CREDENTIALS) {
+				c->error_code = 0;	/* they work again */
+				c->error[0] = 0;
+			}
+		}
 		on_success(c, tx, &m, now);
-	} else {
-		on_error(c, tx, &m, now);
+		return;
 	}
+	code = stun_has(&m, STUN_A_ERROR_CODE) ? m.error_code : 0;
+	snprintf(text, sizeof(text), "%u %.*s", code, (int)m.reason.len,
+		 (const char *)m.reason.p);
+	/* Unauthenticated, to a request with credentials: anyone who saw the
+	 * transaction id could have sent it. Wait for an authentic answer
+	 * (the retransmissions go on); act on it only if none comes. 438
+	 * only makes us ask again with a new nonce: no harm to act. */
+	if (tx->authed && !authentic && code != STUN_EC_STALE_NONCE) {
+		if (!tx->hint_code) {
+			tx->hint_code = code;
+			tx->hint_ms = now + TURN_HINT_MS;
+			snprintf(tx->hint_text, sizeof(tx->hint_text), "%s", text);
+		}
+		return;
+	}
+	if (tx->authed)
+		c->last_ok_ms = now;
+	on_error(c, tx, code, text, &m, now);
 }
 
 static void timeout(struct turn_client *c, struct turn_tx *tx, uint64_t now)
@@ -399,13 +524,30 @@ static void timeout(struct turn_client *c, struct turn_tx *tx, uint64_t now)
 		     "7 requests in 39.5 s");
 		c->retry_ms = now + RETRY_MS;
 		return;
+	case STUN_BINDING:
+		return;
 	case STUN_REFRESH:
 		if (tx->lifetime == 0) {
 			if (c->state == TURN_ALLOCATED)
 				set_state(c, TURN_CLOSED);
 			return;
 		}
-		reallocate(c, now, "Refresh not answered");
+		if (c->state != TURN_ALLOCATED || now >= c->expires_ms) {
+			reallocate(c, now, "Refresh not answered");
+			return;
+		}
+		/* Nothing answers at all: the relay (or the way to it) is
+		 * down, and may come back while the allocation lives. Keep
+		 * it, keep asking. */
+		c->refresh_ms = now + RETRY_MS;
+		if (!c->unreachable) {
+			c->unreachable = true;
+			snprintf(c->error, sizeof(c->error),
+				 "no answer from relay %s; keeping the allocation (expires in %llu s)",
+				 ep_str(&c->server, srv, sizeof(srv)),
+				 (unsigned long long)(c->expires_ms - now) / 1000);
+			notify(c);
+		}
 		return;
 	case STUN_CREATE_PERMISSION:
 		c->peers[tx->peer].perm = TB_FAILED;
@@ -418,17 +560,43 @@ static void timeout(struct turn_client *c, struct turn_tx *tx, uint64_t now)
 	}
 }
 
+/* A Refresh unanswered for a while: is the relay there at all? A Binding
+ * needs no allocation; its answer while the Refresh stays unanswered says
+ * the relay is up and has forgotten us. */
+static void refresh_silence(struct turn_client *c, struct turn_tx *tx,
+			    uint64_t now)
+{
+	if (tx->method != STUN_REFRESH || !tx->lifetime ||
+	    c->state != TURN_ALLOCATED)
+		return;
+	if (tx->sends >= 2 && !tx_find_peer(c, STUN_BINDING, -1) &&
+	    c->binding_ok_ms < tx->start_ms)
+		request(c, STUN_BINDING, -1, 0, now);
+	if (tx->sends >= TURN_SILENT_SENDS && c->binding_ok_ms > tx->start_ms)
+		reallocate(c, now, "the relay answers Binding but not Refresh");
+}
+
 void turn_tick(struct turn_client *c, uint64_t now)
 {
 	for (int i = 0; i < TURN_MAX_TX; i++) {
 		struct turn_tx *tx = &c->tx[i];
 
+		if (tx->active && tx->hint_code && now >= tx->hint_ms) {
+			/* no authentic answer came: take the hint */
+			char text[sizeof(tx->hint_text)];
+
+			snprintf(text, sizeof(text), "%s", tx->hint_text);
+			on_error(c, tx, tx->hint_code, text, NULL, now);
+			continue;
+		}
 		if (!tx->active || now < tx->next_ms)
 			continue;
 		if (tx->sends < TURN_RC)
 			tx_send(c, tx, now);
 		else
 			timeout(c, tx, now);
+		if (tx->active)
+			refresh_silence(c, tx, now);
 	}
 	if (c->state == TURN_FAILED && c->retry_ms && now >= c->retry_ms) {
 		c->retry_ms = 0;
@@ -437,6 +605,10 @@ void turn_tick(struct turn_client *c, uint64_t now)
 	}
 	if (c->state != TURN_ALLOCATED)
 		return;
+	if (now >= c->expires_ms) {
+		reallocate(c, now, "it expired unrefreshed");
+		return;
+	}
 	if (now >= c->refresh_ms) {
 		c->refresh_ms = now + RETRY_MS; /* until the answer */
 		request(c, STUN_REFRESH, -1, TURN_CHAN_LIFETIME_S, now);
@@ -461,9 +633,14 @@ int turn_next_ms(const struct turn_client *c, uint64_t now)
 {
 	uint64_t next = now + 1000;
 
-	for (int i = 0; i < TURN_MAX_TX; i++)
-		if (c->tx[i].active && c->tx[i].next_ms < next)
-			next = c->tx[i].next_ms;
+	for (int i = 0; i < TURN_MAX_TX; i++) {
+		const struct turn_tx *tx = &c->tx[i];
+
+		if (tx->active && tx->next_ms < next)
+			next = tx->next_ms;
+		if (tx->active && tx->hint_code && tx->hint_ms < next)
+			next = tx->hint_ms;
+	}
 	return next > now ? (int)(next - now) : 0;
 }
 
@@ -541,6 +718,19 @@ void turn_probe(struct turn_client *c, uint64_t now)
 	c->probe_ms = now + TURN_PROBE_MS;
 	c->refresh_ms = now + RETRY_MS; /* until the answer */
 	request(c, STUN_REFRESH, -1, TURN_CHAN_LIFETIME_S, now);
+}
+
+void turn_peer_refresh(struct turn_client *c, const struct wgt_ep *ep,
+		       uint64_t now)
+{
+	int i = peer_find(c, ep);
+	struct turn_peer *p = i >= 0 ? &c->peers[i] : NULL;
+
+	if (!p || !p->wanted || c->state != TURN_ALLOCATED || now < p->probe_ms)
+		return;
+	p->probe_ms = now + TURN_PROBE_MS;
+	request(c, STUN_CREATE_PERMISSION, i, 0, now);
+	request(c, STUN_CHANNEL_BIND, i, 0, now);
 }
 
 void turn_shutdown(struct turn_client *c, uint64_t now)

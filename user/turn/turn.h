@@ -6,6 +6,14 @@
  * last wait of 16 RTO), long-term credentials with 401/438 handling,
  * refresh of the allocation, permissions and channels before they expire,
  * 437 -> reallocate, and Refresh with LIFETIME 0 on shutdown.
+ *
+ * It decides from evidence. An error answer without valid integrity to a
+ * request that carried credentials is a hint: it is acted on only when
+ * no authentic answer follows within TURN_HINT_MS. A relay that answers
+ * nothing keeps the allocation until it expires (it may be back); a relay
+ * that answers a Binding but not a Refresh has lost the allocation (a
+ * restarted server that stays silent, as Pion's does). A 401 to
+ * credentials that have worked is retried with backoff, not final.
  */
 #ifndef WGT_TURN_H
 #define WGT_TURN_H
@@ -25,6 +33,9 @@
 #define TURN_RC 7		/* sends per request */
 #define TURN_RM 16		/* last wait, in RTOs */
 #define TURN_PROBE_MS 2000
+#define TURN_HINT_MS 1000	/* wait this for an authentic answer */
+#define TURN_SILENT_SENDS 4	/* Refresh sends without answer (3.5 s) after
+				 * which a Binding answer proves the loss */
 
 enum turn_state {
 	TURN_IDLE,
@@ -46,6 +57,7 @@ struct turn_peer {
 	uint16_t channel;
 	uint8_t perm, chan;	/* enum turn_bind */
 	bool wanted;
+	uint64_t probe_ms;	/* no turn_peer_refresh() before this */
 	uint64_t perm_refresh_ms, chan_refresh_ms;	/* when to renew */
 };
 
@@ -58,6 +70,10 @@ struct turn_tx {
 	bool authed;		/* sent with credentials */
 	uint8_t auth_retries;	/* 401/438 answered so far in this chain */
 	uint8_t sends;
+	uint64_t start_ms;
+	uint16_t hint_code;	/* an unauthenticated error, not yet acted on */
+	uint64_t hint_ms;	/* act on it then */
+	char hint_text[200];
 	uint32_t rto_ms;
 	uint64_t next_ms;
 	uint16_t len;
@@ -93,6 +109,12 @@ struct turn_client {
 	 * soon that a restarted relay lost the allocation (437). */
 	uint32_t keepalive_ms;
 	uint64_t probe_ms;		/* no turn_probe() before this */
+	bool creds_worked;		/* an authentic success was seen */
+	uint32_t auth_backoff_ms;	/* after a 401 to working credentials */
+	bool unreachable;		/* a Refresh went unanswered */
+	uint64_t binding_ok_ms;		/* last answered Binding */
+	uint64_t last_ok_ms;		/* last authentic answer */
+	uint32_t hints_ignored;		/* unauthenticated errors overruled */
 	uint16_t error_code;
 	char error[512];
 
@@ -134,6 +156,10 @@ void turn_peer_drop(struct turn_client *c, const struct wgt_ep *ep);
  * silent): Refresh now rather than at the next keepalive; at most one
  * probe per TURN_PROBE_MS. */
 void turn_probe(struct turn_client *c, uint64_t now_ms);
+/* Renew ep's permission and channel now (a relayed path went silent:
+ * the server may keep them shorter than RFC 8656 says). */
+void turn_peer_refresh(struct turn_client *c, const struct wgt_ep *ep,
+		       uint64_t now_ms);
 /* Refresh with LIFETIME 0, sent once. */
 void turn_shutdown(struct turn_client *c, uint64_t now_ms);
 const char *turn_state_str(enum turn_state s);
