@@ -134,6 +134,45 @@ basic() { # FAM
 	ping_ok b "$(tun a)" 10 "B -> A"
 }
 
+# show tells where each peer is reached, how, since when, and from which
+# record; a state left by a killed daemon is reported as such.
+show_truth() {
+	local j
+	j=$(W a show "$A" --json)
+	expect_eq "[$FAM] show --json: B's endpoint carries B's public key" "${WG_PUBKEY[$B]}" \
+		"$(jq -r --arg e "$RB" '.peers[] | select(.endpoint == $e) | .public_key' <<<"$j")"
+	expect_eq "[$FAM] show --json: ... and the record it came from" "$RB" \
+		"$(jq -r --arg e "$RB" '.peers[] | select(.endpoint == $e) | .record.endpoint' <<<"$j")"
+	check "[$FAM] show --json: ... a handshake age and a record age" \
+		eval 'jq -e --arg e "$RB" ".peers[] | select(.endpoint == \$e) | (.handshake_ms_ago >= 0 and .record.read_ms_ago >= 0)" <<<"$j" >/dev/null'
+	expect_eq "[$FAM] show --json: rendezvous published A's relayed address" "$RA" \
+		"$(jq -r '.rendezvous.published' <<<"$j")"
+	expect_eq "[$FAM] show --json: the daemon runs" "true false" \
+		"$(jq -r '"\(.daemon.running) \(.relays[0].stale)"' <<<"$j")"
+	check "[$FAM] show: public key, handshake, record lines" \
+		eval 'W a show "$A" | grep -q "^  public key: ${WG_PUBKEY[$B]}$" &&
+			W a show "$A" | grep -qE "^  latest handshake: [0-9]+ seconds ago$" &&
+			W a show "$A" | grep -qE "^  record: $RB, read [0-9]+ s ago$" &&
+			W a show "$A" | grep -qE "^  rendezvous: zone $DNS_ZONE at .*, published $RA [0-9]+ s ago$"'
+	local pid
+	pid=$(wgt_state "$B" .pid)
+	kill -9 "$pid"
+	sleep "$(tscale 2)"
+	j=$(W b show "$B" --json)
+	expect_eq "[$FAM] after kill -9: show --json says the daemon is gone and its relay state stale" \
+		"false true" "$(jq -r '"\(.daemon.running) \(.relays[0].stale)"' <<<"$j")"
+	check "[$FAM] after kill -9: show says so ($(W b show "$B" | grep daemon:))" \
+		eval 'W b show "$B" | grep -qE "^  daemon: not running \(pid $pid gone\); what follows was last seen [0-9]+ s ago$"'
+	check "[$FAM] after kill -9: the expiry counts down from the absolute time" \
+		eval '[ "$(jq -r .relays[0].expires_in_s <<<"$j")" -lt "$(wgt_state "$B" .lifetime_s)" ]'
+	if up b "$B" config; then
+		ok "[$FAM] wgturn up $B again adopts"
+	else
+		fail "[$FAM] wgturn up $B again: $(cat "$WORLD_TMP/up-$B.log")"
+	fi
+	ping_ok a "$(tun b)" 10 "after B's daemon came back"
+}
+
 # recovery NAME CMD...: run CMD under a ping every 0.2 s both ways; the
 # tunnel must come back by itself; prints the outage (the longest run of
 # unanswered pings from A).
@@ -237,6 +276,7 @@ down() {
 }
 
 if basic v4; then
+	show_truth
 	events
 	dns_down
 	lost_records

@@ -136,6 +136,16 @@ static void on_chan(void *ctx, const struct turn_peer *p, bool up)
 	paths_channel(&d->paths, p, up);
 }
 
+static void write_state(struct daemon *d, uint64_t now)
+{
+	struct state_view v = { .turn = &d->relay.turn,
+				.rdv = d->rdv_on ? &d->rdv : NULL,
+				.wg = d->wg.dev.backend ? wg_watch_now(&d->wg) :
+							  NULL };
+
+	state_write(d->conf->wgif, &v, now);
+}
+
 /* What peers should know of us: the relayed address to send to, and the
  * candidates (the allocation's mapped address is WireGuard's own NAT
  * mapping, the uplink address with WireGuard's port the host one). */
@@ -159,7 +169,7 @@ static void on_state(void *ctx, struct turn_client *c)
 	struct daemon *d = ctx;
 	char a[EP_STRLEN], b[EP_STRLEN];
 
-	state_write(d->conf->wgif, c, ev_now_ms());
+	write_state(d, ev_now_ms());
 	if (c->unreachable != d->relay_unreachable) {
 		d->relay_unreachable = c->unreachable;
 		if (c->unreachable)
@@ -270,7 +280,7 @@ static void state_tick(void *ctx, uint64_t now)
 	if (now < d->next_state_ms)
 		return;
 	d->next_state_ms = now + STATE_WRITE_MS;
-	state_write(d->conf->wgif, &d->relay.turn, now);
+	write_state(d, now);
 }
 
 static void step(struct daemon *d)
@@ -574,7 +584,7 @@ static int setup_allocation(struct daemon *d)
 		pr_err("%s", d->stop ? "interrupted" : r->turn.error);
 		return -1;
 	}
-	state_write(d->conf->wgif, &r->turn, ev_now_ms());
+	write_state(d, ev_now_ms());
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "base/addr.h"
 #include "daemon.h"
@@ -29,10 +30,95 @@ static void add_ep(json_object *o, const char *key, const struct wgt_ep *ep)
 		json_object_new_string(ep_str(ep, a, sizeof(a))) : NULL);
 }
 
-int state_write(const char *wgif, const struct turn_client *c,
-		uint64_t now_ms)
+static uint64_t epoch_ms(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A monotonic time of the daemon's (0: never) as epoch milliseconds. */
+static json_object *at(uint64_t mono_ms, uint64_t now_ms, uint64_t epoch)
+{
+	if (!mono_ms)
+		return NULL;
+	return json_object_new_int64(mono_ms <= now_ms ?
+		(int64_t)(epoch - (now_ms - mono_ms)) :
+		(int64_t)(epoch + (mono_ms - now_ms)));
+}
+
+static json_object *record_json(const struct rdv_peer *p, uint64_t now,
+				uint64_t epoch)
+{
+	json_object *o = json_object_new_object(), *h;
+	char a[EP_STRLEN];
+
+	add_ep(o, "endpoint", &p->rec.endpoint);
+	json_object_object_add(o, "read_at", at(p->read_ms, now, epoch));
+	json_object_object_add(o, "ttl", json_object_new_int(p->rec.ttl));
+	add_ep(o, "relayed", &p->rec.relayed);
+	add_ep(o, "srflx", &p->rec.srflx);
+	h = json_object_new_array();
+	for (int i = 0; i < p->rec.n_host; i++)
+		json_object_array_add(h, json_object_new_string(
+			ep_str(&p->rec.host[i], a, sizeof(a))));
+	json_object_object_add(o, "host", h);
+	return o;
+}
+
+/* WireGuard's peers by public key, with what the rendezvous read. */
+static json_object *wg_peers_json(const struct state_view *v, uint64_t now,
+				  uint64_t epoch)
+{
+	json_object *arr = json_object_new_array();
+	char k[WG_KEY_B64LEN];
+
+	for (uint32_t i = 0; v->wg && i < v->wg->n_peers; i++) {
+		const struct wg_peer *wp = &v->wg->peers[i];
+		const struct rdv_peer *rp = v->rdv ?
+			rdv_peer_find(v->rdv, wp->pubkey) : NULL;
+		json_object *o = json_object_new_object();
+
+		wg_key_to_base64(wp->pubkey, k);
+		json_object_object_add(o, "public_key", json_object_new_string(k));
+		add_ep(o, "endpoint", &wp->endpoint);
+		json_object_object_add(o, "handshake_at", wp->handshake_ns ?
+			json_object_new_int64(wp->handshake_ns / 1000000) : NULL);
+		json_object_object_add(o, "record", rp && rp->have_rec ?
+			record_json(rp, now, epoch) : NULL);
+		json_object_object_add(o, "lookup_error", rp && rp->err ?
+			json_object_new_string(strerror(-rp->err)) : NULL);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static json_object *rendezvous_json(const struct rendezvous *r, uint64_t now,
+				    uint64_t epoch)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "zone", json_object_new_string(r->conf->zone));
+	json_object_object_add(o, "server", json_object_new_string(r->conf->server));
+	json_object_object_add(o, "publish", json_object_new_boolean(r->conf->publish));
+	/* What the zone has, as far as we know: nothing until confirmed. */
+	if (r->published && r->want.endpoint.family)
+		add_ep(o, "published", &r->want.endpoint);
+	else
+		json_object_object_add(o, "published", NULL);
+	json_object_object_add(o, "published_at",
+			       at(r->last_publish_ms, now, epoch));
+	json_object_object_add(o, "error", r->upd_err && r->upd_e.msg[0] ?
+		json_object_new_string(r->upd_e.msg) : NULL);
+	return o;
+}
+
+int state_write(const char *wgif, const struct state_view *v, uint64_t now_ms)
+{
+	const struct turn_client *c = v->turn;
 	json_object *o = json_object_new_object(), *peers;
+	uint64_t epoch = epoch_ms();
 	char path[256], tmp[300];
 	int ret;
 
@@ -50,6 +136,20 @@ int state_write(const char *wgif, const struct turn_client *c,
 	json_object_object_add(o, "realm", json_object_new_string(c->realm));
 	json_object_object_add(o, "nonce", json_object_new_string(c->nonce));
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
+	json_object_object_add(o, "written_at", json_object_new_int64(epoch));
+	json_object_object_add(o, "expires_at", c->state == TURN_ALLOCATED ?
+			       at(c->expires_ms, now_ms, epoch) : NULL);
+	json_object_object_add(o, "lifetime_s", c->state == TURN_ALLOCATED ?
+			       json_object_new_int(c->lifetime) : NULL);
+	json_object_object_add(o, "last_answer_at",
+			       at(c->last_ok_ms, now_ms, epoch));
+	json_object_object_add(o, "unreachable",
+			       json_object_new_boolean(c->unreachable));
+	json_object_object_add(o, "hints_ignored",
+			       json_object_new_int(c->hints_ignored));
+	json_object_object_add(o, "rendezvous", v->rdv ?
+			       rendezvous_json(v->rdv, now_ms, epoch) : NULL);
+	json_object_object_add(o, "wg_peers", wg_peers_json(v, now_ms, epoch));
 	json_object_object_add(o, "allocations",
 			       json_object_new_int(c->allocations));
 	peers = json_object_new_array();

@@ -8,12 +8,23 @@
 #define WGT_STATE_H
 
 #include <json-c/json.h>
+#include "rendezvous.h"
 #include "turn/turn.h"
+#include "wg/wg.h"
+
+/* What the daemon knows, for the state file: the relay, and when
+ * present the rendezvous and WireGuard's latest read. */
+struct state_view {
+	const struct turn_client *turn;
+	const struct rendezvous *rdv;		/* NULL: none */
+	const struct wg_snapshot *wg;		/* NULL: not read yet */
+};
 
 void state_path(const char *wgif, const char *ext, char *buf, size_t len);
-/* Write atomically (rename). */
-int state_write(const char *wgif, const struct turn_client *c,
-		uint64_t now_ms);
+/* Write atomically (rename). Times are written as wall-clock epoch
+ * milliseconds ("*_at"), so a reader computes ages itself and a state a
+ * dead daemon left does not look fresh. */
+int state_write(const char *wgif, const struct state_view *v, uint64_t now_ms);
 /* The parsed file, or NULL. */
 json_object *state_read(const char *wgif);
 /* Restore relayed/mapped/realm/nonce and the channels of c's server. */
