@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `wgturn show --json`: one object per instance. */
+#include <stdio.h>
+#include <string.h>
+#include "base/addr.h"
+#include "dp/loader.h"
+#include "dp/maps.h"
+#include "show_state.h"
+
+/* The daemon's state file (NULL without a daemon) as relays[]. */
+static json_object *relays_json(json_object *st)
+{
+	static const char *const keys[] = { "server", "state", "relayed",
+					    "mapped", "error", "lifetime_s",
+					    "unreachable", "hints_ignored" };
+	json_object *arr = json_object_new_array(), *r, *v;
+
+	if (!st)
+		return arr;
+	r = json_object_new_object();
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		json_object_object_add(r, keys[i],
+			json_object_object_get_ex(st, keys[i], &v) ?
+				json_object_get(v) : NULL);
+	json_object_object_add(r, "expires_in_s", expires_in(st));
+	json_object_object_add(r, "last_answer_ms_ago",
+			       ms_json(st_ago(st, "last_answer_at")));
+	/* written by a daemon that has gone: the last thing it saw */
+	json_object_object_add(r, "stale",
+			       json_object_new_boolean(!daemon_running(st)));
+	json_object_array_add(arr, r);
+	return arr;
+}
+
+/* A record as show --json gives it: ages, not absolute times. */
+static json_object *record_json(json_object *rec)
+{
+	static const char *const keys[] = { "endpoint", "ttl", "relayed",
+					    "srflx", "host" };
+	json_object *o, *v;
+
+	if (!rec)
+		return NULL;
+	o = json_object_new_object();
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		json_object_object_add(o, keys[i],
+			json_object_object_get_ex(rec, keys[i], &v) ?
+				json_object_get(v) : NULL);
+	json_object_object_add(o, "read_ms_ago", ms_json(st_ago(rec, "read_at")));
+	return o;
+}
+
+static void add_wg_fields(json_object *c, json_object *wp)
+{
+	json_object_object_add(c, "public_key", st_str(wp, "public_key") ?
+		json_object_new_string(st_str(wp, "public_key")) : NULL);
+	json_object_object_add(c, "handshake_ms_ago",
+			       wp ? ms_json(st_ago(wp, "handshake_at")) : NULL);
+	json_object_object_add(c, "record", record_json(obj(wp, "record")));
+	json_object_object_add(c, "lookup_error", st_str(wp, "lookup_error") ?
+		json_object_new_string(st_str(wp, "lookup_error")) : NULL);
+}
+
+static void add_unmapped(void *ctx, json_object *wp)
+{
+	json_object *c = json_object_new_object();
+
+	json_object_object_add(c, "endpoint", st_str(wp, "endpoint") ?
+		json_object_new_string(st_str(wp, "endpoint")) : NULL);
+	json_object_object_add(c, "path", NULL);
+	add_wg_fields(c, wp);
+	json_object_array_add(ctx, c);
+}
+
+static json_object *daemon_json(json_object *st)
+{
+	json_object *o;
+	long long pid;
+
+	if (!st || !st_int(st, "pid", &pid))
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "pid", json_object_new_int64(pid));
+	json_object_object_add(o, "running",
+			       json_object_new_boolean(daemon_running(st)));
+	json_object_object_add(o, "state_ms_ago",
+			       ms_json(st_ago(st, "written_at")));
+	return o;
+}
+
+static json_object *rendezvous_json(json_object *st)
+{
+	static const char *const keys[] = { "zone", "server", "publish",
+					    "published", "error" };
+	json_object *r = obj(st, "rendezvous"), *o, *v;
+
+	if (!r)
+		return NULL;
+	o = json_object_new_object();
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		json_object_object_add(o, keys[i],
+			json_object_object_get_ex(r, keys[i], &v) ?
+				json_object_get(v) : NULL);
+	json_object_object_add(o, "published_ms_ago",
+			       ms_json(st_ago(r, "published_at")));
+	return o;
+}
+
+json_object *show_json(const struct show_data *d)
+{
+	const char *name = d->name;
+	const struct wgt_config *cfg = d->cfg;
+	const struct wgt_uplink *up = d->up;
+	const __u64 *cnt = d->cnt;
+	const struct peer_view *pv = d->pv;
+	int n = d->n;
+	json_object *st = d->st;
+	json_object *o = json_object_new_object(), *arr, *c;
+	char a[EP_STRLEN], ifn[IF_NAMESIZE];
+	__u64 now = now_ns();
+
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "port", json_object_new_int(cfg->wg_port));
+	json_object_object_add(o, "control_port",
+			       json_object_new_int(cfg->ctl_port));
+	arr = json_object_new_array();
+	for (int i = 0; i < WGT_MAX_UPLINKS; i++) {
+		if (!up[i].ifindex)
+			continue;
+		c = json_object_new_object();
+		json_object_object_add(c, "name", json_object_new_string(
+			ifname_of(up[i].ifindex, ifn)));
+		json_object_object_add(c, "ifindex",
+				       json_object_new_int(up[i].ifindex));
+		json_object_object_add(c, "ingress", json_object_new_string(
+			xdp_mode_str(up[i].xdp_mode)));
+		json_object_object_add(c, "mtu", json_object_new_int(up[i].mtu));
+		json_object_array_add(arr, c);
+	}
+	json_object_object_add(o, "uplinks", arr);
+	c = json_object_new_object();
+	for (int r = 0; r < WGT_REASON_MAX; r++)
+		json_object_object_add(c, reason_names[r],
+				       json_object_new_uint64(cnt[r]));
+	json_object_object_add(o, "counters", c);
+	json_object_object_add(o, "relays", relays_json(st));
+
+	arr = json_object_new_array();
+	for (int i = 0; i < n; i++) {
+		const struct peer_view *v = &pv[i];
+		bool relay = v->path.kind == WGT_PATH_RELAY;
+
+		c = json_object_new_object();
+		json_object_object_add(c, "endpoint", json_object_new_string(
+			ep_str(&v->ep, a, sizeof(a))));
+		json_object_object_add(c, "path", json_object_new_string(
+			relay ? "relay" : "direct"));
+		json_object_object_add(c, "relay", relay ?
+			json_object_new_string(ep_str(&v->path.via, a, sizeof(a))) :
+			NULL);
+		json_object_object_add(c, "channel", relay ?
+			json_object_new_int(v->path.channel) : NULL);
+		json_object_object_add(c, "direct", relay ? NULL :
+			json_object_new_string(ep_str(&v->path.via, a, sizeof(a))));
+		json_object_object_add(c, "rx_packets",
+				       json_object_new_uint64(v->st.rx_packets));
+		json_object_object_add(c, "rx_bytes",
+				       json_object_new_uint64(v->st.rx_bytes));
+		json_object_object_add(c, "tx_packets",
+				       json_object_new_uint64(v->st.tx_packets));
+		json_object_object_add(c, "tx_bytes",
+				       json_object_new_uint64(v->st.tx_bytes));
+		json_object_object_add(c, "last_rx_ms_ago",
+				       ms_json(ms_ago(v->st.last_rx_ns, now)));
+		json_object_object_add(c, "last_tx_ms_ago",
+				       ms_json(ms_ago(v->st.last_tx_ns, now)));
+		json_object *rp = relay_peer(st, &v->ep);
+
+		json_object_object_add(c, "permission", rp && st_str(rp, "permission") ?
+			json_object_new_string(st_str(rp, "permission")) : NULL);
+		json_object_object_add(c, "channel_state", rp && st_str(rp, "channel_state") ?
+			json_object_new_string(st_str(rp, "channel_state")) : NULL);
+		add_wg_fields(c, wg_peer_by_ep(st, ep_str(&v->ep, a, sizeof(a))));
+		json_object_array_add(arr, c);
+	}
+	for_unmapped(st, pv, n, add_unmapped, arr);
+	json_object_object_add(o, "peers", arr);
+	json_object_object_add(o, "daemon", daemon_json(st));
+	json_object_object_add(o, "rendezvous", rendezvous_json(st));
+	return o;
+}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `wgturn show`: the text form, in the manner of `wg show`. */
+#include <stdio.h>
+#include <string.h>
+#include "base/addr.h"
+#include "dp/loader.h"
+#include "dp/maps.h"
+#include "show_state.h"
+
+static void human_bytes(__u64 b, char *buf, size_t len)
+{
+	const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = b;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%llu B", (unsigned long long)b);
+	else
+		snprintf(buf, len, "%.2f %s", v, unit[u]);
+}
+
+static void human_ago(const char *what, long long ms)
+{
+	if (ms < 0)
+		printf("  %s: never\n", what);
+	else if (ms < 1000)
+		printf("  %s: %lld ms ago\n", what, ms);
+	else
+		printf("  %s: %lld seconds ago\n", what, ms / 1000);
+}
+
+static void print_daemon(json_object *st)
+{
+	long long pid = 0;
+	json_object *r = obj(st, "rendezvous");
+
+	st_int(st, "pid", &pid);
+	if (daemon_running(st))
+		printf("  daemon: pid %lld\n", pid);
+	else
+		printf("  daemon: not running (pid %lld gone); what follows was last seen %lld s ago\n",
+		       pid, st_ago(st, "written_at") / 1000);
+	if (!r)
+		return;
+	printf("  rendezvous: zone %s at %s", st_str(r, "zone") ?: "?",
+	       st_str(r, "server") ?: "?");
+	if (st_str(r, "published"))
+		printf(", published %s %lld s ago", st_str(r, "published"),
+		       st_ago(r, "published_at") / 1000);
+	else
+		printf(", nothing published");
+	printf("\n");
+	if (st_str(r, "error"))
+		printf("  rendezvous error: %s\n", st_str(r, "error"));
+}
+
+/* The peer's WireGuard side: key, handshake, the record it came from. */
+static void print_wg_peer(json_object *wp)
+{
+	json_object *rec = obj(wp, "record");
+	long long hs = st_ago(wp, "handshake_at");
+
+	printf("  public key: %s\n", st_str(wp, "public_key") ?: "?");
+	if (hs < 0)
+		printf("  latest handshake: never\n");
+	else
+		printf("  latest handshake: %lld seconds ago\n", hs / 1000);
+	if (rec)
+		printf("  record: %s, read %lld s ago\n",
+		       st_str(rec, "endpoint") ?: "?",
+		       st_ago(rec, "read_at") / 1000);
+	if (st_str(wp, "lookup_error"))
+		printf("  lookup error: %s\n", st_str(wp, "lookup_error"));
+}
+
+static void print_unmapped(void *ctx, json_object *wp)
+{
+	printf("\npeer endpoint: %s\n", st_str(wp, "endpoint") ?: "(none)");
+	print_wg_peer(wp);
+	printf("  path: none\n");
+}
+
+void show_text(const struct show_data *d)
+{
+	const char *name = d->name;
+	const struct wgt_config *cfg = d->cfg;
+	const struct wgt_uplink *up = d->up;
+	const __u64 *cnt = d->cnt;
+	const struct peer_view *pv = d->pv;
+	int n = d->n;
+	json_object *st = d->st;
+	char a[EP_STRLEN], ifn[IF_NAMESIZE], rx[32], tx[32];
+	__u64 now = now_ns();
+	bool first = true;
+
+	printf("interface: %s\n", name);
+	printf("  listening port: %u\n", cfg->wg_port);
+	if (cfg->ctl_port)
+		printf("  control port: %u\n", cfg->ctl_port);
+	printf("  uplinks:");
+	for (int i = 0; i < WGT_MAX_UPLINKS; i++)
+		if (up[i].ifindex)
+			printf(" %s (%s, mtu %u)", ifname_of(up[i].ifindex, ifn),
+			       xdp_mode_str(up[i].xdp_mode), up[i].mtu);
+	printf("\n");
+	if (cnt[WGT_DROP_TOO_BIG])
+		printf("  too big: %llu packets dropped, relaying would exceed the uplink MTU (lower the WireGuard MTU by 4)\n",
+		       (unsigned long long)cnt[WGT_DROP_TOO_BIG]);
+	printf("  counters:");
+	for (int r = 0; r < WGT_REASON_MAX; r++) {
+		if (!cnt[r])
+			continue;
+		printf("%s %s %llu", first ? "" : ",", reason_names[r],
+		       (unsigned long long)cnt[r]);
+		first = false;
+	}
+	printf("%s\n", first ? " none" : "");
+	if (st) {
+		json_object *ex = expires_in(st);
+
+		print_daemon(st);
+		printf("  relay: %s, %s%s", st_str(st, "server") ?: "?",
+		       daemon_running(st) ? "" : "last seen ",
+		       st_str(st, "state") ?: "?");
+		if (st_str(st, "relayed"))
+			printf(", relayed %s", st_str(st, "relayed"));
+		if (st_str(st, "mapped"))
+			printf(", mapped %s", st_str(st, "mapped"));
+		if (ex)
+			printf(", expires in %s s", json_object_get_string(ex));
+		json_object_put(ex);
+		printf("\n");
+		if (st_str(st, "error"))
+			printf("  relay error: %s\n", st_str(st, "error"));
+	}
+
+	for (int i = 0; i < n; i++) {
+		json_object *rp = relay_peer(st, &pv[i].ep);
+
+		json_object *wp;
+
+		printf("\npeer endpoint: %s\n", ep_str(&pv[i].ep, a, sizeof(a)));
+		wp = wg_peer_by_ep(st, a);
+		if (wp)
+			print_wg_peer(wp);
+		if (rp)
+			printf("  permission: %s, channel: %s\n",
+			       st_str(rp, "permission"),
+			       st_str(rp, "channel_state"));
+		if (pv[i].path.kind == WGT_PATH_RELAY)
+			printf("  path: relay %s channel 0x%04x\n",
+			       ep_str(&pv[i].path.via, a, sizeof(a)),
+			       pv[i].path.channel);
+		else
+			printf("  path: direct %s\n",
+			       ep_str(&pv[i].path.via, a, sizeof(a)));
+		human_ago("latest rx", ms_ago(pv[i].st.last_rx_ns, now));
+		human_ago("latest tx", ms_ago(pv[i].st.last_tx_ns, now));
+		human_bytes(pv[i].st.rx_bytes, rx, sizeof(rx));
+		human_bytes(pv[i].st.tx_bytes, tx, sizeof(tx));
+		printf("  transfer: %s received (%llu packets), %s sent (%llu packets)\n",
+		       rx, (unsigned long long)pv[i].st.rx_packets, tx,
+		       (unsigned long long)pv[i].st.tx_packets);
+	}
+	for_unmapped(st, pv, n, print_unmapped, NULL);
+}
