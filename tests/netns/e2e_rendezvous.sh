@@ -90,6 +90,8 @@ basic() { # FAM
 	FAM=$1
 	mkdir -p "$FS" && mount -t bpf bpf "$FS" || { fail "mount bpffs"; return 1; }
 	WORLD_NATA_FLAGS=fully-random WORLD_NATB_FLAGS=fully-random
+	# NATs that forget an idle UDP mapping after 10 s (seed 002)
+	WORLD_NAT_UDP_TIMEOUT=10
 	world_up "$FAM" || { fail "[$FAM] world_up"; return 1; }
 	check "[$FAM] Knot DNS serves $DNS_ZONE at $DNS_SERVER" knot_start || return 1
 	wg_up a "$A" 51820 && wg_up b "$B" 51820 || { fail "[$FAM] WireGuard up"; return 1; }
@@ -173,54 +175,136 @@ show_truth() {
 	ping_ok a "$(tun b)" 10 "after B's daemon came back"
 }
 
-# recovery NAME CMD...: run CMD under a ping every 0.2 s both ways; the
-# tunnel must come back by itself; prints the outage (the longest run of
-# unanswered pings from A).
+# gap LOG: the longest time between two answers of a `ping -D -i 0.2`
+# (receive timestamps), less the 0.2 s interval, in ms.
+gap() {
+	awk -F'[][]' '/bytes from/ { t = $2 + 0
+		if (p && t - p > m) m = t - p; p = t }
+		END { v = (m - 0.2) * 1000; print (v > 0 ? int(v) : 0) }' "$1"
+}
+
+# recovery NAME HOLD CMD...: CMD under a ping every 0.2 s both ways; the
+# tunnel must come back by itself, both ways. The outage is the longest
+# silence in either direction, less HOLD seconds (how long CMD itself
+# keeps the way blocked on purpose), printed and kept in RECOVERY.
 recovery() {
-	local name=$1 la=$WORLD_TMP/ping-a.log lb=$WORLD_TMP/ping-b.log pa pb
-	shift
-	in_ns a ping -D -i 0.2 -W 1 -w "$(tscale_int 60)" "$(tun b)" >"$la" 2>&1 &
+	local name=$1 hold=$2 la=$WORLD_TMP/ping-a.log lb=$WORLD_TMP/ping-b.log pa pb
+	shift 2
+	in_ns a ping -D -i 0.2 -W 1 -w "$(tscale_int $((hold + 60)))" "$(tun b)" >"$la" 2>&1 &
 	pa=$!
-	in_ns b ping -D -i 0.2 -W 1 -w "$(tscale_int 60)" "$(tun a)" >"$lb" 2>&1 &
+	in_ns b ping -D -i 0.2 -W 1 -w "$(tscale_int $((hold + 60)))" "$(tun a)" >"$lb" 2>&1 &
 	pb=$!
 	sleep "$(tscale 2)"
 	"$@"
-	local t0 i n r1
-	t0=$(date +%s%N)
+	local i n r1 s1 ga gb out
 	n=$(tscale_int 450)
-	# back when both pings got 5 new answers after the event
+	# back when both pings got 10 new answers after the event
 	r1=$(grep -c 'bytes from' "$la")
-	local s1
 	s1=$(grep -c 'bytes from' "$lb")
 	for ((i = 0; i < n; i++)); do
 		sleep 0.1
-		[ $(($(grep -c 'bytes from' "$la") - r1)) -ge 5 ] &&
-			[ $(($(grep -c 'bytes from' "$lb") - s1)) -ge 5 ] && break
+		[ $(($(grep -c 'bytes from' "$la") - r1)) -ge 10 ] &&
+			[ $(($(grep -c 'bytes from' "$lb") - s1)) -ge 10 ] && break
 	done
 	sleep "$(tscale 1)"
 	kill "$pa" "$pb" 2>/dev/null
 	wait "$pa" "$pb" 2>/dev/null
-	local gap
-	gap=$(awk -F'icmp_seq=' '/bytes from/ { split($2, a, " "); s = a[1]
-		if (p && s - p > m) m = s - p; p = s } END { print (m ? (m - 1) * 200 : 0) }' "$la")
-	echo "# $name: outage ${gap} ms (A -> B, longest run of unanswered pings x 0.2 s)"
-	RECOVERY["$FAM $name"]=$gap
-	check "[$FAM] $name: the tunnel came back by itself, both ways (outage $gap ms)" test "$i" -lt "$n"
+	ga=$(gap "$la") gb=$(gap "$lb")
+	out=$((ga > gb ? ga : gb))
+	out=$((out > hold * 1000 ? out - hold * 1000 : 0))
+	echo "# $FAM $name: outage $out ms (longest silence A->B $ga ms, B->A $gb ms, less ${hold} s held)"
+	RECOVERY["$FAM $name"]=$out
+	check "[$FAM] $name: the tunnel came back by itself, both ways (outage $out ms)" test "$i" -lt "$n"
 }
 
 declare -A RECOVERY=()
 
+# Both NATs forget idle UDP mappings after 10 s; the tunnel idles 35 s.
+# The daemons' 10 s keepalive on the relay 5-tuple keeps the mappings:
+# no reallocation, and the first packet after the silence goes through.
+idle_short_nat_timeout() {
+	local na nb ra t
+	na=$(wgt_state "$A" .allocations) nb=$(wgt_state "$B" .allocations)
+	ra=$(wgt_state "$A" .relayed)
+	sleep "$(tscale 35)"
+	t=$(wgt_ping_first a "$(tun b)")
+	check "[$FAM] NAT UDP timeout 10 s, tunnel idle 35 s: the first ping is answered (after $t ms)" \
+		test "$t" -lt 2000
+	expect_eq "[$FAM] ... with no reallocation on either side (allocations, A's relayed address)" \
+		"$na $nb $ra" "$(wgt_state "$A" .allocations) $(wgt_state "$B" .allocations) $(wgt_state "$A" .relayed)"
+}
+
 ev_coturn_restart() { coturn_restart || fail "coturn restart"; }
-ev_nat_flush() { in_ns nata conntrack -F >/dev/null 2>&1 || in_ns nata nft flush ruleset; }
+ev_nat_flush() { in_ns nata conntrack -F >/dev/null 2>&1; }
+
+# A's uplink gets a new address (a DHCP renumbering): the old one goes.
+ev_uplink_change() {
+	if [ "$FAM" = v6 ]; then
+		in_ns a ip -6 addr add 2001:db8:a::3/64 dev eth0 nodad
+		in_ns a ip -6 addr del "$A6/64" dev eth0
+		in_ns a ip -6 route replace default via 2001:db8:a::1
+	else
+		in_ns a sysctl -qw net.ipv4.conf.eth0.promote_secondaries=1
+		in_ns a ip addr add 198.51.100.3/26 dev eth0
+		in_ns a ip addr del "$A4/26" dev eth0
+		in_ns a ip route replace default via 198.51.100.1
+	fi
+}
+
+# NAT A's public address changes (the ISP renumbers it): masquerade
+# forgets its mappings, A comes out from the new address.
+ev_nat_address_change() {
+	if [ "$FAM" = v6 ]; then
+		in_ns nata ip -6 addr add 2001:db8:2::2/64 dev wan nodad
+		in_ns nata ip -6 addr del "$NATA6/64" dev wan
+		in_ns nata ip -6 route replace default via 2001:db8:2::fe
+	else
+		in_ns nata sysctl -qw net.ipv4.conf.wan.promote_secondaries=1
+		in_ns nata ip addr add 203.0.113.18/28 dev wan
+		in_ns nata ip addr del "$NATA4/28" dev wan
+		in_ns nata ip route replace default via 203.0.113.30
+	fi
+}
+
+# The relay unreachable for 45 s (longer than a Refresh transaction's
+# 39.5 s): its traffic dropped on the internet router, then let through.
+ev_relay_outage() {
+	in_ns inet nft -f - <<-EOF
+		table inet outage {
+			chain drop_relay {
+				type filter hook forward priority 0;
+				ip saddr $RELAY4 drop
+				ip daddr $RELAY4 drop
+				ip6 saddr $RELAY6 drop
+				ip6 daddr $RELAY6 drop
+			}
+		}
+	EOF
+	sleep "$(tscale 45)"
+	in_ns inet nft delete table inet outage
+}
 
 events() {
-	recovery "coturn restart" ev_coturn_restart
+	recovery "coturn restart" 0 ev_coturn_restart
 	check "[$FAM] after the coturn restart: A's record follows its new allocation" \
 		eval '[ "$(dig_ +short "$IA" SRV | cut -d" " -f3)" = "$(wgt_state "$A" .relayed | sed "s/.*://")" ]'
-	local ra=$(wgt_state "$A" .relayed)
-	recovery "NAT A conntrack flush" ev_nat_flush
+	local ra=$(wgt_state "$A" .relayed) n
+	recovery "NAT A conntrack flush" 0 ev_nat_flush
 	check "[$FAM] after the NAT flush: A has a new allocation ($ra -> $(wgt_state "$A" .relayed))" \
 		test "$ra" != "$(wgt_state "$A" .relayed)"
+	ra=$(wgt_state "$A" .relayed)
+	recovery "A's uplink address change" 0 ev_uplink_change
+	check "[$FAM] after the uplink change: A allocated from its new address ($ra -> $(wgt_state "$A" .relayed))" \
+		test "$ra" != "$(wgt_state "$A" .relayed)"
+	recovery "NAT A's public address change" 0 ev_nat_address_change
+	check "[$FAM] after the NAT address change: A's mapped address is the new one ($(wgt_state "$A" .mapped))" \
+		eval '[[ "$(wgt_state "$A" .mapped)" == *"$([ "$FAM" = v6 ] && echo 2001:db8:2::2 || echo 203.0.113.18)"* ]]'
+	if [ "$FAM" = v4 ]; then
+		ra=$(wgt_state "$A" .relayed) n=$(wgt_state "$A" .allocations)
+		recovery "relay unreachable 45 s" 45 ev_relay_outage
+		expect_eq "[$FAM] after the outage: the same allocation, kept (relayed address, allocations)" \
+			"$ra $n" "$(wgt_state "$A" .relayed) $(wgt_state "$A" .allocations)"
+	fi
 }
 
 dns_down() {
@@ -277,6 +361,7 @@ down() {
 
 if basic v4; then
 	show_truth
+	idle_short_nat_timeout
 	events
 	dns_down
 	lost_records

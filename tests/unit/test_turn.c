@@ -1085,6 +1085,30 @@ static void test_wrong_family_refused(void **state)
 	assert_false(f->alloc);		/* released */
 }
 
+/* A 10 s keepalive: the 5-tuple is never silent for 10 s, so a NAT that
+ * forgets after exactly 10 s keeps the mapping. */
+static void test_keepalive(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	uint64_t last = 0;
+	int n, k = 0;
+
+	(void)state;
+	f->c.keepalive_ms = 10000;
+	allocate(f);
+	n = f->nsent;
+	run_until(f, 60 * SEC);
+	for (int i = n; i < f->nsent; i++) {
+		if (sent_method(f, i) != STUN_REFRESH)
+			continue;
+		assert_in_range(f->sent[i].at - last, 8 * SEC, 10 * SEC - 1);
+		last = f->sent[i].at;
+		k++;
+	}
+	assert_in_range(k, 6, 7);
+	assert_int_equal(f->c.allocations, 1);
+}
+
 /* turn_peer_refresh renews a permission and a channel at once, at most
  * once per TURN_PROBE_MS. */
 static void test_peer_refresh(void **state)
@@ -1680,6 +1704,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_401_after_working_retried, fake_free),
 		cmocka_unit_test_teardown(test_wrong_family_refused, fake_free),
 		cmocka_unit_test_teardown(test_peer_refresh, fake_free),
+		cmocka_unit_test_teardown(test_keepalive, fake_free),
 		cmocka_unit_test_teardown(test_peers_and_channels, fake_free),
 		cmocka_unit_test_teardown(test_peer_drop_in_flight, fake_free),
 		cmocka_unit_test_teardown(test_ipv6, fake_free),

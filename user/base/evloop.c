@@ -20,6 +20,13 @@ int ev_add(struct evloop *l, const struct ev_source *s)
 	return 0;
 }
 
+void ev_set_fd(struct evloop *l, const void *ctx, int fd)
+{
+	for (int i = 0; i < l->n; i++)
+		if (l->src[i].ctx == ctx)
+			l->src[i].fd = fd;
+}
+
 /* The shortest sleep any source allows, at most max_ms. */
 static int wait_ms(struct evloop *l, int max_ms, uint64_t now)
 {

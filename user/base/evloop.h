@@ -31,6 +31,8 @@ struct evloop {
 uint64_t ev_now_ms(void);
 /* Register a copy of s; -ENOSPC when full. */
 int ev_add(struct evloop *l, const struct ev_source *s);
+/* Sources with this ctx now watch fd (a socket was replaced). */
+void ev_set_fd(struct evloop *l, const void *ctx, int fd);
 /* One round: sleep until a descriptor is readable or the earliest timer
  * (never longer than max_ms), hand over input, then tick every source.
  * Returns poll's error as -errno (EINTR counts as a round), else 0. */

@@ -41,6 +41,7 @@
 #define RELAY_KEEPALIVE_MS 10000	/* NATs with 10-30 s UDP timeouts exist */
 #define UP_TIMEOUT_MS 60000		/* `up` gives up after this */
 #define UP_PUBLISH_WAIT_MS 3000		/* `up` waits this for the first publish */
+#define UPLINK_CHECK_MS 1000		/* the uplink's address, followed */
 
 /* The relay subsystem: where the server is, the control socket, the
  * TURN client that speaks through it. */
@@ -71,6 +72,8 @@ struct daemon {
 	bool rdv_on;
 	bool relay_unreachable;	/* as last logged */
 	uint64_t next_live_ms;
+	uint64_t next_uplink_ms;
+	bool no_route;		/* as last logged */
 	struct evloop loop;
 	int sig_fd;
 	uint64_t next_state_ms;
@@ -79,6 +82,9 @@ struct daemon {
 	bool claimed;		/* no other daemon: the run files are ours */
 	bool stop;
 };
+
+static int ctl_open(struct relay *r, __u16 *port);
+static int set_ctl_port(struct daemon *d, __u16 port);
 
 static void ep_from_sa(struct wgt_ep *ep, const struct sockaddr *sa)
 {
@@ -268,10 +274,69 @@ static int state_next(void *ctx, uint64_t now)
 	return next > now ? (int)(next - now) : 0;
 }
 
+static bool same_addr(const struct sockaddr_storage *a,
+		      const struct sockaddr_storage *b)
+{
+	struct wgt_ep x, y;
+
+	ep_from_sa(&x, (const void *)a);
+	ep_from_sa(&y, (const void *)b);
+	x.port = y.port = 0;
+	return ep_eq(&x, &y);
+}
+
+/* The uplink's address changed (DHCP, a new prefix, a roaming laptop):
+ * the control socket moves to the new one, and the allocation, out of
+ * reach from the old 5-tuple, is made anew (then published). */
+static void uplink_check(struct daemon *d, uint64_t now)
+{
+	struct relay *r = &d->relay;
+	struct sockaddr_storage local;
+	char ifn[IF_NAMESIZE], a[EP_STRLEN], b[EP_STRLEN];
+	struct wgt_ep ea, eb;
+	int old = r->ctl_fd;
+	__u16 port;
+
+	if (route_to((void *)&r->server, r->server_len, &local, ifn)) {
+		if (!d->no_route)
+			pr_warn("no route to relay %s: %s", r->conf->host,
+				strerror(errno));
+		d->no_route = true;
+		return;
+	}
+	d->no_route = false;
+	if (same_addr(&local, &r->local))
+		return;
+	ep_from_sa(&ea, (void *)&r->local);
+	ep_from_sa(&eb, (void *)&local);
+	ea.port = eb.port = 0;
+	r->local = local;
+	if (ctl_open(r, &port) || set_ctl_port(d, port)) {
+		pr_warn("uplink address %s: cannot rebind the control socket: %s",
+			ep_str(&eb, b, sizeof(b)), strerror(errno));
+		if (r->ctl_fd >= 0 && r->ctl_fd != old)
+			close(r->ctl_fd);
+		r->ctl_fd = old;
+		return;
+	}
+	close(old);
+	ev_set_fd(&d->loop, r, r->ctl_fd);
+	/* the rendezvous' socket is bound to the old address too */
+	if (d->rdv_on && !rdv_reopen(&d->rdv))
+		ev_set_fd(&d->loop, &d->rdv, d->rdv.fd);
+	pr_info("uplink address %s -> %s (%s): allocating anew",
+		ep_str(&ea, a, sizeof(a)), ep_str(&eb, b, sizeof(b)), ifn);
+	turn_restart(&r->turn, now, "the uplink address changed");
+}
+
 static void state_tick(void *ctx, uint64_t now)
 {
 	struct daemon *d = ctx;
 
+	if (d->running && now >= d->next_uplink_ms) {
+		d->next_uplink_ms = now + UPLINK_CHECK_MS;
+		uplink_check(d, now);
+	}
 	if (now >= d->next_live_ms && d->dp.maps.stats >= 0) {
 		d->next_live_ms = now + LIVE_CHECK_MS;
 		liveness_check(wg_watch_now(&d->wg), &d->dp.maps, now,
@@ -502,18 +567,27 @@ static int setup_datapath(struct daemon *d, const char *opt_bpffs,
 	return 0;
 }
 
+/* The datapath rewrites the control socket's port to WireGuard's. */
+static int set_ctl_port(struct daemon *d, __u16 port)
+{
+	struct wgt_config cfg;
+
+	if (config_read(&d->dp.maps, &cfg))
+		return -1;
+	cfg.ctl_port = port;
+	return config_write(&d->dp.maps, &cfg);
+}
+
 /* The control socket, its port in the datapath's configuration. */
 static int setup_control(struct daemon *d)
 {
-	struct wgt_config cfg;
 	__u16 port;
 
-	if (ctl_open(&d->relay, &port) || config_read(&d->dp.maps, &cfg)) {
+	if (ctl_open(&d->relay, &port)) {
 		pr_err("cannot open the control socket: %s", strerror(errno));
 		return -1;
 	}
-	cfg.ctl_port = port;
-	if (config_write(&d->dp.maps, &cfg)) {
+	if (set_ctl_port(d, port)) {
 		pr_err("cannot set the control port: %s", strerror(errno));
 		return -1;
 	}

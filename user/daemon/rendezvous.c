@@ -43,15 +43,30 @@ int rdv_open(struct rendezvous *r, const struct rdv_conf *conf,
 			 conf->server, gai_strerror(rc));
 		return -1;
 	}
-	r->fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		       0);
-	if (r->fd < 0 || connect(r->fd, ai->ai_addr, ai->ai_addrlen)) {
+	memcpy(&r->server, ai->ai_addr, ai->ai_addrlen);
+	r->server_len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	if (rdv_reopen(r)) {
 		snprintf(why, len, "cannot open a socket to DNS server %s: %s",
 			 conf->server, strerror(errno));
-		freeaddrinfo(ai);
 		return -1;
 	}
-	freeaddrinfo(ai);
+	return 0;
+}
+
+int rdv_reopen(struct rendezvous *r)
+{
+	int fd = socket(r->server.ss_family,
+			SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0 || connect(fd, (void *)&r->server, r->server_len)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = fd;
 	return 0;
 }
 

@@ -55,6 +55,8 @@ struct rendezvous {
 	const struct rdv_conf *conf;
 	struct dns_tsig key;
 	int fd;
+	struct sockaddr_storage server;	/* where fd is connected */
+	socklen_t server_len;
 	/* publishing */
 	uint8_t self[WGSD_KEY_LEN];
 	struct wgsd_record want;	/* endpoint.family 0: not yet */
@@ -79,6 +81,9 @@ struct rendezvous {
 int rdv_open(struct rendezvous *r, const struct rdv_conf *conf,
 	     const uint8_t self[WGSD_KEY_LEN], char *why, size_t len);
 void rdv_close(struct rendezvous *r);
+/* A new socket to the server (the uplink's address changed: the old one
+ * is bound to it). Requests in flight go on through the new one. */
+int rdv_reopen(struct rendezvous *r);
 void rdv_source(struct rendezvous *r, struct ev_source *s);
 /* What this node publishes now; an UPDATE goes out when it changed. */
 void rdv_publish(struct rendezvous *r, const struct wgsd_record *rec,

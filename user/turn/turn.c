@@ -124,6 +124,10 @@ static void tx_send(struct turn_client *c, struct turn_tx *tx, uint64_t now)
 	tx->next_ms = now + (tx->sends < TURN_RC ? tx->rto_ms :
 						   (uint64_t)TURN_RM * TURN_RTO_MS);
 	tx->rto_ms *= 2;
+	/* A relay known to be out of reach: ask at least every RETRY_MS, so
+	 * that its return is noticed soon, not after a doubled RTO. */
+	if (c->unreachable && tx->rto_ms > RETRY_MS)
+		tx->rto_ms = RETRY_MS;
 }
 
 static struct turn_tx *tx_find_peer(struct turn_client *c, uint16_t method,
@@ -250,10 +254,13 @@ static void allocated(struct turn_client *c, const struct stun_msg *m,
 	/* Refresh a minute early, or halfway for short lifetimes. */
 	c->refresh_ms = now + (c->lifetime > 120 ? c->lifetime - 60 :
 						   c->lifetime / 2) * 1000ull;
-	if (c->keepalive_ms && now + c->keepalive_ms < c->refresh_ms)
-		c->refresh_ms = now + c->keepalive_ms;
+	if (c->keepalive_ms > TURN_KEEPALIVE_SLACK_MS &&
+	    now + c->keepalive_ms - TURN_KEEPALIVE_SLACK_MS < c->refresh_ms)
+		c->refresh_ms = now + c->keepalive_ms - TURN_KEEPALIVE_SLACK_MS;
 	if (c->state != TURN_ALLOCATED) {
 		c->allocations++;
+		c->error[0] = 0;	/* what led here is over */
+		c->error_code = 0;
 		set_state(c, TURN_ALLOCATED);
 		for (int i = 0; i < c->n_peers; i++)
 			if (c->peers[i].wanted)
@@ -708,6 +715,15 @@ void turn_peer_drop(struct turn_client *c, const struct wgt_ep *ep)
 	if (c->peers[i].chan == TB_OK && c->on_chan)
 		c->on_chan(c->ctx, &c->peers[i], false);
 	c->peers[i].perm = c->peers[i].chan = TB_NONE;
+}
+
+void turn_restart(struct turn_client *c, uint64_t now, const char *why)
+{
+	reset_peers(c);
+	memset(&c->relayed, 0, sizeof(c->relayed));
+	c->unreachable = false;
+	turn_start(c, now);
+	snprintf(c->error, sizeof(c->error), "allocating anew: %s", why);
 }
 
 void turn_probe(struct turn_client *c, uint64_t now)

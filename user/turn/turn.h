@@ -33,6 +33,7 @@
 #define TURN_RC 7		/* sends per request */
 #define TURN_RM 16		/* last wait, in RTOs */
 #define TURN_PROBE_MS 2000
+#define TURN_KEEPALIVE_SLACK_MS 1000
 #define TURN_HINT_MS 1000	/* wait this for an authentic answer */
 #define TURN_SILENT_SENDS 4	/* Refresh sends without answer (3.5 s) after
 				 * which a Binding answer proves the loss */
@@ -104,9 +105,11 @@ struct turn_client {
 	uint64_t expires_ms;		/* allocation expiry */
 	uint64_t refresh_ms;		/* next Refresh */
 	uint64_t retry_ms;		/* next Allocate after a failure */
-	/* Refresh at least this often (0: only before expiry). An early
-	 * Refresh keeps the NAT mapping of the 5-tuple alive and finds out
-	 * soon that a restarted relay lost the allocation (437). */
+	/* The 5-tuple never stays silent longer than this (0: Refresh only
+	 * before expiry). An early Refresh keeps the NAT mapping alive and
+	 * finds out soon that a restarted relay lost the allocation (437).
+	 * It goes out TURN_KEEPALIVE_SLACK_MS early: a NAT that forgets
+	 * after exactly this long must still see it in time. */
 	uint32_t keepalive_ms;
 	uint64_t probe_ms;		/* no turn_probe() before this */
 	bool creds_worked;		/* an authentic success was seen */
@@ -152,6 +155,9 @@ const struct turn_peer *turn_peer_want(struct turn_client *c,
 				       uint16_t channel, uint64_t now_ms);
 /* Stop refreshing ep (they expire on the server). */
 void turn_peer_drop(struct turn_client *c, const struct wgt_ep *ep);
+/* Our 5-tuple changed (the uplink's address did): the allocation is out
+ * of reach; allocate anew now, keeping the peers wanted. */
+void turn_restart(struct turn_client *c, uint64_t now_ms, const char *why);
 /* Evidence says the relay may have lost us (a relayed path went
  * silent): Refresh now rather than at the next keepalive; at most one
  * probe per TURN_PROBE_MS. */
