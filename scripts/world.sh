@@ -17,8 +17,8 @@
 # for long things with `cmd & wait $!`, which a signal interrupts.)
 #
 #   +--------------------------+    +--------------------------+
-#   | relay: coturn            |    | pub: plain peer, no NAT; |
-#   |                          |    |  knotd (knot_start)      |
+#   | relay: coturn; knotd     |    | pub: plain peer, no NAT  |
+#   |   (knot_start), udp 53   |    |                          |
 #   | eth0 203.0.113.1/28      |    | eth0 203.0.113.49/28     |
 #   |      2001:db8:1::1/64    |    |      2001:db8:4::1/64    |
 #   +--------------------------+    +--------------------------+
@@ -91,7 +91,8 @@
 #   TURN_PORT TURN_REALM TURN_USER TURN_PASS TURN_PASS_FILE (mode 600)
 #   TURN_SERVER (turn:HOST:PORT of WORLD_FAMILY) TURN_MIN_PORT TURN_MAX_PORT
 #   COTURN_PID COTURN_CONF COTURN_LOG
-#   DNS_ZONE DNS_SERVER (the zone's primary, knotd in pub, of WORLD_FAMILY)
+#   DNS_ZONE DNS_SERVER (the zone's primary: knotd on the relay host, of
+#   WORLD_FAMILY) DNS_IP (its address alone)
 #   DNS_KEY_FILE (hmac-sha256:NAME:SECRET, mode 600) KNOT_PID KNOT_LOG
 #   WG_MTU  WG_PUBKEY[if] WG_PORT[if] WG_SITE[if] WG_PID[if] WG_KEYFILE[if]
 #   WG_KIND[if] (go or kernel)
@@ -405,22 +406,26 @@ coturn_restart() {
 	coturn_start "$@"
 }
 
-# knot_start: Knot DNS in pub, authoritative for $DNS_ZONE on port 53,
-# accepting UPDATEs signed with the key in $DNS_KEY_FILE for names under
-# _wireguard._udp.$DNS_ZONE only (the update policy the README gives).
+# knot_start: Knot DNS on the relay host, authoritative for $DNS_ZONE on
+# port 53, accepting UPDATEs signed with the key in $DNS_KEY_FILE for names
+# under _wireguard._udp.$DNS_ZONE only (the update policy the README
+# gives). The zone also names the plain peer: pub.$DNS_ZONE (knot_set
+# changes it).
 knot_start() {
 	local d=$WORLD_TMP/knot secret ip listen=
 	mkdir -p "$d/db"
 	secret=$(awk -F: '{print $3}' "$DNS_KEY_FILE")
-	[ "$WORLD_FAMILY" != v6 ] && listen+="$PUB4@53, "
-	[ "$WORLD_FAMILY" != v4 ] && listen+="$PUB6@53, "
+	[ "$WORLD_FAMILY" != v6 ] && listen+="$RELAY4@53, "
+	[ "$WORLD_FAMILY" != v4 ] && listen+="$RELAY6@53, "
 	KNOT_LOG=$d/knotd.log
 	cat >"$d/zone" <<-EOF
 		\$ORIGIN $DNS_ZONE.
 		\$TTL 10
 		@ SOA ns hostmaster 1 60 60 600 10
 		@ NS ns
-		ns A $PUB4
+		ns A $RELAY4
+		pub A $PUB4
+		pub AAAA $PUB6
 	EOF
 	cat >"$d/knot.conf" <<-EOF
 		server:
@@ -450,11 +455,10 @@ knot_start() {
 		    zonefile-sync: 0
 	EOF
 	chmod 600 "$d/knot.conf"
-	ip netns exec "$NS_PUB" knotd -c "$d/knot.conf" >>"$d/stdout.log" 2>&1 &
+	ip netns exec "$NS_RELAY" knotd -c "$d/knot.conf" >>"$d/stdout.log" 2>&1 &
 	KNOT_PID=$!
 	WORLD_PIDS+=("$KNOT_PID")
-	ip=$([ "$WORLD_FAMILY" = v6 ] && echo "$PUB6" || echo "$PUB4")
-	if ! _wait_for 5 _knot_answers "$ip"; then
+	if ! _wait_for 5 _knot_answers "$DNS_IP"; then
 		_wnote "knotd did not start; log tail:"
 		tail -n 20 "$KNOT_LOG" "$d/stdout.log" 2>/dev/null | sed 's/^/#   /' >&2
 		return 1
@@ -464,6 +468,16 @@ knot_start() {
 _knot_answers() {
 	kill -0 "$KNOT_PID" 2>/dev/null &&
 		in_ns a kdig +timeout=1 +retry=0 +short "@$1" "$DNS_ZONE." SOA 2>/dev/null | grep -q .
+}
+
+# knot_set NAME TYPE VALUE: replace NAME's TYPE records in the zone (knotc,
+# as its administrator would), e.g. knot_set pub A 203.0.113.50.
+knot_set() {
+	local c="ip netns exec $NS_RELAY knotc -c $WORLD_TMP/knot/knot.conf"
+	$c zone-begin "$DNS_ZONE" >/dev/null &&
+		$c zone-unset "$DNS_ZONE" "$1" "$2" >/dev/null &&
+		$c zone-set "$DNS_ZONE" "$1" 10 "$2" "$3" >/dev/null &&
+		$c zone-commit "$DNS_ZONE" >/dev/null
 }
 
 knot_stop() {
@@ -666,8 +680,8 @@ world_up() {
 	TURN_PASS=$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
 	TURN_PASS_FILE=$WORLD_TMP/turn.pass
 	(umask 077 && printf '%s\n' "$TURN_PASS" >"$TURN_PASS_FILE")
-	DNS_SERVER=$PUB_IP
-	[ "$f" = v6 ] && DNS_SERVER=[$PUB6]:53
+	DNS_IP=$RELAY_IP DNS_SERVER=$RELAY_IP
+	[ "$f" = v6 ] && DNS_SERVER=[$RELAY6]:53
 	DNS_KEY_FILE=$WORLD_TMP/dns.key
 	(umask 077 && printf 'hmac-sha256:%s:%s\n' "$DNS_KEY_NAME" \
 		"$(head -c 32 /dev/urandom | base64)" >"$DNS_KEY_FILE")

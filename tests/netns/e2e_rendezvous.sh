@@ -27,8 +27,10 @@ cd "$(dirname "$0")/../.."
 FS=/run/wgturn-rdv-$$
 A=wra$$
 B=wrb$$
+P=wrp$$
 
 cleanup() {
+	[ -n "${NS_A:-}" ] && rm -rf "/etc/netns/$NS_A"
 	wgt_world_down "$WGTURN" "$FS" "$A:a" "$B:b"
 }
 trap cleanup EXIT
@@ -45,7 +47,7 @@ tun() { local t=${TUN4[$1]}; [ "$FAM" = v6 ] && t=${TUN6[$1]}; echo "${t%/*}"; }
 allowed() { echo "${TUN4[$1]%/*}/32,${TUN6[$1]%/*}/128"; }
 # dig_ ARGS...: kdig at the zone's server; names unescaped (kdig writes
 # the base32 padding '=' as '\=')
-dig_() { in_ns a kdig +timeout=2 +retry=1 "@$PUB_IP" "$@" | sed 's/\\=/=/g'; }
+dig_() { in_ns a kdig +timeout=2 +retry=1 "@$DNS_IP" "$@" | sed 's/\\=/=/g'; }
 # instance KEY: wgsd's name for a base64 public key
 instance() {
 	echo "$(base64 -d <<<"$1" | base32 | tr 'A-Z' 'a-z')._wireguard._udp.$DNS_ZONE."
@@ -56,6 +58,7 @@ up() {
 	local key=${4:-$DNS_KEY_FILE}
 	local args=(--relay "$TURN_SERVER" --username "$TURN_USER" --password-file "$TURN_PASS_FILE"
 		--zone "$DNS_ZONE" --dns-server "$DNS_SERVER" --tsig-key-file "$key")
+	[ -e "$WORLD_TMP/$2-wg-quick.conf" ] && args+=(--wg-config "$WORLD_TMP/$2-wg-quick.conf")
 	if [ "${3:-}" = config ]; then
 		printf '[Relay]\nServer = %s\nUsername = %s\nPasswordFile = %s\n\n[Rendezvous]\nZone = %s\nServer = %s\nTsigKeyFile = %s\n' \
 			"$TURN_SERVER" "$TURN_USER" "$TURN_PASS_FILE" "$DNS_ZONE" "$DNS_SERVER" "$key" \
@@ -94,7 +97,14 @@ basic() { # FAM
 	WORLD_NAT_UDP_TIMEOUT=10
 	world_up "$FAM" || { fail "[$FAM] world_up"; return 1; }
 	check "[$FAM] Knot DNS serves $DNS_ZONE at $DNS_SERVER" knot_start || return 1
-	wg_up a "$A" 51820 && wg_up b "$B" 51820 || { fail "[$FAM] WireGuard up"; return 1; }
+	wg_up a "$A" 51820 && wg_up b "$B" 51820 && wg_up pub "$P" 51820 ||
+		{ fail "[$FAM] WireGuard up"; return 1; }
+	# A's wg-quick config names the plain peer by DNS name; A's resolver
+	# is the zone's server.
+	printf '[Interface]\nPrivateKey = (not read)\n\n[Peer]\nPublicKey = %s\nEndpoint = pub.%s:51820\nAllowedIPs = %s\n' \
+		"${WG_PUBKEY[$P]}" "$DNS_ZONE" "$(allowed pub)" >"$WORLD_TMP/$A-wg-quick.conf"
+	mkdir -p "/etc/netns/$NS_A"
+	echo "nameserver $DNS_IP" >"/etc/netns/$NS_A/resolv.conf"
 	# Public key and allowed-ips only: no endpoint anywhere.
 	wg_peer a "$A" "${WG_PUBKEY[$B]}" - "$(allowed b)"
 	wg_peer b "$B" "${WG_PUBKEY[$A]}" - "$(allowed a)"
@@ -175,12 +185,14 @@ show_truth() {
 	ping_ok a "$(tun b)" 10 "after B's daemon came back"
 }
 
-# gap LOG: the longest time between two answers of a `ping -D -i 0.2`
-# (receive timestamps), less the 0.2 s interval, in ms.
+# gap LOG END: the longest time between two answers of a `ping -D -i 0.2`
+# (receive timestamps; END, the epoch time the ping was stopped, closes
+# the last silence), less the 0.2 s interval, in ms.
 gap() {
-	awk -F'[][]' '/bytes from/ { t = $2 + 0
+	awk -F'[][]' -v end="$2" '/bytes from/ && $2 ~ /^[0-9]+\.[0-9]+$/ { t = $2 + 0
 		if (p && t - p > m) m = t - p; p = t }
-		END { v = (m - 0.2) * 1000; print (v > 0 ? int(v) : 0) }' "$1"
+		END { if (p && end - p > m) m = end - p
+		      v = (m - 0.2) * 1000; printf "%d\n", (v > 0 ? v : 0) }' "$1"
 }
 
 # recovery NAME HOLD CMD...: CMD under a ping every 0.2 s both ways; the
@@ -207,9 +219,11 @@ recovery() {
 			[ $(($(grep -c 'bytes from' "$lb") - s1)) -ge 10 ] && break
 	done
 	sleep "$(tscale 1)"
+	local end
+	end=$(date +%s.%N)
 	kill "$pa" "$pb" 2>/dev/null
 	wait "$pa" "$pb" 2>/dev/null
-	ga=$(gap "$la") gb=$(gap "$lb")
+	ga=$(gap "$la" "$end") gb=$(gap "$lb" "$end")
 	out=$((ga > gb ? ga : gb))
 	out=$((out > hold * 1000 ? out - hold * 1000 : 0))
 	echo "# $FAM $name: outage $out ms (longest silence A->B $ga ms, B->A $gb ms, less ${hold} s held)"
@@ -218,6 +232,42 @@ recovery() {
 }
 
 declare -A RECOVERY=()
+
+# A plain WireGuard peer with no wgturn of its own, named in A's wg-quick
+# config as pub.$DNS_ZONE:51820, changes its address (and its DNS record):
+# A's daemon resolves the name again when the path goes silent.
+named_peer() {
+	local ep ra t0 t1 i n log=$WORLD_TMP/ping-pub.log pp
+	ra=$(wgt_state "$A" .relayed)
+	wg_peer pub "$P" "${WG_PUBKEY[$A]}" "$ra" "$(allowed a)"
+	wg_peer a "$A" "${WG_PUBKEY[$P]}" "$(world_ep "$PUB4" 51820)" "$(allowed pub)"
+	check "[$FAM] plain peer named by DNS: first answer" wgt_ping_first a "$(tun pub)"
+	in_ns a ping -D -i 0.2 -W 1 -w "$(tscale_int 60)" "$(tun pub)" >"$log" 2>&1 &
+	pp=$!
+	sleep "$(tscale 1)"
+	t0=$(date +%s%N)
+	knot_set pub A 203.0.113.50 || fail "knotc: pub A 203.0.113.50"
+	in_ns pub sysctl -qw net.ipv4.conf.eth0.promote_secondaries=1
+	in_ns pub ip addr add 203.0.113.50/28 dev eth0
+	in_ns pub ip addr del "$PUB4/28" dev eth0
+	in_ns pub ip route replace default via 203.0.113.62
+	ep=$(world_ep 203.0.113.50 51820)
+	check "[$FAM] A's WireGuard follows pub.$DNS_ZONE to $ep" endpoint_is a "$A" "${WG_PUBKEY[$P]}" "$ep"
+	n=$(tscale_int 150)
+	for ((i = 0; i < n; i++)); do
+		in_ns a ping -c 1 -W 1 "$(tun pub)" >/dev/null 2>&1 && break
+	done
+	t1=$(date +%s%N)
+	sleep "$(tscale 1)"
+	local end g
+	end=$(date +%s.%N)
+	kill "$pp" 2>/dev/null
+	wait "$pp" 2>/dev/null
+	g=$(gap "$log" "$end")
+	echo "# $FAM plain peer's address change: answers again $(((t1 - t0) / 1000000)) ms after (longest silence $g ms)"
+	RECOVERY["$FAM named peer's address change"]=$g
+	check "[$FAM] the plain peer answers at its new address" test "$i" -lt "$n"
+}
 
 # Both NATs forget idle UDP mappings after 10 s; the tunnel idles 35 s.
 # The daemons' 10 s keepalive on the relay 5-tuple keeps the mappings:
@@ -319,7 +369,7 @@ dns_down() {
 lost_records() {
 	local i n
 	in_ns a knsupdate -y "$(cat "$DNS_KEY_FILE")" <<-EOF
-		server $PUB_IP
+		server $DNS_IP
 		zone $DNS_ZONE.
 		update delete $IA SRV
 		update delete $IA A
@@ -362,6 +412,7 @@ down() {
 if basic v4; then
 	show_truth
 	idle_short_nat_timeout
+	named_peer
 	events
 	dns_down
 	lost_records

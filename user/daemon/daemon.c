@@ -32,6 +32,7 @@
 #include "dp/pins.h"
 #include "base/route.h"
 #include "liveness.h"
+#include "names.h"
 #include "rendezvous.h"
 #include "state.h"
 #include "turn/turn.h"
@@ -70,6 +71,8 @@ struct daemon {
 	struct paths paths;
 	struct rendezvous rdv;
 	bool rdv_on;
+	struct names names;
+	bool names_on;
 	bool relay_unreachable;	/* as last logged */
 	uint64_t next_live_ms;
 	uint64_t next_uplink_ms;
@@ -214,29 +217,43 @@ static void on_peer(void *ctx, uint32_t what, const struct wg_peer *old,
 		rdv_peer_del(&d->rdv, old->pubkey);
 }
 
-/* A peer's record changed: point WireGuard at where it says. The watcher
- * sees the new endpoint and the path manager binds its channel. */
-static void on_found(void *ctx, const struct rdv_peer *p)
+/* Point WireGuard's peer key at ep (from: where we learnt it). The
+ * watcher sees the new endpoint and the path manager binds its channel. */
+static void point_wireguard(struct daemon *d, const uint8_t *key,
+			    const struct wgt_ep *ep, const char *from)
 {
-	struct daemon *d = ctx;
-	const struct wg_peer *wp = wg_snapshot_find(wg_watch_now(&d->wg),
-						    p->key);
+	const struct wg_peer *wp = wg_snapshot_find(wg_watch_now(&d->wg), key);
 	char a[EP_STRLEN], k[WG_KEY_B64LEN], why[WG_ERRLEN];
 
-	wg_key_to_base64(p->key, k);
-	if (p->rec.endpoint.family != d->relay.turn.server.family) {
-		pr_warn("peer %s: record %s is not of the relay's family",
-			k, ep_str(&p->rec.endpoint, a, sizeof(a)));
+	wg_key_to_base64(key, k);
+	if (ep->family != d->relay.turn.server.family) {
+		pr_warn("peer %s: %s %s is not of the relay's family",
+			k, from, ep_str(ep, a, sizeof(a)));
 		return;
 	}
-	if (wp && ep_eq(&wp->endpoint, &p->rec.endpoint))
-		return;
-	if (wg_set_endpoint(&d->wg.dev, p->key, &p->rec.endpoint, why,
-			    sizeof(why)))
+	if (!wp || ep_eq(&wp->endpoint, ep))
+		return;	/* not (yet) a WireGuard peer, or nothing new */
+	if (wg_set_endpoint(&d->wg.dev, key, ep, why, sizeof(why)))
 		pr_warn("peer %s: %s", k, why);
 	else
-		pr_info("peer %s: endpoint %s from the rendezvous", k,
-			ep_str(&p->rec.endpoint, a, sizeof(a)));
+		pr_info("peer %s: endpoint %s from %s", k,
+			ep_str(ep, a, sizeof(a)), from);
+}
+
+/* A peer's record changed: point WireGuard at where it says. */
+static void on_found(void *ctx, const struct rdv_peer *p)
+{
+	point_wireguard(ctx, p->key, &p->rec.endpoint, "the rendezvous");
+}
+
+/* A peer's DNS name resolved. */
+static void on_resolved(void *ctx, const struct named_peer *p,
+			const struct wgt_ep *ep)
+{
+	char from[WGQ_HOST_MAX + 16];
+
+	snprintf(from, sizeof(from), "DNS name %s", p->host);
+	point_wireguard(ctx, p->key, ep, from);
 }
 
 /* A path went silent: read the peer's record again, and ask the relay
@@ -248,6 +265,8 @@ static void on_silent(void *ctx, const struct wg_peer *p, uint64_t silent_ms)
 
 	if (d->rdv_on)
 		rdv_suspect(&d->rdv, p->pubkey, now);
+	if (d->names_on)
+		names_suspect(&d->names, p->pubkey, now);
 	turn_probe(&d->relay.turn, now);
 	/* Servers may keep permissions and channels shorter than RFC 8656's
 	 * 300 and 600 s: renewing them is cheap and harmless. */
@@ -519,6 +538,33 @@ static int setup_rendezvous(struct daemon *d)
 	return 0;
 }
 
+/* Peers named by DNS name in the wg-quick config (given, or WireGuard's
+ * own /etc/wireguard/WGIF.conf when it exists). */
+static int setup_names(struct daemon *d)
+{
+	char path[4096 + 32], why[512];
+	const char *p = d->conf->wg_config;
+
+	if (!*p) {
+		snprintf(path, sizeof(path), "/etc/wireguard/%s.conf",
+			 d->conf->wgif);
+		if (access(path, R_OK))
+			return 0;
+		p = path;
+	}
+	if (names_open(&d->names, p, d->relay.server.ss_family, why,
+		       sizeof(why))) {
+		pr_err("%s", why);
+		return -1;
+	}
+	d->names.on_resolved = on_resolved;
+	d->names.ctx = d;
+	d->names_on = d->names.n > 0;
+	if (!d->names_on)
+		names_close(&d->names);
+	return 0;
+}
+
 static int setup_wireguard_open(struct daemon *d, uint16_t *listen_port)
 {
 	char why[WG_ERRLEN];
@@ -616,6 +662,12 @@ static int setup_loop(struct daemon *d)
 		rdv_source(&d->rdv, &rs);
 		rc = rc ?: ev_add(&d->loop, &rs);
 	}
+	if (d->names_on) {
+		struct ev_source ns;
+
+		names_source(&d->names, &ns);
+		rc = rc ?: ev_add(&d->loop, &ns);
+	}
 	rc = rc ?: ev_add(&d->loop, &(struct ev_source){
 			.name = "daemon", .fd = d->sig_fd, .ctx = d,
 			.input = signal_input, .next_ms = state_next,
@@ -698,6 +750,7 @@ static int setup(struct daemon *d, const char *opt_bpffs)
 
 	if (setup_claim(d) || setup_secret(d) || setup_wireguard(d, &port) ||
 	    setup_rendezvous(d) || setup_route(d, routed_if) ||
+	    setup_names(d) ||
 	    setup_datapath(d, opt_bpffs, port, routed_if) ||
 	    setup_control(d) || setup_loop(d))
 		return -1;
@@ -719,6 +772,8 @@ static void teardown(struct daemon *d, bool deallocate)
 	}
 	if (d->rdv_on)
 		rdv_close(&d->rdv);
+	if (d->names_on)
+		names_close(&d->names);
 	if (deallocate && d->relay.turn.state == TURN_ALLOCATED) {
 		uint64_t until = ev_now_ms() + 2000;
 
@@ -800,6 +855,8 @@ int daemon_up(const struct up_conf *c, const char *opt_bpffs)
 	}
 	pidfile_write(c->wgif);
 	d.running = true;
+	if (d.names_on)
+		names_start(&d.names);
 	while (!d.stop)
 		step(&d);
 	pr_info("shutting down");

@@ -247,6 +247,12 @@ static int conf_handler(void *user, const char *section, const char *key,
 					value);
 		return 1;
 	}
+	if (!strcasecmp(section, "Interface") &&
+	    !strcasecmp(key, "WireGuardConfig")) {
+		if (copy_str(c->wg_config, sizeof(c->wg_config), value))
+			return ini_fail(st, "invalid %s '%s'", key, value);
+		return 1;
+	}
 	if (!strcasecmp(section, "Rendezvous")) {
 		char why[300];
 		int rc = rdv_conf_set(&c->rdv, key, value, why, sizeof(why));

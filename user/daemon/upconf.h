@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What `wgturn up` is told: from the command line or a wg-quick-style
- * INI file ([Interface] Uplink = ...; one or more [Relay] sections with
- * Server = turn:HOST[:PORT], Username, PasswordFile).
+ * INI file ([Interface] Uplink = ..., WireGuardConfig = PATH; one or more
+ * [Relay] sections with Server = turn:HOST[:PORT], Username,
+ * PasswordFile; [Rendezvous] Zone, Server, TsigKeyFile, Publish).
  */
 #ifndef WGT_UPCONF_H
 #define WGT_UPCONF_H
@@ -42,6 +43,8 @@ struct up_conf {
 	int n_relays;
 	struct relay_conf relays[UP_MAX_RELAYS];
 	struct rdv_conf rdv;
+	char wg_config[4096];	/* wg-quick config naming peers by DNS name;
+				 * empty: /etc/wireguard/WGIF.conf if there */
 	bool foreground;
 };
 
