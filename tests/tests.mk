@@ -62,6 +62,7 @@ test: test-build
 bench: all $(BUILD)/bench/bench_datapath $(BUILD)/bench/proxy $(BUILD)/tests/tools/udptool
 	@BUILD=$(BUILD) scripts/bench.sh
 	@BUILD=$(BUILD) scripts/bench_e2e.sh
+	@BUILD=$(BUILD) scripts/bench_recovery.sh
 
 # Benchmarks: bench/<name>.c with the test packet builder; bench/empty.bpf.c
 # is the baseline program.

@@ -41,6 +41,8 @@
 #define STATE_WRITE_MS 1000
 #define RELAY_KEEPALIVE_MS 10000	/* NATs with 10-30 s UDP timeouts exist */
 #define UP_TIMEOUT_MS 60000		/* `up` gives up after this */
+#define UP_SILENT_MS 10000		/* a relay silent this long: keep
+					 * trying in the background (boot) */
 #define UP_PUBLISH_WAIT_MS 3000		/* `up` waits this for the first publish */
 #define UPLINK_CHECK_MS 1000		/* the uplink's address, followed */
 
@@ -683,7 +685,7 @@ static int setup_allocation(struct daemon *d)
 	struct relay *r = &d->relay;
 	struct wgt_ep server;
 	json_object *st;
-	uint64_t deadline;
+	uint64_t deadline, silent;
 
 	ep_from_sa(&server, (void *)&r->server);
 	turn_init(&r->turn, &server, r->conf->username, r->password,
@@ -701,11 +703,21 @@ static int setup_allocation(struct daemon *d)
 	/* A 437 (an older allocation of this 5-tuple) is released and
 	 * allocated anew by the client: wait for that, not for the rest. */
 	deadline = ev_now_ms() + UP_TIMEOUT_MS;
+	silent = ev_now_ms() + UP_SILENT_MS;
 	while (!d->stop && ev_now_ms() < deadline &&
+	       (r->turn.answers || ev_now_ms() < silent) &&
 	       (r->turn.state == TURN_ALLOCATING ||
 		(r->turn.state == TURN_FAILED &&
 		 r->turn.error_code == STUN_EC_ALLOCATION_MISMATCH)))
 		step(d);
+	/* Nothing answers (at boot the network or the relay may not be up
+	 * yet): not a configuration error. Keep trying in the background. */
+	if (r->turn.state != TURN_ALLOCATED && !d->stop && !r->turn.answers) {
+		pr_warn("relay %s does not answer yet; the daemon keeps trying in the background",
+			r->conf->host);
+		write_state(d, ev_now_ms());
+		return 0;
+	}
 	if (r->turn.state != TURN_ALLOCATED) {
 		pr_err("%s", d->stop ? "interrupted" : r->turn.error);
 		return -1;
@@ -720,8 +732,9 @@ static int setup_publish(struct daemon *d)
 {
 	uint64_t deadline = ev_now_ms() + UP_PUBLISH_WAIT_MS;
 
-	if (!d->rdv_on || !d->conf->rdv.publish)
-		return 0;
+	if (!d->rdv_on || !d->conf->rdv.publish ||
+	    d->relay.turn.state != TURN_ALLOCATED)
+		return 0;	/* published once allocated */
 	d->rdv.strict = true;
 	while (!d->stop && ev_now_ms() < deadline && !d->rdv.last_publish_ms &&
 	       d->rdv.upd_err != -EACCES && d->rdv.upd_err != -EBADMSG)
@@ -849,9 +862,13 @@ int daemon_up(const struct up_conf *c, const char *opt_bpffs)
 		char a[EP_STRLEN], b[EP_STRLEN];
 
 		log_to_syslog(c->wgif);
-		pr_info("running in the background: relayed address %s on %s",
-			ep_str(&d.relay.turn.relayed, a, sizeof(a)),
-			ep_str(&d.relay.turn.server, b, sizeof(b)));
+		if (d.relay.turn.state == TURN_ALLOCATED)
+			pr_info("running in the background: relayed address %s on %s",
+				ep_str(&d.relay.turn.relayed, a, sizeof(a)),
+				ep_str(&d.relay.turn.server, b, sizeof(b)));
+		else
+			pr_info("running in the background: relay %s does not answer yet",
+				ep_str(&d.relay.turn.server, b, sizeof(b)));
 	}
 	pidfile_write(c->wgif);
 	d.running = true;

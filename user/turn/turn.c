@@ -6,7 +6,9 @@
 
 #define PEER_REFRESH_MS (240 * 1000ull)	/* well inside 300 s */
 #define RETRY_MS (5 * 1000ull)		/* after a failed request */
-#define REALLOC_MS (2 * 1000ull)	/* after losing the allocation */
+#define REALLOC_MS 200ull		/* after losing the allocation: at once,
+					 * but never a tight loop */
+#define RELEASE_WAIT_MS (2 * 1000ull)	/* for a release (437 to Allocate) */
 #define AUTH_BACKOFF_MAX_MS (60 * 1000u)
 
 const char *turn_state_str(enum turn_state s)
@@ -406,7 +408,7 @@ static void on_error(struct turn_client *c, struct turn_tx *tx, uint16_t code,
 			request(c, STUN_REFRESH, -1, 0, now);
 			fail(c, code, "relay holds an older allocation (%s); releasing it%s",
 			     text, "");
-			c->retry_ms = now + REALLOC_MS;
+			c->retry_ms = now + RELEASE_WAIT_MS;
 			return;
 		}
 		if (!(old.method == STUN_REFRESH && old.lifetime == 0)) {
@@ -471,6 +473,7 @@ void turn_input(struct turn_client *c, const uint8_t *buf, size_t len,
 	tx = tx_match(c, &m);
 	if (!tx)
 		return;
+	c->answers++;
 	/* Answers to authenticated requests must be authentic (RFC 8489
 	 * 9.2.5): integrity, SHA-1 or SHA-256, that is there must check, and
 	 * a success must have it. Errors may lack it: the 401/438 that ask

@@ -118,6 +118,7 @@ struct turn_client {
 	uint64_t binding_ok_ms;		/* last answered Binding */
 	uint64_t last_ok_ms;		/* last authentic answer */
 	uint32_t hints_ignored;		/* unauthenticated errors overruled */
+	uint32_t answers;		/* answers to our requests, any kind */
 	uint16_t error_code;
 	char error[512];
 
