@@ -335,6 +335,35 @@ ev_relay_outage() {
 	in_ns inet nft delete table inet outage
 }
 
+# coturn keeping permissions and channels 20 s (--permission-lifetime,
+# --channel-lifetime; RFC 8656 says 300 and 600): the first expiry shows
+# as a silent path, the daemons renew at once and learn to renew in time.
+ev_coturn_short_lifetimes() {
+	coturn_restart "permission-lifetime=20" "channel-lifetime=20" ||
+		fail "coturn restart with 20 s lifetimes"
+}
+
+short_lifetimes() {
+	local la=$WORLD_TMP/ping-life-a.log lb=$WORLD_TMP/ping-life-b.log pa pb t0 ga gb end
+	recovery "coturn restart, 20 s permission and channel lifetimes" 0 ev_coturn_short_lifetimes
+	t0=$(date +%s.%N)
+	in_ns a ping -D -i 0.2 -W 1 -w "$(tscale_int 60)" "$(tun b)" >"$la" 2>&1 &
+	pa=$!
+	in_ns b ping -D -i 0.2 -W 1 -w "$(tscale_int 60)" "$(tun a)" >"$lb" 2>&1 &
+	pb=$!
+	wait "$pa" "$pb"
+	end=$(date +%s.%N)
+	ga=$(gap "$la" "$end") gb=$(gap "$lb" "$end")
+	echo "# $FAM 20 s lifetimes, 60 s of ping: longest silence A->B $ga ms, B->A $gb ms"
+	check "[$FAM] 20 s lifetimes: at most one short silence in 60 s (A->B $ga ms, B->A $gb ms)" \
+		test "$ga" -lt 5000 -a "$gb" -lt 5000
+	# the second half: renewed in time, no silence at all
+	local late
+	late=$(awk -F'[][]' -v s="$t0" '/bytes from/ && $2 + 0 > s + 30' "$la" | grep -c .)
+	check "[$FAM] 20 s lifetimes: after the first expiry, renewed in time ($late of ~150 answers in the last 30 s)" \
+		test "$late" -ge 140
+}
+
 events() {
 	recovery "coturn restart" 0 ev_coturn_restart
 	check "[$FAM] after the coturn restart: A's record follows its new allocation" \
@@ -355,6 +384,7 @@ events() {
 		recovery "relay unreachable 45 s" 45 ev_relay_outage
 		expect_eq "[$FAM] after the outage: the same allocation, kept (relayed address, allocations)" \
 			"$ra $n" "$(wgt_state "$A" .relayed) $(wgt_state "$A" .allocations)"
+		short_lifetimes
 	fi
 }
 

@@ -67,6 +67,8 @@ struct fake {
 	bool drop;		/* the server sees requests but never answers */
 	bool silent_refresh;	/* answers all but Refresh (Pion after a restart) */
 	struct wgt_ep relayed_other;	/* set: allocate this one instead */
+	uint32_t peer_life_s;		/* set: permissions and channels live
+					 * this long, not RFC 8656's */
 	bool lose[16];		/* by method: it acts, but the answer is lost */
 	const char *user, *pass, *realm;
 	char nonce[64];
@@ -255,7 +257,8 @@ static void srv_perm(struct fake *f, const struct wgt_ep *peer)
 		f->nperms++;
 	}
 	f->perms[i].ip = ip;
-	f->perms[i].expires = f->now + TURN_PERM_LIFETIME_S * SEC;
+	f->perms[i].expires = f->now + (f->peer_life_s ? f->peer_life_s :
+					TURN_PERM_LIFETIME_S) * SEC;
 }
 
 /* The server's answer to one request, or 0 for none. */
@@ -389,7 +392,8 @@ static size_t srv_handle(struct fake *f, const uint8_t *buf, size_t len,
 		}
 		f->chans[i].ch = m.channel;
 		f->chans[i].peer = m.peers[0];
-		f->chans[i].expires = f->now + TURN_CHAN_LIFETIME_S * SEC;
+		f->chans[i].expires = f->now + (f->peer_life_s ? f->peer_life_s :
+						TURN_CHAN_LIFETIME_S) * SEC;
 		srv_perm(f, &m.peers[0]);
 		resp_begin(&b, out, &m, STUN_SUCCESS);
 		return resp_end(&b, key);
@@ -1085,6 +1089,53 @@ static void test_wrong_family_refused(void **state)
 	assert_false(f->alloc);		/* released */
 }
 
+/* A server that keeps channels 30 s (coturn --channel-lifetime): the
+ * first expiry shows as a silent path (the daemon calls
+ * turn_peer_refresh 1.5 s later); from then on they are renewed in time. */
+static void test_short_peer_lifetimes(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	struct wgt_ep a = EP("198.51.100.20:51820");
+
+	(void)state;
+	f->peer_life_s = 30;
+	allocate(f);
+	assert_non_null(turn_peer_want(&f->c, &a, 0, f->now));
+	pump(f);
+	run_until(f, 31500);
+	assert_int_equal(f->expired_chans, 1);
+	turn_peer_refresh(&f->c, &a, f->now);	/* the path went silent */
+	pump(f);
+	assert_int_equal(f->nchans, 1);
+	assert_int_equal(f->c.peers[0].refresh_every_ms, 0);	/* not yet */
+	run_until(f, 32 * SEC);
+	turn_peer_alive(&f->c, &a, f->now);	/* and traffic came back */
+	assert_in_range(f->c.peers[0].refresh_every_ms, 15000, 16000);
+	run_until(f, 300 * SEC);
+	assert_int_equal(f->expired_chans, 1);	/* never again */
+	assert_int_equal(f->nchans, 1);
+}
+
+/* Silence that a renewal does not end (a peer that only sends keepalives,
+ * one that is gone) teaches nothing: the renewal period stays 240 s. */
+static void test_silence_teaches_nothing(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	struct wgt_ep a = EP("198.51.100.20:51820");
+
+	(void)state;
+	allocate(f);
+	assert_non_null(turn_peer_want(&f->c, &a, 0, f->now));
+	pump(f);
+	for (int k = 1; k <= 5; k++) {
+		run_until(f, k * 25 * SEC);
+		turn_peer_refresh(&f->c, &a, f->now);
+		pump(f);
+	}
+	turn_peer_alive(&f->c, &a, f->now + 6 * SEC);	/* too late */
+	assert_int_equal(f->c.peers[0].refresh_every_ms, 0);
+}
+
 /* A 10 s keepalive: the 5-tuple is never silent for 10 s, so a NAT that
  * forgets after exactly 10 s keeps the mapping. */
 static void test_keepalive(void **state)
@@ -1705,6 +1756,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_wrong_family_refused, fake_free),
 		cmocka_unit_test_teardown(test_peer_refresh, fake_free),
 		cmocka_unit_test_teardown(test_keepalive, fake_free),
+		cmocka_unit_test_teardown(test_short_peer_lifetimes, fake_free),
+		cmocka_unit_test_teardown(test_silence_teaches_nothing, fake_free),
 		cmocka_unit_test_teardown(test_peers_and_channels, fake_free),
 		cmocka_unit_test_teardown(test_peer_drop_in_flight, fake_free),
 		cmocka_unit_test_teardown(test_ipv6, fake_free),

@@ -252,10 +252,23 @@ static void on_found(void *ctx, const struct rdv_peer *p)
 static void on_resolved(void *ctx, const struct named_peer *p,
 			const struct wgt_ep *ep)
 {
+	struct daemon *d = ctx;
 	char from[WGQ_HOST_MAX + 16];
+	const struct rdv_peer *rp = d->rdv_on ? rdv_peer_find(&d->rdv, p->key) :
+					       NULL;
 
+	if (rp && rp->have_rec)
+		return;	/* its record says where it is now, not its name */
 	snprintf(from, sizeof(from), "DNS name %s", p->host);
 	point_wireguard(ctx, p->key, ep, from);
+}
+
+/* Traffic arrives from a peer: evidence for the relay client. */
+static void on_alive(void *ctx, const struct wg_peer *p, uint64_t unused)
+{
+	struct daemon *d = ctx;
+
+	turn_peer_alive(&d->relay.turn, &p->endpoint, ev_now_ms());
 }
 
 /* A path went silent: read the peer's record again, and ask the relay
@@ -312,7 +325,7 @@ static bool same_addr(const struct sockaddr_storage *a,
 static void uplink_check(struct daemon *d, uint64_t now)
 {
 	struct relay *r = &d->relay;
-	struct sockaddr_storage local;
+	struct sockaddr_storage local, prev;
 	char ifn[IF_NAMESIZE], a[EP_STRLEN], b[EP_STRLEN];
 	struct wgt_ep ea, eb;
 	int old = r->ctl_fd;
@@ -331,6 +344,7 @@ static void uplink_check(struct daemon *d, uint64_t now)
 	ep_from_sa(&ea, (void *)&r->local);
 	ep_from_sa(&eb, (void *)&local);
 	ea.port = eb.port = 0;
+	prev = r->local;
 	r->local = local;
 	if (ctl_open(r, &port) || set_ctl_port(d, port)) {
 		pr_warn("uplink address %s: cannot rebind the control socket: %s",
@@ -338,13 +352,19 @@ static void uplink_check(struct daemon *d, uint64_t now)
 		if (r->ctl_fd >= 0 && r->ctl_fd != old)
 			close(r->ctl_fd);
 		r->ctl_fd = old;
+		r->local = prev;	/* tried again at the next check */
 		return;
 	}
 	close(old);
 	ev_set_fd(&d->loop, r, r->ctl_fd);
 	/* the rendezvous' socket is bound to the old address too */
-	if (d->rdv_on && !rdv_reopen(&d->rdv))
-		ev_set_fd(&d->loop, &d->rdv, d->rdv.fd);
+	if (d->rdv_on) {
+		if (rdv_reopen(&d->rdv))
+			pr_warn("rendezvous: cannot reopen its socket: %s",
+				strerror(errno));
+		else
+			ev_set_fd(&d->loop, &d->rdv, d->rdv.fd);
+	}
 	pr_info("uplink address %s -> %s (%s): allocating anew",
 		ep_str(&ea, a, sizeof(a)), ep_str(&eb, b, sizeof(b)), ifn);
 	turn_restart(&r->turn, now, "the uplink address changed");
@@ -361,7 +381,7 @@ static void state_tick(void *ctx, uint64_t now)
 	if (now >= d->next_live_ms && d->dp.maps.stats >= 0) {
 		d->next_live_ms = now + LIVE_CHECK_MS;
 		liveness_check(wg_watch_now(&d->wg), &d->dp.maps, now,
-			       on_silent, d);
+			       on_silent, on_alive, d);
 	}
 	if (now < d->next_state_ms)
 		return;
@@ -556,6 +576,11 @@ static int setup_names(struct daemon *d)
 	}
 	if (names_open(&d->names, p, d->relay.server.ss_family, why,
 		       sizeof(why))) {
+		/* WireGuard's own file, not named by the user: not fatal */
+		if (p == path) {
+			pr_warn("%s; peers named by DNS name are not followed", why);
+			return 0;
+		}
 		pr_err("%s", why);
 		return -1;
 	}
@@ -783,8 +808,10 @@ static void teardown(struct daemon *d, bool deallocate)
 			step(d);
 		}
 	}
-	if (d->rdv_on)
+	if (d->rdv_on) {
 		rdv_close(&d->rdv);
+		ev_set_fd(&d->loop, &d->rdv, -1);
+	}
 	if (d->names_on)
 		names_close(&d->names);
 	if (deallocate && d->relay.turn.state == TURN_ALLOCATED) {

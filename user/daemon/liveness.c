@@ -2,7 +2,7 @@
 #include "liveness.h"
 
 void liveness_check(const struct wg_snapshot *s, const struct wgt_maps *m,
-		    uint64_t now_ms, live_fn fn, void *ctx)
+		    uint64_t now_ms, live_fn silent, live_fn alive, void *ctx)
 {
 	uint64_t now = now_ms * 1000000ull;	/* the stats' clock, in ns */
 
@@ -10,12 +10,16 @@ void liveness_check(const struct wg_snapshot *s, const struct wgt_maps *m,
 		const struct wg_peer *p = &s->peers[i];
 		struct wgt_stats st;
 
-		if (!p->endpoint.family || stats_read(m, &p->endpoint, &st) ||
-		    !st.last_tx_ns ||
+		if (!p->endpoint.family || stats_read(m, &p->endpoint, &st))
+			continue;
+		if (st.last_rx_ns && now - st.last_rx_ns <=
+				      LIVE_CHECK_MS * 1000000ull)
+			alive(ctx, p, 0);
+		if (!st.last_tx_ns ||
 		    now - st.last_tx_ns > LIVE_SENDING_MS * 1000000ull ||
 		    st.last_tx_ns < st.last_rx_ns ||
 		    st.last_tx_ns - st.last_rx_ns < LIVE_SILENCE_MS * 1000000ull)
 			continue;
-		fn(ctx, p, (now - st.last_rx_ns) / 1000000);
+		silent(ctx, p, (now - st.last_rx_ns) / 1000000);
 	}
 }

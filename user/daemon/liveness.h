@@ -20,8 +20,9 @@
 typedef void (*live_fn)(void *ctx, const struct wg_peer *p,
 			uint64_t silent_ms);
 
-/* Call fn for every peer of s whose path is suspect now. */
+/* Call silent for every peer of s whose path is suspect now, alive for
+ * every one that received in the last LIVE_CHECK_MS. */
 void liveness_check(const struct wg_snapshot *s, const struct wgt_maps *m,
-		    uint64_t now_ms, live_fn fn, void *ctx);
+		    uint64_t now_ms, live_fn silent, live_fn alive, void *ctx);
 
 #endif

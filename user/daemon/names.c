@@ -15,6 +15,7 @@
 struct names_req {
 	struct gaicb req, *list[1];
 	struct addrinfo hints;
+	char host[WGQ_HOST_MAX];	/* the resolver thread's own copy */
 	char port[8];
 };
 
@@ -67,7 +68,8 @@ static void start(struct names *s, int i)
 	r->hints.ai_family = s->family;
 	r->hints.ai_socktype = SOCK_DGRAM;
 	snprintf(r->port, sizeof(r->port), "%u", s->peers[i].port);
-	r->req.ar_name = s->peers[i].host;
+	snprintf(r->host, sizeof(r->host), "%s", s->peers[i].host);
+	r->req.ar_name = r->host;
 	r->req.ar_service = r->port;
 	r->req.ar_request = &r->hints;
 	r->list[0] = &r->req;

@@ -156,12 +156,14 @@ static void update_start(struct rendezvous *r, uint64_t now)
 static void update_failed(struct rendezvous *r, int err, const char *msg,
 			  uint64_t now)
 {
+	int prev = r->upd_err;
+
 	r->upd_err = err;
 	snprintf(r->upd_e.msg, sizeof(r->upd_e.msg), "%s", msg);
 	if (r->strict && (err == -EACCES || err == -EBADMSG))
 		return;
 	/* One line per kind of failure, not one per retry. */
-	if (!r->err_logged || r->upd_err != err)
+	if (!r->err_logged || prev != err)
 		pr_err("rendezvous: %s; retrying", msg);
 	r->err_logged = true;
 	r->upd_backoff_ms = r->upd_backoff_ms ?
@@ -356,21 +358,17 @@ static void lookup_failed(struct rendezvous *r, struct rdv_peer *p, int err,
 		key_str(p->key, k);
 		pr_info("rendezvous: peer %s: %s", k, msg);
 	}
+	/* No record (a peer without wgturn, or not up yet): back off to a
+	 * TTL; a silent path still asks at once (rdv_suspect). */
+	p->next_ms = now + (err == -ENOENT && p->err == -ENOENT ?
+			    RDV_TTL_S * 1000ull : LOOKUP_AGAIN_MS);
 	p->err = err;
-	p->next_ms = now + LOOKUP_AGAIN_MS;
 }
 
 static void lookup_done(struct rendezvous *r, struct rdv_peer *p,
 			uint64_t now)
 {
 	uint32_t ttl = p->part.ttl;
-	bool changed = !p->have_rec ||
-		memcmp(&p->part.endpoint, &p->rec.endpoint,
-		       sizeof(p->rec.endpoint)) ||
-		p->part.has_txt != p->rec.has_txt ||
-		memcmp(&p->part.relayed, &p->rec.relayed,
-		       sizeof(struct wgsd_record) -
-		       offsetof(struct wgsd_record, relayed));
 
 	memcpy(p->part.pubkey, p->key, WGSD_KEY_LEN);
 	p->rec = p->part;
@@ -381,9 +379,12 @@ static void lookup_done(struct rendezvous *r, struct rdv_peer *p,
 	if (ttl > TTL_MAX_S)
 		ttl = TTL_MAX_S;
 	p->next_ms = now + ttl * 1000ull;
+	/* Every read, not only a changed one: WireGuard may have been
+	 * pointed elsewhere meanwhile (or a set failed); on_found does
+	 * nothing when it already agrees. */
 	if (p->self)
 		self_check(r, p, true, now);
-	else if (changed && r->on_found)
+	else if (r->on_found)
 		r->on_found(r->ctx, p);
 }
 

@@ -48,7 +48,7 @@ struct rdv_peer {
 };
 
 struct rendezvous;
-/* A peer's record was read (rec) and differs from the one before. */
+/* A peer's record was read (p->rec). */
 typedef void (*rdv_found_fn)(void *ctx, const struct rdv_peer *p);
 
 struct rendezvous {

@@ -19,11 +19,18 @@ struct wgq_state {
 	int failed;		/* errno */
 };
 
+/* inih's line buffer is short (200 bytes in Debian's build): the rest of
+ * a longer line (a long AllowedIPs, a PostUp) is dropped here, not handed
+ * over as a line of its own. Nothing read from this file is that long. */
 static char *wgq_reader(char *str, int num, void *stream)
 {
 	struct wgq_state *st = stream;
 	char *line = fgets(str, num, st->f);
+	int c;
 
+	if (line && !strchr(line, '\n'))
+		while ((c = getc(st->f)) != EOF && c != '\n')
+			;
 	if (line && line[strspn(line, " \t")] == '[')
 		st->headers++;
 	return line;

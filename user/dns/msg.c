@@ -126,9 +126,9 @@ int dns_update_new(struct dns_req *r, const char *zone,
 		wgt_err_set(e, rc, "cannot build the records for zone %s", zone);
 		goto out;
 	}
+	/* The packet takes z and a copy of the list; up stays ours. */
 	p = ldns_update_pkt_new(z, LDNS_RR_CLASS_IN, NULL, up, NULL);
-	z = NULL;	/* the packet owns it now */
-	up = NULL;
+	z = NULL;
 	if (!p)
 		goto out;
 	r->id = new_id();

@@ -270,6 +270,11 @@ static void allocated(struct turn_client *c, const struct stun_msg *m,
 	}
 }
 
+static uint64_t peer_refresh_ms(const struct turn_peer *p)
+{
+	return p->refresh_every_ms ? p->refresh_every_ms : PEER_REFRESH_MS;
+}
+
 static void on_success(struct turn_client *c, struct turn_tx *tx,
 		       const struct stun_msg *m, uint64_t now)
 {
@@ -294,10 +299,11 @@ static void on_success(struct turn_client *c, struct turn_tx *tx,
 		break;
 	case STUN_CREATE_PERMISSION:
 		p->perm = TB_OK;
-		p->perm_refresh_ms = now + PEER_REFRESH_MS;
+		p->perm_refresh_ms = now + peer_refresh_ms(p);
 		break;
 	case STUN_CHANNEL_BIND:
-		p->chan_refresh_ms = now + PEER_REFRESH_MS;
+		p->chan_refresh_ms = now + peer_refresh_ms(p);
+		p->bound_ms = now;
 		if (p->chan != TB_OK) {
 			p->chan = TB_OK;
 			if (c->on_chan)
@@ -724,7 +730,6 @@ void turn_restart(struct turn_client *c, uint64_t now, const char *why)
 {
 	reset_peers(c);
 	memset(&c->relayed, 0, sizeof(c->relayed));
-	c->unreachable = false;
 	turn_start(c, now);
 	snprintf(c->error, sizeof(c->error), "allocating anew: %s", why);
 }
@@ -748,8 +753,35 @@ void turn_peer_refresh(struct turn_client *c, const struct wgt_ep *ep,
 	if (!p || !p->wanted || c->state != TURN_ALLOCATED || now < p->probe_ms)
 		return;
 	p->probe_ms = now + TURN_PROBE_MS;
+	if (p->chan == TB_OK && now - p->bound_ms < peer_refresh_ms(p)) {
+		p->forced_ms = now;
+		p->forced_age_ms = now - p->bound_ms;
+	}
 	request(c, STUN_CREATE_PERMISSION, i, 0, now);
 	request(c, STUN_CHANNEL_BIND, i, 0, now);
+}
+
+void turn_peer_alive(struct turn_client *c, const struct wgt_ep *ep,
+		     uint64_t now)
+{
+	int i = peer_find(c, ep);
+	struct turn_peer *p = i >= 0 ? &c->peers[i] : NULL;
+	uint64_t half;
+
+	if (!p || !p->forced_ms)
+		return;
+	if (now - p->forced_ms <= TURN_LEARN_MS) {
+		half = p->forced_age_ms / 2;
+		if (half < TURN_PEER_REFRESH_MIN_MS)
+			half = TURN_PEER_REFRESH_MIN_MS;
+		if (half < peer_refresh_ms(p)) {
+			p->refresh_every_ms = (uint32_t)half;
+			/* the bind just made lasts as short: renew in time */
+			if (p->chan_refresh_ms > now + half)
+				p->chan_refresh_ms = p->perm_refresh_ms = now + half;
+		}
+	}
+	p->forced_ms = 0;
 }
 
 void turn_shutdown(struct turn_client *c, uint64_t now)

@@ -34,6 +34,8 @@
 #define TURN_RM 16		/* last wait, in RTOs */
 #define TURN_PROBE_MS 2000
 #define TURN_KEEPALIVE_SLACK_MS 1000
+#define TURN_PEER_REFRESH_MIN_MS 10000
+#define TURN_LEARN_MS 5000
 #define TURN_HINT_MS 1000	/* wait this for an authentic answer */
 #define TURN_SILENT_SENDS 4	/* Refresh sends without answer (3.5 s) after
 				 * which a Binding answer proves the loss */
@@ -59,6 +61,11 @@ struct turn_peer {
 	uint8_t perm, chan;	/* enum turn_bind */
 	bool wanted;
 	uint64_t probe_ms;	/* no turn_peer_refresh() before this */
+	uint64_t bound_ms;	/* the channel's last successful bind */
+	uint64_t forced_ms;	/* turn_peer_refresh() on a silent path */
+	uint64_t forced_age_ms;	/* how old the bind was then */
+	uint32_t refresh_every_ms; /* learnt from a server that keeps them
+				    * shorter than RFC 8656; 0: 240 s */
 	uint64_t perm_refresh_ms, chan_refresh_ms;	/* when to renew */
 };
 
@@ -167,6 +174,13 @@ void turn_probe(struct turn_client *c, uint64_t now_ms);
  * the server may keep them shorter than RFC 8656 says). */
 void turn_peer_refresh(struct turn_client *c, const struct wgt_ep *ep,
 		       uint64_t now_ms);
+/* Traffic from ep arrives. Right after a turn_peer_refresh() (within
+ * TURN_LEARN_MS) that is the evidence that the channel had expired before
+ * its 240 s renewal: the server keeps them shorter, and from then on they
+ * are renewed at half the time that one lasted (at least
+ * TURN_PEER_REFRESH_MIN_MS). A path that stays silent teaches nothing. */
+void turn_peer_alive(struct turn_client *c, const struct wgt_ep *ep,
+		     uint64_t now_ms);
 /* Refresh with LIFETIME 0, sent once. */
 void turn_shutdown(struct turn_client *c, uint64_t now_ms);
 const char *turn_state_str(enum turn_state s);
