@@ -589,8 +589,8 @@ world_mapped() {
 	case $3 in *:*) fam=6 host=[$3] ;; esac
 	# socat waits t s for the answer after sending; a busy machine may
 	# need longer (the same source port keeps the same mapping).
-	for t in 0.3 1 2; do
-		out=$(echo probe | timeout 5 ip netns exec "$(world_ns "$1")" \
+	for t in 0.3 1 2 4; do
+		out=$(echo probe | timeout 8 ip netns exec "$(world_ns "$1")" \
 			socat -t $t - "UDP$fam:$host:$4,sourceport=$2" 2>/dev/null)
 		[ -n "$out" ] && break
 	done

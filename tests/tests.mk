@@ -48,10 +48,11 @@ $(HELPER_BINS): $(BUILD)/tests/%: %_main.c $$(call test_objs,$$*)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) $< $(call test_objs,$*) -o $@ $(LDLIBS)
 
+TOOL_LIBS_stunforge := -lz
 $(BUILD)/tests/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(TOOL_LIBS_$*)
 
 .PHONY: test-build
 test-build: all $(TEST_BINS) $(TOOL_BINS) $(HELPER_BINS) $(BUILD)/bench/empty.bpf.o

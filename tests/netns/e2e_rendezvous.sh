@@ -15,6 +15,8 @@
 #     coturn restart (both reallocate, republish, re-resolve); NAT A's
 #     conntrack flushed (A comes out on a new port, its allocation is
 #     gone: reallocate, republish)
+#     (v4 also: a 45 s relay outage, forged 437 and 401 from an on-path
+#     observer, a relay keeping permissions and channels 20 s)
 #  3. the DNS server down: the tunnel is unaffected; the zone losing A's
 #     records: A publishes them again
 #  4. `up` with a wrong TSIG key: one error line naming the refusal, exit 1
@@ -364,6 +366,35 @@ short_lifetimes() {
 		test "$late" -ge 140
 }
 
+# An on-path observer (on the internet router, between NAT A and the
+# relay) answers each of A's Refresh requests at once with a forged 437,
+# then a forged 401: right transaction id, spoofed relay address, no
+# integrity. The relay's real answers come 200 ms later (coturn is stopped
+# for that long as each request passes: netem is not in every kernel), so
+# the forgeries arrive first. The tunnel must not notice.
+forged_errors() {
+	local na ra code out loss fp
+	na=$(wgt_state "$A" .allocations) ra=$(wgt_state "$A" .relayed)
+	for code in 437 401; do
+		in_ns inet "$BUILD/tests/tools/stunforge" --ifname r-nata \
+			--relay "$RELAY4:$TURN_PORT" --code "$code" \
+			--stall-pid "$COTURN_PID" --stall-ms 200 \
+			--seconds "$(tscale_int 25)" >"$WORLD_TMP/forge-$code.out" 2>&1 &
+		fp=$!
+		out=$(in_ns a ping -c 120 -i 0.2 -W 2 "$(tun b)" 2>&1)
+		wait "$fp"
+		loss=$(sed -nE 's/.* ([0-9.]+)% packet loss.*/\1/p' <<<"$out")
+		expect_eq "[$FAM] forged $code to every Refresh of A for 25 s ($(cat "$WORLD_TMP/forge-$code.out")): ping loss %" 0 "$loss"
+		check "[$FAM] ... the forger did send" grep -qE 'forged: [1-9]' "$WORLD_TMP/forge-$code.out"
+	done
+	expect_eq "[$FAM] forged errors: A's allocation untouched (allocations, relayed address, state)" \
+		"$na $ra allocated" "$(wgt_state "$A" .allocations) $(wgt_state "$A" .relayed) $(wgt_state "$A" .state)"
+	# (each forgery races the relay's answer: some come second and are
+	# ignored as answers to nothing; those that come first are hints)
+	check "[$FAM] forged errors: forgeries that came first were overruled by the authentic answer (hints_ignored $(wgt_state "$A" .hints_ignored))" \
+		test "$(wgt_state "$A" .hints_ignored)" -ge 1
+}
+
 events() {
 	recovery "coturn restart" 0 ev_coturn_restart
 	check "[$FAM] after the coturn restart: A's record follows its new allocation" \
@@ -384,6 +415,7 @@ events() {
 		recovery "relay unreachable 45 s" 45 ev_relay_outage
 		expect_eq "[$FAM] after the outage: the same allocation, kept (relayed address, allocations)" \
 			"$ra $n" "$(wgt_state "$A" .relayed) $(wgt_state "$A" .allocations)"
+		forged_errors
 		short_lifetimes
 	fi
 }

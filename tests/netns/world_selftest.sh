@@ -108,7 +108,10 @@ for f in 4 6; do
 
 	b1=$(world_mapped b $SPORT "${!R}" $EPORT)
 	b2=$(world_mapped b $SPORT "${!P}" $EPORT)
-	b3=$(world_mapped b $SPORT "${!R}" $EPORT)
+	# (a lost probe or answer is not a new mapping: ask again)
+	for t in 1 2 3; do
+		b3=$(world_mapped b $SPORT "${!R}" $EPORT) && break
+	done
 	note "IPv$f B :$SPORT seen by relay as $b1, by pub as $b2, by relay again as $b3"
 	expect_eq "IPv$f NAT B: relay sees B at its NAT's address" "$(world_ep "${!NB}" x)" \
 		"${b1%:*}:x"
@@ -132,8 +135,14 @@ probe() {
 	echo probe | timeout 3 ip netns exec "${WORLD_NS[$1]}" \
 		socat -t 1 - "UDP4:$NATB4:$bport,sourceport=$2,reuseaddr" 2>/dev/null
 }
+# (a probe lost on a busy machine is not filtering: up to 3 tries)
+reached=
+for t in 1 2 3; do
+	reached=$(probe relay $EPORT)
+	[ -n "$reached" ] && break
+done
 expect_eq "NAT B: the relay reaches B through B's mapping toward it" "$RELAY4 $EPORT" \
-	"$(probe relay $EPORT)"
+	"$reached"
 expect_eq "NAT B: pub cannot use that mapping (address-dependent filtering)" "" \
 	"$(probe pub $EPORT)"
 
