@@ -9,14 +9,17 @@
 # default "v4 v6"):
 #  1. `up` publishes each node's wgsd records (PTR, SRV, A/AAAA, TXT with
 #     the candidates); each daemon reads the other's and gives WireGuard
-#     the endpoint; ping both ways
+#     the endpoint; ping both ways; (v4) show tells the truth, also after
+#     kill -9; an idle tunnel behind NATs with 10 s UDP timeouts; a plain
+#     peer named by DNS name in A's wg-quick config moves
 #  2. events under a continuous ping both ways (-i 0.2): the tunnel comes
-#     back with no human action; the outage is printed:
-#     coturn restart (both reallocate, republish, re-resolve); NAT A's
-#     conntrack flushed (A comes out on a new port, its allocation is
-#     gone: reallocate, republish)
-#     (v4 also: a 45 s relay outage, forged 437 and 401 from an on-path
-#     observer, a relay keeping permissions and channels 20 s)
+#     back with no human action; the outage is printed, and afterwards
+#     nothing maps a stale address: coturn restart (both reallocate,
+#     republish, re-resolve); NAT A's conntrack flushed (A comes out on a
+#     new port, its allocation is gone); A's uplink address changes; NAT
+#     A's public address changes; (v4) a 45 s relay outage, forged 437 and
+#     401 from an on-path observer, a relay keeping permissions and
+#     channels 20 s
 #  3. the DNS server down: the tunnel is unaffected; the zone losing A's
 #     records: A publishes them again
 #  4. `up` with a wrong TSIG key: one error line naming the refusal, exit 1
@@ -232,6 +235,21 @@ recovery() {
 	echo "# $FAM $name: outage $out ms (longest silence A->B $ga ms, B->A $gb ms, less ${hold} s held)"
 	RECOVERY["$FAM $name"]=$out
 	check "[$FAM] $name: the tunnel came back by itself, both ways (outage $out ms)" test "$i" -lt "$n"
+	no_stale "$name"
+}
+
+# no_stale WHAT: after recovery each WireGuard sends to the other's current
+# relayed address, and no daemon's datapath still maps any other endpoint
+# for it: nothing goes to a stale address.
+no_stale() {
+	local ra rb ma mb
+	sleep 1	# the watcher's next read (every second) drops a replaced endpoint
+	ra=$(wgt_state "$A" .relayed) rb=$(wgt_state "$B" .relayed)
+	expect_eq "[$FAM] $1: each WireGuard points at the other's current relayed address" \
+		"$rb $ra" "$(wg_endpoint a "$A" "${WG_PUBKEY[$B]}") $(wg_endpoint b "$B" "${WG_PUBKEY[$A]}")"
+	ma=$(W a show "$A" --json | jq -r '[.peers[] | select(.path != null and .public_key == null)] | length')
+	mb=$(W b show "$B" --json | jq -r '[.peers[] | select(.path != null and .public_key == null)] | length')
+	expect_eq "[$FAM] $1: no datapath entry left for a stale relayed address (A, B)" "0 0" "$ma $mb"
 }
 
 declare -A RECOVERY=()

@@ -122,6 +122,7 @@ static void tx_send(struct turn_client *c, struct turn_tx *tx, uint64_t now)
 {
 	c->send(c->ctx, tx->buf, tx->len);
 	tx->sends++;
+	tx->last_send_ms = now;
 	/* After the last send, wait Rm RTOs for an answer. */
 	tx->next_ms = now + (tx->sends < TURN_RC ? tx->rto_ms :
 						   (uint64_t)TURN_RM * TURN_RTO_MS);
@@ -281,9 +282,15 @@ static void on_success(struct turn_client *c, struct turn_tx *tx,
 	struct turn_peer *p = tx->peer >= 0 ? &c->peers[tx->peer] : NULL;
 
 	switch (tx->method) {
-	case STUN_BINDING:
+	case STUN_BINDING: {
+		struct turn_tx *r = tx_find_peer(c, STUN_REFRESH, -1);
+
 		c->binding_ok_ms = now;
+		/* The relay answers: ask for the allocation again now. */
+		if (r && r->lifetime && r->sends < TURN_RC)
+			r->next_ms = now + 1;
 		break;
+	}
 	case STUN_ALLOCATE:
 		allocated(c, m, now);
 		break;
@@ -577,8 +584,11 @@ static void timeout(struct turn_client *c, struct turn_tx *tx, uint64_t now)
 }
 
 /* A Refresh unanswered for a while: is the relay there at all? A Binding
- * needs no allocation; its answer while the Refresh stays unanswered says
- * the relay is up and has forgotten us. */
+ * needs no allocation. Once one is answered, the Refresh goes again at
+ * once (turn_input); if that one, sent to a relay known to answer, gets
+ * nothing within TURN_SILENT_WAIT_MS, the relay has forgotten us. A
+ * Refresh lost in an outage proves nothing: only one sent after the
+ * Binding's answer counts. */
 static void refresh_silence(struct turn_client *c, struct turn_tx *tx,
 			    uint64_t now)
 {
@@ -588,7 +598,9 @@ static void refresh_silence(struct turn_client *c, struct turn_tx *tx,
 	if (tx->sends >= 2 && !tx_find_peer(c, STUN_BINDING, -1) &&
 	    c->binding_ok_ms < tx->start_ms)
 		request(c, STUN_BINDING, -1, 0, now);
-	if (tx->sends >= TURN_SILENT_SENDS && c->binding_ok_ms > tx->start_ms)
+	if (c->binding_ok_ms > tx->start_ms &&
+	    tx->last_send_ms >= c->binding_ok_ms &&
+	    now >= tx->last_send_ms + TURN_SILENT_WAIT_MS)
 		reallocate(c, now, "the relay answers Binding but not Refresh");
 }
 
@@ -605,14 +617,14 @@ void turn_tick(struct turn_client *c, uint64_t now)
 			on_error(c, tx, tx->hint_code, text, NULL, now);
 			continue;
 		}
+		if (tx->active)
+			refresh_silence(c, tx, now);
 		if (!tx->active || now < tx->next_ms)
 			continue;
 		if (tx->sends < TURN_RC)
 			tx_send(c, tx, now);
 		else
 			timeout(c, tx, now);
-		if (tx->active)
-			refresh_silence(c, tx, now);
 	}
 	if (c->state == TURN_FAILED && c->retry_ms && now >= c->retry_ms) {
 		c->retry_ms = 0;

@@ -11,8 +11,9 @@
  * request that carried credentials is a hint: it is acted on only when
  * no authentic answer follows within TURN_HINT_MS. A relay that answers
  * nothing keeps the allocation until it expires (it may be back); a relay
- * that answers a Binding but not a Refresh has lost the allocation (a
- * restarted server that stays silent, as Pion's does). A 401 to
+ * that answers a Binding but not a Refresh sent after that answer has
+ * lost the allocation (a restarted server that stays silent, as Pion's
+ * does). A 401 to
  * credentials that have worked is retried with backoff, not final.
  */
 #ifndef WGT_TURN_H
@@ -37,8 +38,8 @@
 #define TURN_PEER_REFRESH_MIN_MS 10000
 #define TURN_LEARN_MS 5000
 #define TURN_HINT_MS 1000	/* wait this for an authentic answer */
-#define TURN_SILENT_SENDS 4	/* Refresh sends without answer (3.5 s) after
-				 * which a Binding answer proves the loss */
+#define TURN_SILENT_WAIT_MS 1500 /* a Refresh sent once a Binding was
+				  * answered, unanswered this long: lost */
 
 enum turn_state {
 	TURN_IDLE,
@@ -79,6 +80,7 @@ struct turn_tx {
 	uint8_t auth_retries;	/* 401/438 answered so far in this chain */
 	uint8_t sends;
 	uint64_t start_ms;
+	uint64_t last_send_ms;
 	uint16_t hint_code;	/* an unauthenticated error, not yet acted on */
 	uint64_t hint_ms;	/* act on it then */
 	char hint_text[200];
