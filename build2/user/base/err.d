@@ -1,2 +1,0 @@
-build2/user/base/err.o: user/base/err.c user/base/err.h
-user/base/err.h:
