@@ -18,7 +18,7 @@ KERNELS=${WGT_VM_KERNELS:-6.1 6.12}
 TESTS=("$BUILD/tests/test_datapath" tests/netns/netns_datapath.sh
 	tests/netns/wg_access.sh tests/netns/e2e_turn.sh)
 
-passed=0 failed=0 skipped=0 summary=()
+passed=0 failed=0 skipped=0 summary=() failures=()
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for k in $KERNELS; do
@@ -34,13 +34,18 @@ for k in $KERNELS; do
 		echo "not ok - kernel $k: no result (scripts/vm.sh exit $rc)"
 		failed=$((failed + 1))
 		summary+=("kernel $k: no result, vm exit $rc, $took s")
+		failures+=("# failed (kernel $k): no result, vm exit $rc")
 		continue
 	fi
 	read -r p _ f _ s _ <<<"${line//,/}"
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 	summary+=("kernel $k (${kver:-?}): $p passed, $f failed, $s skipped in $took s")
+	while IFS= read -r l; do
+		failures+=("# failed (kernel $k):${l#\# failed:}")
+	done < <(grep -a '^# failed' "$out")
 done
 echo "== VM tier"
 for l in "${summary[@]}"; do echo "# $l"; done
+for l in "${failures[@]}"; do echo "$l"; done
 echo "vm total: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

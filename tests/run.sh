@@ -37,7 +37,12 @@ tally() {
 	passed=$((passed + p))
 	failed=$((failed + f))
 	skipped=$((skipped + s))
+	# Named again at the end, where a truncated CI log still shows them.
+	while IFS= read -r l; do
+		failures+=("# failed: $2: $l")
+	done < <(grep -a '^not ok' "$1" | grep -av ' # SKIP')
 }
+failures=()
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -57,10 +62,11 @@ for t in "$BUILD"/tests/test_*; do
 	CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$log" 2>&1
 	rc=$?
 	cat "$log"
-	tally "$log"
+	tally "$log" "$(basename "$t")"
 	# A crash or setup failure that printed no result still counts.
 	if [ $rc -ne 0 ] && ! grep '^not ok ' "$log" | grep -qv ' # SKIP'; then
 		echo "not ok - $(basename "$t") exited $rc"
+		failures+=("# failed: $(basename "$t") exited $rc")
 		failed=$((failed + 1))
 	fi
 done
@@ -74,9 +80,10 @@ for t in tests/netns/world_selftest.sh $(ls tests/*/*.sh | grep -v '/world_selft
 	timeout "$(awk -v k="${WGT_TIME_SCALE:-1}" 'BEGIN { print 600 * k }')" bash "$t" >"$log" 2>&1
 	rc=$?
 	cat "$log"
-	tally "$log"
+	tally "$log" "$(basename "$t")"
 	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$log"; then
 		echo "not ok - $(basename "$t") exited $rc"
+		failures+=("# failed: $(basename "$t") exited $rc")
 		failed=$((failed + 1))
 	fi
 done
@@ -89,12 +96,15 @@ if [ "${WGT_TEST_VM:-0}" = 1 ] && [ -z "$only" ]; then
 	if [ -n "$vm" ]; then
 		read -r p f s <<<"$vm"
 		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+		while IFS= read -r l; do failures+=("$l"); done < <(grep -a '^# failed (kernel' "$vmlog")
 	else
 		echo "not ok - VM tier printed no total"
+		failures+=("# failed: the VM tier printed no total")
 		failed=$((failed + 1))
 	fi
 	rm -f "$vmlog"
 fi
 
+for l in "${failures[@]}"; do echo "$l"; done
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
