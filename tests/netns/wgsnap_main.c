@@ -2,7 +2,8 @@
 /*
  * wgsnap: drives user/wg.c from shell tests (tests/wg_access.sh).
  *
- *   wgsnap show IF                 listen port and one line per peer:
+ *   wgsnap show IF                 listen port, the interface's public key
+ *                                  (where it has a private key), one line per peer:
  *                                  peer KEY ENDPOINT HANDSHAKE_S KEEPALIVE
  *                                  (wg show IF dump's spelling: (none), off)
  *   wgsnap watch IF MS DURATION_MS poll every MS, print each change as
@@ -58,6 +59,12 @@ static int cmd_show(const char *ifname)
 	}
 	printf("backend %s\nlisten_port %u\n", wg_backend_name(dev.backend),
 	       s.listen_port);
+	if (s.has_pubkey) {
+		char key[WG_KEY_B64LEN];
+
+		wg_key_to_base64(s.pubkey, key);
+		printf("public_key %s\n", key);
+	}
 	for (uint32_t i = 0; i < s.n_peers; i++)
 		print_peer(&s.peers[i]);
 	wg_snapshot_free(&s);

@@ -71,17 +71,16 @@ const char *st_str(json_object *o, const char *key)
 		       json_object_get_string(v) : NULL;
 }
 
-/* The daemon's view of a peer endpoint: permission and channel state. */
-json_object *relay_peer(json_object *st, const struct wgt_ep *ep)
+/* The member of the state's array key whose "endpoint" is a. */
+static json_object *by_endpoint(json_object *st, const char *key,
+				const char *a)
 {
-	char a[EP_STRLEN];
-	json_object *peers;
+	json_object *arr;
 
-	if (!st || !json_object_object_get_ex(st, "peers", &peers))
+	if (!st || !json_object_object_get_ex(st, key, &arr))
 		return NULL;
-	ep_str(ep, a, sizeof(a));
-	for (size_t i = 0; i < json_object_array_length(peers); i++) {
-		json_object *p = json_object_array_get_idx(peers, i);
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *p = json_object_array_get_idx(arr, i);
 		const char *e = st_str(p, "endpoint");
 
 		if (e && !strcmp(e, a))
@@ -90,21 +89,18 @@ json_object *relay_peer(json_object *st, const struct wgt_ep *ep)
 	return NULL;
 }
 
+/* The daemon's view of a peer endpoint: permission and channel state. */
+json_object *relay_peer(json_object *st, const struct wgt_ep *ep)
+{
+	char a[EP_STRLEN];
+
+	return by_endpoint(st, "peers", ep_str(ep, a, sizeof(a)));
+}
+
 /* WireGuard's peer (from the state's wg_peers) whose endpoint is a. */
 json_object *wg_peer_by_ep(json_object *st, const char *a)
 {
-	json_object *peers;
-
-	if (!st || !json_object_object_get_ex(st, "wg_peers", &peers))
-		return NULL;
-	for (size_t i = 0; i < json_object_array_length(peers); i++) {
-		json_object *p = json_object_array_get_idx(peers, i);
-		const char *e = st_str(p, "endpoint");
-
-		if (e && !strcmp(e, a))
-			return p;
-	}
-	return NULL;
+	return by_endpoint(st, "wg_peers", a);
 }
 
 json_object *obj(json_object *o, const char *key)

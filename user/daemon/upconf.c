@@ -26,12 +26,43 @@ static int copy_span(char *dst, size_t len, const char *from, const char *to)
 	return 0;
 }
 
+/* HOST[:PORT] or [V6][:PORT] (RFC 3986 IP-literal) in s..end: the host
+ * into host, the port into *port (dflt when absent). bare_v6: more than
+ * one colon is an IPv6 address alone, without a port. */
+static int host_port_split(const char *s, const char *end, bool bare_v6,
+			   char *host, size_t hostlen, uint16_t *port,
+			   uint16_t dflt)
+{
+	const char *hs = s, *he = end, *ps = NULL;
+	const char *colon = memchr(s, ':', end - s);
+	char p[8];
+
+	if (s < end && *s == '[') {
+		const char *close = memchr(s, ']', end - s);
+
+		if (!close || (close + 1 < end && close[1] != ':'))
+			return -1;
+		hs = s + 1;
+		he = close;
+		if (close + 1 < end)
+			ps = close + 2;
+	} else if (colon &&
+		   !(bare_v6 && memchr(colon + 1, ':', end - colon - 1))) {
+		he = colon;
+		ps = colon + 1;
+	}
+	if (copy_span(host, hostlen, hs, he))
+		return -1;
+	*port = dflt;
+	if (ps && (copy_span(p, sizeof(p), ps, end) || port_parse(p, port)))
+		return -1;
+	return 0;
+}
+
 int turn_uri_parse(const char *uri, char *host, size_t hostlen,
 		   uint16_t *port, char *why, size_t whylen)
 {
 	const char *h = uri + 5, *q = strchr(uri, '?');
-	const char *end, *hstart, *hend, *pstart = NULL;
-	char p[8];
 
 	if (!strncasecmp(uri, "turns:", 6)) {
 		snprintf(why, whylen,
@@ -48,35 +79,13 @@ int turn_uri_parse(const char *uri, char *host, size_t hostlen,
 			 uri);
 		return -1;
 	}
-	end = q ? q : h + strlen(h);
-	if (*h == '[') {	/* RFC 3986 IP-literal */
-		const char *close = memchr(h, ']', end - h);
-
-		if (!close || (close + 1 < end && close[1] != ':'))
-			goto bad;
-		hstart = h + 1;
-		hend = close;
-		if (close + 1 < end)
-			pstart = close + 2;
-	} else {
-		const char *colon = memchr(h, ':', end - h);
-
-		hstart = h;
-		hend = colon ? colon : end;
-		if (colon)
-			pstart = colon + 1;
+	if (host_port_split(h, q ? q : h + strlen(h), false, host, hostlen,
+			    port, TURN_DEFAULT_PORT)) {
+		snprintf(why, whylen,
+			 "invalid TURN URI '%s': expected turn:HOST[:PORT]", uri);
+		return -1;
 	}
-	if (copy_span(host, hostlen, hstart, hend))
-		goto bad;
-	*port = TURN_DEFAULT_PORT;
-	if (pstart && (copy_span(p, sizeof(p), pstart, end) ||
-		       port_parse(p, port)))
-		goto bad;
 	return 0;
-bad:
-	snprintf(why, whylen,
-		 "invalid TURN URI '%s': expected turn:HOST[:PORT]", uri);
-	return -1;
 }
 
 int password_read(const char *path, char *buf, size_t len, char *why,
@@ -88,35 +97,13 @@ int password_read(const char *path, char *buf, size_t len, char *why,
 int dns_server_parse(const char *s, char *host, size_t hostlen,
 		     uint16_t *port, char *why, size_t whylen)
 {
-	const char *end = s + strlen(s), *pstart = NULL, *hs = s, *he = end;
-	const char *colon = strchr(s, ':');
-	char p[8];
-
-	if (*s == '[') {
-		const char *close = strchr(s, ']');
-
-		if (!close || (close[1] && close[1] != ':'))
-			goto bad;
-		hs = s + 1;
-		he = close;
-		if (close[1])
-			pstart = close + 2;
-	} else if (colon && !strchr(colon + 1, ':')) {
-		he = colon;		/* HOST:PORT; more colons: bare v6 */
-		pstart = colon + 1;
+	if (host_port_split(s, s + strlen(s), true, host, hostlen, port, 53)) {
+		snprintf(why, whylen,
+			 "invalid DNS server '%s': expected HOST, HOST:PORT or [V6]:PORT",
+			 s);
+		return -1;
 	}
-	if (copy_span(host, hostlen, hs, he))
-		goto bad;
-	*port = 53;
-	if (pstart && (copy_span(p, sizeof(p), pstart, end) ||
-		       port_parse(p, port)))
-		goto bad;
 	return 0;
-bad:
-	snprintf(why, whylen,
-		 "invalid DNS server '%s': expected HOST, HOST:PORT or [V6]:PORT",
-		 s);
-	return -1;
 }
 
 int rdv_conf_set(struct rdv_conf *r, const char *key, const char *value,
