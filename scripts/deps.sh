@@ -20,6 +20,7 @@ pkgs=(
 	libldns-dev			# the rendezvous: DNS UPDATE, TSIG, queries
 	knot knot-dnsutils		# e2e tests: the zone's server (knotd), kdig, knsupdate
 	conntrack			# e2e tests: flush a NAT's mappings
+	golang-go golang-github-pion-turn.v2-dev	# e2e tests: a Pion TURN server (tests/tools/pionturn.go)
 	tshark				# e2e tests: decode captures on the relay
 	iperf3				# e2e tests, make bench: throughput through the tunnel
 	socat				# e2e tests: UDP echo showing NAT mappings

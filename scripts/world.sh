@@ -17,8 +17,9 @@
 # for long things with `cmd & wait $!`, which a signal interrupts.)
 #
 #   +--------------------------+    +--------------------------+
-#   | relay: coturn; knotd     |    | pub: plain peer, no NAT  |
-#   |   (knot_start), udp 53   |    |                          |
+#   | relay: coturn; knotd;    |    | pub: plain peer, no NAT  |
+#   |   (knot_start), udp 53;  |    |                          |
+#   |   Pion (pion_start) 3479 |    |                          |
 #   | eth0 203.0.113.1/28      |    | eth0 203.0.113.49/28     |
 #   |      2001:db8:1::1/64    |    |      2001:db8:4::1/64    |
 #   +--------------------------+    +--------------------------+
@@ -91,6 +92,7 @@
 #   TURN_PORT TURN_REALM TURN_USER TURN_PASS TURN_PASS_FILE (mode 600)
 #   TURN_SERVER (turn:HOST:PORT of WORLD_FAMILY) TURN_MIN_PORT TURN_MAX_PORT
 #   COTURN_PID COTURN_CONF COTURN_LOG
+#   PION_PORT PION_PID PION_LOG (pion_start: a Pion TURN server)
 #   DNS_ZONE DNS_SERVER (the zone's primary: knotd on the relay host, of
 #   WORLD_FAMILY) DNS_IP (its address alone)
 #   DNS_KEY_FILE (hmac-sha256:NAME:SECRET, mode 600) KNOT_PID KNOT_LOG
@@ -98,7 +100,7 @@
 #   WG_KIND[if] (go or kernel)
 # Functions: world_up, world_down, world_info, in_ns, world_bg, world_ep,
 #   world_csum_errors, coturn_start, coturn_stop, coturn_restart,
-#   knot_start, knot_stop,
+#   pion_start, pion_stop, pion_restart, knot_start, knot_stop,
 #   wg_up, wg_peer, wg_down, world_kernel_wg, world_udp_echo, world_mapped.
 # Messages go to stderr prefixed "# "; nothing here prints "ok"/"not ok".
 
@@ -121,6 +123,8 @@ TURN_REALM=wgturn.test
 TURN_USER=wgturn
 TURN_MIN_PORT=49152
 TURN_MAX_PORT=49199
+PION_PORT=3479
+PION_PID=
 DNS_ZONE=wg.test
 DNS_KEY_NAME=wgturn-update
 KNOT_PID=
@@ -404,6 +408,42 @@ coturn_stop() {
 coturn_restart() {
 	coturn_stop
 	coturn_start "$@"
+}
+
+# pion_start: a second TURN server on the relay host, built on Pion's
+# library ($BUILD/tests/tools/pionturn): udp $PION_PORT on the relay's
+# address of WORLD_FAMILY, the same realm and user as coturn, relayed
+# addresses IPv4 only ($RELAY4: Pion ignores REQUESTED-ADDRESS-FAMILY).
+# After a restart it answers a Refresh for a lost allocation with silence.
+pion_start() {
+	local d=$WORLD_TMP/pion ip=$RELAY4
+	mkdir -p "$d"
+	[ "$WORLD_FAMILY" = v6 ] && ip="[$RELAY6]"
+	PION_LOG=$d/pionturn.log
+	ip netns exec "$NS_RELAY" "${PIONTURN:-${BUILD:-build}/tests/tools/pionturn}" \
+		-listen "$ip:$PION_PORT" -relay "$RELAY4" -realm "$TURN_REALM" \
+		-user "$TURN_USER=$TURN_PASS" >>"$PION_LOG" 2>&1 &
+	PION_PID=$!
+	WORLD_PIDS+=("$PION_PID")
+	if ! _wait_for 5 _pion_listening; then
+		_wnote "pionturn did not start; log tail:"
+		tail -n 20 "$PION_LOG" 2>/dev/null | sed 's/^/#   /' >&2
+		return 1
+	fi
+}
+
+_pion_listening() { kill -0 "$PION_PID" 2>/dev/null && grep -q '^listening ' "$PION_LOG"; }
+
+pion_stop() {
+	[ -n "$PION_PID" ] || return 0
+	_ours "$PION_PID" && _stop_pid "$PION_PID"
+	PION_PID=
+}
+
+pion_restart() {
+	pion_stop
+	: >"$PION_LOG"
+	pion_start
 }
 
 # knot_start: Knot DNS on the relay host, authoritative for $DNS_ZONE on
@@ -715,7 +755,7 @@ world_down() {
 	[ -n "$WORLD_TMP" ] && rm -rf "$WORLD_TMP"
 	WORLD_PIDS=()
 	WG_PUBKEY=() WG_PORT=() WG_SITE=() WG_PID=() WG_KEYFILE=() WG_KIND=()
-	COTURN_PID= KNOT_PID=
+	COTURN_PID= KNOT_PID= PION_PID=
 	[ "${_WORLD_MTU_SET:-0}" = 1 ] && unset WG_MTU _WORLD_MTU_SET
 	WORLD_UP=0
 	trap - INT TERM HUP

@@ -12,6 +12,8 @@ vpath test_%.c $(sort $(dir $(TEST_SRC)))
 TEST_BINS    := $(addprefix $(BUILD)/tests/,$(TEST_NAMES))
 TOOL_NAMES   := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 TOOL_BINS    := $(addprefix $(BUILD)/tests/tools/,$(TOOL_NAMES))
+GO_TOOL_NAMES := $(patsubst tests/tools/%.go,%,$(wildcard tests/tools/*.go))
+TOOL_BINS    += $(addprefix $(BUILD)/tests/tools/,$(GO_TOOL_NAMES))
 
 # Every user/ object but the CLI's main (the benchmark's proxy links it).
 USER_LIB_OBJ := $(filter-out $(BUILD)/user/cli/main.o,$(USER_OBJ))
@@ -53,6 +55,14 @@ $(BUILD)/tests/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(TOOL_LIBS_$*)
+
+# Go tools build against Debian's Go packages (golang-*-dev), offline:
+# GOPATH mode over /usr/share/gocode, the cache inside the build tree.
+$(BUILD)/tests/tools/%: tests/tools/%.go
+	@mkdir -p $(@D)
+	$(call msg,GO,$@)
+	$(Q)GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(abspath $(BUILD))/gocache \
+		GOFLAGS= go build -o $@ $<
 
 .PHONY: test-build
 test-build: all $(TEST_BINS) $(TOOL_BINS) $(HELPER_BINS) $(BUILD)/bench/empty.bpf.o

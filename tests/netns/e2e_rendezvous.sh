@@ -17,8 +17,8 @@
 #     nothing maps a stale address: coturn restart (both reallocate,
 #     republish, re-resolve); NAT A's conntrack flushed (A comes out on a
 #     new port, its allocation is gone); A's uplink address changes; NAT
-#     A's public address changes; (v4) a 45 s relay outage, forged 437 and
-#     401 from an on-path observer, a relay keeping permissions and
+#     A's public address changes; a 45 s relay outage; forged 437 and
+#     401 from an on-path observer; a relay keeping permissions and
 #     channels 20 s
 #  3. the DNS server down: the tunnel is unaffected; the zone losing A's
 #     records: A publishes them again
@@ -29,6 +29,7 @@ cd "$(dirname "$0")/../.."
 : "${BUILD:=build}"
 . tests/lib/tap.sh
 . scripts/world.sh
+. tests/lib/e2e.sh
 
 FS=/run/wgturn-rdv-$$
 A=wra$$
@@ -43,57 +44,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
-
-W() { # SITE args...: wgturn in SITE's namespace
-	local s=$1
-	shift
-	in_ns "$s" timeout "$(tscale 60)" "$WGTURN" --bpffs "$FS" "$@"
-}
-tun() { local t=${TUN4[$1]}; [ "$FAM" = v6 ] && t=${TUN6[$1]}; echo "${t%/*}"; }
-allowed() { echo "${TUN4[$1]%/*}/32,${TUN6[$1]%/*}/128"; }
-# dig_ ARGS...: kdig at the zone's server; names unescaped (kdig writes
-# the base32 padding '=' as '\=')
-dig_() { in_ns a kdig +timeout=2 +retry=1 "@$DNS_IP" "$@" | sed 's/\\=/=/g'; }
-# instance KEY: wgsd's name for a base64 public key
-instance() {
-	echo "$(base64 -d <<<"$1" | base32 | tr 'A-Z' 'a-z')._wireguard._udp.$DNS_ZONE."
-}
-
-# up SITE IF [config] [keyfile]: wgturn up with the rendezvous
-up() {
-	local key=${4:-$DNS_KEY_FILE}
-	local args=(--relay "$TURN_SERVER" --username "$TURN_USER" --password-file "$TURN_PASS_FILE"
-		--zone "$DNS_ZONE" --dns-server "$DNS_SERVER" --tsig-key-file "$key")
-	[ -e "$WORLD_TMP/$2-wg-quick.conf" ] && args+=(--wg-config "$WORLD_TMP/$2-wg-quick.conf")
-	if [ "${3:-}" = config ]; then
-		printf '[Relay]\nServer = %s\nUsername = %s\nPasswordFile = %s\n\n[Rendezvous]\nZone = %s\nServer = %s\nTsigKeyFile = %s\n' \
-			"$TURN_SERVER" "$TURN_USER" "$TURN_PASS_FILE" "$DNS_ZONE" "$DNS_SERVER" "$key" \
-			>"$WORLD_TMP/$2.conf"
-		args=(--config "$WORLD_TMP/$2.conf")
-	fi
-	ip netns exec "$(world_ns "$1")" timeout "$(tscale 60)" "$WGTURN" --bpffs "$FS" \
-		up "$2" "${args[@]}" >"$WORLD_TMP/up-$2.log" 2>&1
-}
-
-# wg_endpoint SITE IF KEY: WireGuard's endpoint for peer KEY
-wg_endpoint() { in_ns "$1" wg show "$2" endpoints | awk -v k="$3" '$1 == k { print $2 }'; }
-
-# endpoint_is SITE IF KEY EP: waits (10 s, scaled) for WireGuard to have EP
-endpoint_is() {
-	local i
-	for ((i = 0; i < $(tscale_int 100); i++)); do
-		[ "$(wg_endpoint "$1" "$2" "$3")" = "$4" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-ping_ok() { # SITE DST COUNT what
-	local out loss
-	out=$(in_ns "$1" ping -c "$3" -i 0.1 -W "$(tscale_int 2)" "$2" 2>&1)
-	loss=$(sed -nE 's/.* ([0-9.]+)% packet loss.*/\1/p' <<<"$out")
-	expect_eq "[$FAM] $4: ping $2 x$3, loss %" 0 "$loss"
-}
 
 basic() { # FAM
 	FAM=$1
@@ -114,12 +64,12 @@ basic() { # FAM
 	# Public key and allowed-ips only: no endpoint anywhere.
 	wg_peer a "$A" "${WG_PUBKEY[$B]}" - "$(allowed b)"
 	wg_peer b "$B" "${WG_PUBKEY[$A]}" - "$(allowed a)"
-	if ! up a "$A"; then
+	if ! rdv_up a "$A"; then
 		fail "[$FAM] wgturn up $A with --zone/--dns-server/--tsig-key-file: $(cat "$WORLD_TMP/up-$A.log")"
 		return 1
 	fi
 	ok "[$FAM] wgturn up $A with --zone/--dns-server/--tsig-key-file"
-	if ! up b "$B" config; then
+	if ! rdv_up b "$B" config; then
 		fail "[$FAM] wgturn up $B with a [Rendezvous] section: $(cat "$WORLD_TMP/up-$B.log")"
 		return 1
 	fi
@@ -183,76 +133,13 @@ show_truth() {
 		eval 'W b show "$B" | grep -qE "^  daemon: not running \(pid $pid gone\); what follows was last seen [0-9]+ s ago$"'
 	check "[$FAM] after kill -9: the expiry counts down from the absolute time" \
 		eval '[ "$(jq -r .relays[0].expires_in_s <<<"$j")" -lt "$(wgt_state "$B" .lifetime_s)" ]'
-	if up b "$B" config; then
+	if rdv_up b "$B" config; then
 		ok "[$FAM] wgturn up $B again adopts"
 	else
 		fail "[$FAM] wgturn up $B again: $(cat "$WORLD_TMP/up-$B.log")"
 	fi
 	ping_ok a "$(tun b)" 10 "after B's daemon came back"
 }
-
-# gap LOG END: the longest time between two answers of a `ping -D -i 0.2`
-# (receive timestamps; END, the epoch time the ping was stopped, closes
-# the last silence), less the 0.2 s interval, in ms.
-gap() {
-	awk -F'[][]' -v end="$2" '/bytes from/ && $2 ~ /^[0-9]+\.[0-9]+$/ { t = $2 + 0
-		if (p && t - p > m) m = t - p; p = t }
-		END { if (p && end - p > m) m = end - p
-		      v = (m - 0.2) * 1000; printf "%d\n", (v > 0 ? v : 0) }' "$1"
-}
-
-# recovery NAME HOLD CMD...: CMD under a ping every 0.2 s both ways; the
-# tunnel must come back by itself, both ways. The outage is the longest
-# silence in either direction, less HOLD seconds (how long CMD itself
-# keeps the way blocked on purpose), printed and kept in RECOVERY.
-recovery() {
-	local name=$1 hold=$2 la=$WORLD_TMP/ping-a.log lb=$WORLD_TMP/ping-b.log pa pb
-	shift 2
-	in_ns a ping -D -i 0.2 -W 1 -w "$(tscale_int $((hold + 60)))" "$(tun b)" >"$la" 2>&1 &
-	pa=$!
-	in_ns b ping -D -i 0.2 -W 1 -w "$(tscale_int $((hold + 60)))" "$(tun a)" >"$lb" 2>&1 &
-	pb=$!
-	sleep "$(tscale 2)"
-	"$@"
-	local i n r1 s1 ga gb out
-	n=$(tscale_int 450)
-	# back when both pings got 10 new answers after the event
-	r1=$(grep -c 'bytes from' "$la")
-	s1=$(grep -c 'bytes from' "$lb")
-	for ((i = 0; i < n; i++)); do
-		sleep 0.1
-		[ $(($(grep -c 'bytes from' "$la") - r1)) -ge 10 ] &&
-			[ $(($(grep -c 'bytes from' "$lb") - s1)) -ge 10 ] && break
-	done
-	sleep "$(tscale 1)"
-	local end
-	end=$(date +%s.%N)
-	kill "$pa" "$pb" 2>/dev/null
-	wait "$pa" "$pb" 2>/dev/null
-	ga=$(gap "$la" "$end") gb=$(gap "$lb" "$end")
-	out=$((ga > gb ? ga : gb))
-	out=$((out > hold * 1000 ? out - hold * 1000 : 0))
-	echo "# $FAM $name: outage $out ms (longest silence A->B $ga ms, B->A $gb ms, less ${hold} s held)"
-	RECOVERY["$FAM $name"]=$out
-	check "[$FAM] $name: the tunnel came back by itself, both ways (outage $out ms)" test "$i" -lt "$n"
-	no_stale "$name"
-}
-
-# no_stale WHAT: after recovery each WireGuard sends to the other's current
-# relayed address, and no daemon's datapath still maps any other endpoint
-# for it: nothing goes to a stale address.
-no_stale() {
-	local ra rb ma mb
-	sleep 1	# the watcher's next read (every second) drops a replaced endpoint
-	ra=$(wgt_state "$A" .relayed) rb=$(wgt_state "$B" .relayed)
-	expect_eq "[$FAM] $1: each WireGuard points at the other's current relayed address" \
-		"$rb $ra" "$(wg_endpoint a "$A" "${WG_PUBKEY[$B]}") $(wg_endpoint b "$B" "${WG_PUBKEY[$A]}")"
-	ma=$(W a show "$A" --json | jq -r '[.peers[] | select(.path != null and .public_key == null)] | length')
-	mb=$(W b show "$B" --json | jq -r '[.peers[] | select(.path != null and .public_key == null)] | length')
-	expect_eq "[$FAM] $1: no datapath entry left for a stale relayed address (A, B)" "0 0" "$ma $mb"
-}
-
-declare -A RECOVERY=()
 
 # A plain WireGuard peer with no wgturn of its own, named in A's wg-quick
 # config as pub.$DNS_ZONE:51820, changes its address (and its DNS record):
@@ -392,10 +279,12 @@ short_lifetimes() {
 # the forgeries arrive first. The tunnel must not notice.
 forged_errors() {
 	local na ra code out loss fp
+	local relay=$RELAY4:$TURN_PORT
+	[ "$FAM" = v6 ] && relay=[$RELAY6]:$TURN_PORT
 	na=$(wgt_state "$A" .allocations) ra=$(wgt_state "$A" .relayed)
 	for code in 437 401; do
 		in_ns inet "$BUILD/tests/tools/stunforge" --ifname r-nata \
-			--relay "$RELAY4:$TURN_PORT" --code "$code" \
+			--relay "$relay" --code "$code" \
 			--stall-pid "$COTURN_PID" --stall-ms 200 \
 			--seconds "$(tscale_int 25)" >"$WORLD_TMP/forge-$code.out" 2>&1 &
 		fp=$!
@@ -428,14 +317,12 @@ events() {
 	recovery "NAT A's public address change" 0 ev_nat_address_change
 	check "[$FAM] after the NAT address change: A's mapped address is the new one ($(wgt_state "$A" .mapped))" \
 		eval '[[ "$(wgt_state "$A" .mapped)" == *"$([ "$FAM" = v6 ] && echo 2001:db8:2::2 || echo 203.0.113.18)"* ]]'
-	if [ "$FAM" = v4 ]; then
-		ra=$(wgt_state "$A" .relayed) n=$(wgt_state "$A" .allocations)
-		recovery "relay unreachable 45 s" 45 ev_relay_outage
-		expect_eq "[$FAM] after the outage: the same allocation, kept (relayed address, allocations)" \
-			"$ra $n" "$(wgt_state "$A" .relayed) $(wgt_state "$A" .allocations)"
-		forged_errors
-		short_lifetimes
-	fi
+	ra=$(wgt_state "$A" .relayed) n=$(wgt_state "$A" .allocations)
+	recovery "relay unreachable 45 s" 45 ev_relay_outage
+	expect_eq "[$FAM] after the outage: the same allocation, kept (relayed address, allocations)" \
+		"$ra $n" "$(wgt_state "$A" .relayed) $(wgt_state "$A" .allocations)"
+	forged_errors
+	short_lifetimes
 }
 
 dns_down() {
@@ -471,7 +358,7 @@ wrong_key() {
 	local kf=$WORLD_TMP/wrong.key out rc
 	(umask 077 && printf 'hmac-sha256:%s:%s\n' "$DNS_KEY_NAME" "$(head -c 32 /dev/urandom | base64)" >"$kf")
 	wg_up a wrx$$ 51821 || { fail "wireguard-go wrx"; return; }
-	up a wrx$$ "" "$kf"
+	rdv_up a wrx$$ "" "$kf"
 	rc=$?
 	out=$(cat "$WORLD_TMP/up-wrx$$.log")
 	check "[$FAM] wrong TSIG key: up exits 1 (rc $rc)" test "$rc" -eq 1
@@ -509,5 +396,5 @@ if [[ " $FAMILIES " == *" v6 "* ]] && basic v6; then
 fi
 cleanup
 trap - EXIT
-echo "# recovery (outage, ms): $(for k in "${!RECOVERY[@]}"; do printf '%s=%s; ' "$k" "${RECOVERY[$k]}"; done)"
+recovery_summary
 done_testing

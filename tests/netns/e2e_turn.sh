@@ -31,6 +31,7 @@ cd "$(dirname "$0")/../.."
 : "${BUILD:=build}"
 . tests/lib/tap.sh
 . scripts/world.sh
+. tests/lib/e2e.sh
 
 FS=/run/wgturn-e2e-$$
 A=wga$$
@@ -47,14 +48,7 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 
 
-W() { # SITE args...: wgturn in SITE's namespace
-	local s=$1
-	shift
-	in_ns "$s" timeout "$(tscale 60)" "$WGTURN" --bpffs "$FS" "$@"
-}
 relayed() { wgt_state "$1" .relayed; }
-tun() { local t=${TUN4[$1]}; [ "$FAM" = v6 ] && t=${TUN6[$1]}; echo "${t%/*}"; }
-allowed() { echo "${TUN4[$1]%/*}/32,${TUN6[$1]%/*}/128"; }
 
 # up SITE IF [config]: wgturn up, relayed address in $REL
 up() {
@@ -104,13 +98,6 @@ pair() {
 	wg_peer b "$B" "${WG_PUBKEY[$A]}" "$RA" "$(allowed a)"
 }
 
-# ping_ok SITE DST COUNT what
-ping_ok() {
-	local out loss
-	out=$(in_ns "$1" ping -c "$3" -i 0.1 -W "$(tscale_int 2)" "$2" 2>&1)
-	loss=$(sed -nE 's/.* ([0-9.]+)% packet loss.*/\1/p' <<<"$out")
-	expect_eq "[$FAM] $4: ping $2 x$3, loss %" 0 "$loss"
-}
 
 
 capture_start() {
@@ -281,12 +268,12 @@ path_switch() {
 kill9() {
 	local pid loss
 	pid=$(jq -r .pid "/run/wgturn/$A.state")
-	in_ns a ping -c 80 -i 0.1 -W 2 "$(tun b)" >"$WORLD_TMP/ping-kill.log" 2>&1 &
+	in_ns a ping -c 80 -i 0.1 -W "$(tscale_int 2)" "$(tun b)" >"$WORLD_TMP/ping-kill.log" 2>&1 &
 	local ping_pid=$!
-	sleep 2
+	sleep "$(tscale 2)"
 	kill -9 "$pid"
 	ok "[$FAM] kill -9 A's daemon (pid $pid) under ping -i 0.1"
-	sleep 2
+	sleep "$(tscale 2)"
 	# The new daemon runs in the background: its messages go to the
 	# system log, here a socket of the test's (relay_restart reads it).
 	SYSLOG=$WORLD_TMP/syslog.txt

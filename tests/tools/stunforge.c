@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * stunforge: an on-path attacker for the e2e tests. It watches IPv4 UDP on
- * one interface for STUN Refresh requests to the relay and answers each at
- * once with a forged error response: the request's transaction id, the
- * given error code, no MESSAGE-INTEGRITY (it cannot make one), sent from
- * the relay's address and port with a raw socket.
+ * stunforge: an on-path attacker for the e2e tests. It watches UDP (IPv4
+ * or IPv6) on one interface for STUN Refresh requests to the relay and
+ * answers each at once with a forged error response: the request's
+ * transaction id, the given error code, no MESSAGE-INTEGRITY (it cannot
+ * make one), from the relay's address and port, sent back out of the
+ * interface to the MAC address the request came from.
  *
- *   stunforge --ifname IF --relay A.B.C.D:PORT --code N --seconds S
+ *   stunforge --ifname IF --relay A.B.C.D:PORT|[V6]:PORT --code N --seconds S
  *             [--stall-pid PID --stall-ms MS]
  *
  * --stall-pid stands in for a distant relay where netem is missing: the
  * relay process is stopped (SIGSTOP) as the request passes and continued
  * MS later, so its real answer comes after the forgery, as it would from
- * far away. Prints "forged: N" when done. IPv4 only; the UDP checksum is
- * left 0 (allowed over IPv4).
+ * far away. Prints "forged: N" when done.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -22,6 +22,7 @@
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <netinet/ip.h>
+#include <netinet/ip6.h>
 #include <netinet/udp.h>
 #include <poll.h>
 #include <signal.h>
@@ -66,16 +67,131 @@ static size_t forge(uint8_t *out, const uint8_t *req, unsigned code)
 	return n + 8;
 }
 
-static uint16_t ip_csum(const void *buf, size_t len)
+/* One's complement sum of buf, added to s (RFC 1071). */
+static uint32_t sum16(uint32_t s, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
-	uint32_t s = 0;
 
 	for (size_t i = 0; i + 1 < len; i += 2)
 		s += (p[i] << 8) | p[i + 1];
+	if (len & 1)
+		s += p[len - 1] << 8;
+	return s;
+}
+
+static uint16_t fold(uint32_t s)
+{
 	while (s >> 16)
 		s = (s & 0xffff) + (s >> 16);
 	return (uint16_t)~s;
+}
+
+struct relay {
+	int family;
+	uint8_t addr[16];
+	uint16_t port;	/* network order */
+};
+
+/* "A.B.C.D:PORT" or "[V6]:PORT" */
+static int parse_relay(const char *s, struct relay *r)
+{
+	char host[64], *colon;
+
+	if (strlen(s) >= sizeof(host))
+		return -1;
+	strcpy(host, s);
+	colon = strrchr(host, ':');
+	if (!colon)
+		return -1;
+	*colon = 0;
+	r->port = htons(atoi(colon + 1));
+	if (host[0] == '[' && colon[-1] == ']') {
+		colon[-1] = 0;
+		r->family = AF_INET6;
+		return inet_pton(AF_INET6, host + 1, r->addr) == 1 ? 0 : -1;
+	}
+	r->family = AF_INET;
+	return inet_pton(AF_INET, host, r->addr) == 1 ? 0 : -1;
+}
+
+/* The Refresh request to the relay in the IP packet pkt: its STUN header,
+ * or NULL. Sets *hl to the IP header's length. */
+static const uint8_t *refresh_to(const uint8_t *pkt, size_t n,
+				 const struct relay *r, size_t *hl)
+{
+	const struct udphdr *udp;
+	const uint8_t *stun;
+
+	if (r->family == AF_INET) {
+		const struct iphdr *ip = (const void *)pkt;
+
+		if (n < 20 || ip->version != 4 || ip->protocol != IPPROTO_UDP ||
+		    memcmp(&ip->daddr, r->addr, 4))
+			return NULL;
+		*hl = ip->ihl * 4;
+	} else {
+		const struct ip6_hdr *ip6 = (const void *)pkt;
+
+		if (n < 40 || (pkt[0] >> 4) != 6 || ip6->ip6_nxt != IPPROTO_UDP ||
+		    memcmp(&ip6->ip6_dst, r->addr, 16))
+			return NULL;
+		*hl = 40;
+	}
+	udp = (const void *)(pkt + *hl);
+	stun = pkt + *hl + 8;
+	if (n < *hl + 8 + 20 || udp->dest != r->port ||
+	    ((stun[0] << 8) | stun[1]) != REFRESH_REQUEST ||
+	    ntohl(*(const uint32_t *)(stun + 4)) != COOKIE)
+		return NULL;
+	return stun;
+}
+
+/* The forged answer to the request in pkt, IP header and all, in out:
+ * from the relay back to the sender. Returns its length. IPv4's UDP
+ * checksum is left 0 (allowed); IPv6 needs one. */
+static size_t answer(uint8_t *out, const uint8_t *pkt, size_t hl,
+		     const uint8_t *stun, unsigned code)
+{
+	const struct udphdr *udp = (const void *)(pkt + hl);
+	size_t ohl = pkt[0] >> 4 == 4 ? 20 : 40;
+	struct udphdr *oudp = (void *)(out + ohl);
+	size_t len = forge(out + ohl + 8, stun, code);
+
+	memset(out, 0, ohl + 8);
+	oudp->source = udp->dest;
+	oudp->dest = udp->source;
+	oudp->len = htons(8 + len);
+	if (ohl == 20) {
+		const struct iphdr *ip = (const void *)pkt;
+		struct iphdr *oip = (void *)out;
+
+		oip->version = 4;
+		oip->ihl = 5;
+		oip->ttl = 64;
+		oip->protocol = IPPROTO_UDP;
+		oip->tot_len = htons(28 + len);
+		oip->saddr = ip->daddr;
+		oip->daddr = ip->saddr;
+		oip->check = htons(fold(sum16(0, out, 20)));
+	} else {
+		const struct ip6_hdr *ip6 = (const void *)pkt;
+		struct ip6_hdr *oip6 = (void *)out;
+		uint32_t s;
+		uint16_t c;
+
+		oip6->ip6_flow = htonl(6u << 28);
+		oip6->ip6_plen = htons(8 + len);
+		oip6->ip6_nxt = IPPROTO_UDP;
+		oip6->ip6_hlim = 64;
+		oip6->ip6_src = ip6->ip6_dst;
+		oip6->ip6_dst = ip6->ip6_src;
+		/* pseudo-header: addresses, UDP length, next header */
+		s = sum16(0, &oip6->ip6_src, 32);
+		s += 8 + len + IPPROTO_UDP;
+		c = fold(sum16(s, oudp, 8 + len));
+		oudp->check = htons(c ? c : 0xffff);
+	}
+	return ohl + 8 + len;
 }
 
 int main(int argc, char **argv)
@@ -83,14 +199,14 @@ int main(int argc, char **argv)
 	const char *ifname = NULL, *relay = NULL;
 	unsigned code = 437, seconds = 10, forged = 0, stall_ms = 0;
 	pid_t stall = 0;
-	struct sockaddr_in rl = { .sin_family = AF_INET };
+	struct relay rl;
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
-				   .sll_protocol = htons(ETH_P_IP) };
+				   .sll_protocol = htons(ETH_P_ALL) };
 	static const struct option opts[] = {
 		{ "ifname", 1, 0, 'i' }, { "relay", 1, 0, 'r' },
 		{ "code", 1, 0, 'c' }, { "seconds", 1, 0, 's' },
 		{ "stall-pid", 1, 0, 'p' }, { "stall-ms", 1, 0, 'm' }, { 0 } };
-	int o, sniff, raw;
+	int o, sock;
 	time_t end;
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -104,72 +220,45 @@ int main(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	char host[64], *colon;
-
-	if (!ifname || !relay || strlen(relay) >= sizeof(host)) {
-		fprintf(stderr, "usage: stunforge --ifname IF --relay A:P --code N --seconds S\n");
+	if (!ifname || !relay) {
+		fprintf(stderr, "usage: stunforge --ifname IF --relay A:P|[V6]:P --code N --seconds S\n");
 		return 2;
 	}
-	strcpy(host, relay);
-	colon = strrchr(host, ':');
-	if (!colon || (*colon = 0, inet_pton(AF_INET, host, &rl.sin_addr) != 1)) {
+	if (parse_relay(relay, &rl)) {
 		fprintf(stderr, "stunforge: bad --relay %s\n", relay);
 		return 2;
 	}
-	rl.sin_port = htons(atoi(colon + 1));
 	sll.sll_ifindex = if_nametoindex(ifname);
-	sniff = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
-	raw = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
-	if (!sll.sll_ifindex || sniff < 0 || raw < 0 ||
-	    bind(sniff, (void *)&sll, sizeof(sll))) {
+	/* One packet socket sniffs and sends: the answer goes back out of
+	 * the interface to the MAC address the request came from. */
+	sock = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL));
+	if (!sll.sll_ifindex || sock < 0 || bind(sock, (void *)&sll, sizeof(sll))) {
 		perror("stunforge");
 		return 1;
 	}
 	end = time(NULL) + seconds;
 	while (time(NULL) < end) {
-		struct pollfd pfd = { .fd = sniff, .events = POLLIN };
+		struct pollfd pfd = { .fd = sock, .events = POLLIN };
 		uint8_t in[2048], out[256];
-		struct sockaddr_in to = { .sin_family = AF_INET };
-		const struct iphdr *ip = (const void *)in;
-		const struct udphdr *udp;
+		struct sockaddr_ll from;
+		socklen_t fl = sizeof(from);
 		const uint8_t *stun;
 		ssize_t n;
 		size_t hl, len;
 
 		if (poll(&pfd, 1, 200) <= 0)
 			continue;
-		n = recv(sniff, in, sizeof(in), 0);
-		if (n < 20 || ip->version != 4 || ip->protocol != IPPROTO_UDP)
+		n = recvfrom(sock, in, sizeof(in), 0, (void *)&from, &fl);
+		if (n <= 0 || from.sll_pkttype == PACKET_OUTGOING)
 			continue;
-		hl = ip->ihl * 4;
-		udp = (const void *)(in + hl);
-		stun = in + hl + 8;
-		if ((size_t)n < hl + 8 + 20 || ip->daddr != rl.sin_addr.s_addr ||
-		    udp->dest != rl.sin_port ||
-		    ((stun[0] << 8) | stun[1]) != REFRESH_REQUEST ||
-		    ntohl(*(const uint32_t *)(stun + 4)) != COOKIE)
+		stun = refresh_to(in, n, &rl, &hl);
+		if (!stun)
 			continue;
 		if (stall)
 			kill(stall, SIGSTOP);
-		/* IP + UDP + the forged message, from the relay back */
-		len = forge(out + 28, stun, code);
-		struct iphdr *oip = (void *)out;
-		struct udphdr *oudp = (void *)(out + 20);
-
-		memset(out, 0, 28);
-		oip->version = 4;
-		oip->ihl = 5;
-		oip->ttl = 64;
-		oip->protocol = IPPROTO_UDP;
-		oip->tot_len = htons(28 + len);
-		oip->saddr = ip->daddr;
-		oip->daddr = ip->saddr;
-		oip->check = htons(ip_csum(out, 20));
-		oudp->source = udp->dest;
-		oudp->dest = udp->source;
-		oudp->len = htons(8 + len);
-		to.sin_addr.s_addr = ip->saddr;
-		if (sendto(raw, out, 28 + len, 0, (void *)&to, sizeof(to)) > 0)
+		len = answer(out, in, hl, stun, code);
+		from.sll_pkttype = 0;
+		if (sendto(sock, out, len, 0, (void *)&from, sizeof(from)) > 0)
 			forged++;
 		if (stall) {
 			usleep(stall_ms * 1000);

@@ -235,11 +235,14 @@ static void point_wireguard(struct daemon *d, const uint8_t *key,
 	}
 	if (!wp || ep_eq(&wp->endpoint, ep))
 		return;	/* not (yet) a WireGuard peer, or nothing new */
-	if (wg_set_endpoint(&d->wg.dev, key, ep, why, sizeof(why)))
+	if (wg_set_endpoint(&d->wg.dev, key, ep, why, sizeof(why))) {
 		pr_warn("peer %s: %s", k, why);
-	else
-		pr_info("peer %s: endpoint %s from %s", k,
-			ep_str(ep, a, sizeof(a)), from);
+		return;
+	}
+	pr_info("peer %s: endpoint %s from %s", k, ep_str(ep, a, sizeof(a)),
+		from);
+	/* the new endpoint gets its permission and channel now */
+	wg_watch_soon(&d->wg);
 }
 
 /* A peer's record changed: point WireGuard at where it says. */

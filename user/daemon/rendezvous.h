@@ -25,7 +25,7 @@
 #define RDV_TTL_S 10		/* of what we publish */
 #define RDV_RTO_MS 1000		/* DNS retransmission */
 #define RDV_SENDS 3		/* per lookup or update */
-#define RDV_SUSPECT_MS 1000	/* lookups of a suspected peer, at most */
+#define RDV_SUSPECT_MS 500	/* lookups of a suspected peer, at most */
 #define RDV_RETRY_MAX_MS 30000	/* updates back off to this */
 
 struct rdv_lookup {

@@ -69,3 +69,8 @@ const struct wg_snapshot *wg_watch_now(const struct wg_watch *w)
 {
 	return &w->snap[w->cur];
 }
+
+void wg_watch_soon(struct wg_watch *w)
+{
+	w->next_ms = 0;
+}

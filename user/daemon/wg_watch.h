@@ -29,6 +29,9 @@ int wg_watch_open(struct wg_watch *w, const char *ifname,
 void wg_watch_close(struct wg_watch *w);
 /* Its event-loop source (timers only). */
 void wg_watch_source(struct wg_watch *w, struct ev_source *s);
+/* Read the interface at the loop's next turn, not WG_WATCH_MS on: the
+ * daemon has just changed it. */
+void wg_watch_soon(struct wg_watch *w);
 /* The latest read of the interface. */
 const struct wg_snapshot *wg_watch_now(const struct wg_watch *w);
 

@@ -123,6 +123,13 @@ static void tx_send(struct turn_client *c, struct turn_tx *tx, uint64_t now)
 	c->send(c->ctx, tx->buf, tx->len);
 	tx->sends++;
 	tx->last_send_ms = now;
+	if (tx->verdict_wait && !tx->verdict_ms) {
+		/* the resend after a Binding's answer: the clock starts now,
+		 * and one more copy halfway, so one lost datagram is not
+		 * taken for a relay that forgot us */
+		tx->verdict_ms = now + tx->verdict_wait;
+		tx->rto_ms = tx->verdict_wait / 2;
+	}
 	/* After the last send, wait Rm RTOs for an answer. */
 	tx->next_ms = now + (tx->sends < TURN_RC ? tx->rto_ms :
 						   (uint64_t)TURN_RM * TURN_RTO_MS);
@@ -286,9 +293,17 @@ static void on_success(struct turn_client *c, struct turn_tx *tx,
 		struct turn_tx *r = tx_find_peer(c, STUN_REFRESH, -1);
 
 		c->binding_ok_ms = now;
-		/* The relay answers: ask for the allocation again now. */
-		if (r && r->lifetime && r->sends < TURN_RC)
+		/* The relay answers: ask for the allocation again now, and
+		 * expect that answer within TURN_SILENT_WAIT_MS, or four of
+		 * the Binding's round trips on a slow path. */
+		if (r && r->lifetime && r->sends < TURN_RC - 1 &&
+		    !r->verdict_wait) {
+			uint64_t rtt = now - tx->start_ms;
+
 			r->next_ms = now + 1;
+			r->verdict_wait = 4 * rtt > TURN_SILENT_WAIT_MS ?
+				(uint32_t)(4 * rtt) : TURN_SILENT_WAIT_MS;
+		}
 		break;
 	}
 	case STUN_ALLOCATE:
@@ -584,23 +599,35 @@ static void timeout(struct turn_client *c, struct turn_tx *tx, uint64_t now)
 }
 
 /* A Refresh unanswered for a while: is the relay there at all? A Binding
- * needs no allocation. Once one is answered, the Refresh goes again at
- * once (turn_input); if that one, sent to a relay known to answer, gets
- * nothing within TURN_SILENT_WAIT_MS, the relay has forgotten us. A
- * Refresh lost in an outage proves nothing: only one sent after the
- * Binding's answer counts. */
+ * needs no allocation (turn_probe sends one with its Refresh; a Refresh
+ * sent a second time gets one too). Once one is answered, the Refresh
+ * goes again at once, twice within the wait (turn_input, tx_send); if
+ * those, sent to a relay known to answer, get nothing by verdict_ms
+ * (TURN_SILENT_WAIT_MS, longer on a slow path), the relay has forgotten
+ * us. A Refresh lost in an outage proves nothing: only one sent after
+ * the Binding's answer counts. */
+static uint64_t silence_deadline(const struct turn_client *c,
+				 const struct turn_tx *tx)
+{
+	if (tx->method != STUN_REFRESH || !tx->lifetime ||
+	    c->state != TURN_ALLOCATED)
+		return 0;
+	return tx->verdict_ms;
+}
+
 static void refresh_silence(struct turn_client *c, struct turn_tx *tx,
 			    uint64_t now)
 {
+	uint64_t deadline;
+
 	if (tx->method != STUN_REFRESH || !tx->lifetime ||
 	    c->state != TURN_ALLOCATED)
 		return;
 	if (tx->sends >= 2 && !tx_find_peer(c, STUN_BINDING, -1) &&
 	    c->binding_ok_ms < tx->start_ms)
 		request(c, STUN_BINDING, -1, 0, now);
-	if (c->binding_ok_ms > tx->start_ms &&
-	    tx->last_send_ms >= c->binding_ok_ms &&
-	    now >= tx->last_send_ms + TURN_SILENT_WAIT_MS)
+	deadline = silence_deadline(c, tx);
+	if (deadline && now >= deadline)
 		reallocate(c, now, "the relay answers Binding but not Refresh");
 }
 
@@ -657,6 +684,14 @@ void turn_tick(struct turn_client *c, uint64_t now)
 	}
 }
 
+static void earliest(uint64_t *next, uint64_t t)
+{
+	if (t && t < *next)
+		*next = t;
+}
+
+/* When turn_tick has something to do: every timer it checks, so that a
+ * reallocation or a verdict on a silent relay is not late by a tick. */
 int turn_next_ms(const struct turn_client *c, uint64_t now)
 {
 	uint64_t next = now + 1000;
@@ -664,10 +699,24 @@ int turn_next_ms(const struct turn_client *c, uint64_t now)
 	for (int i = 0; i < TURN_MAX_TX; i++) {
 		const struct turn_tx *tx = &c->tx[i];
 
-		if (tx->active && tx->next_ms < next)
-			next = tx->next_ms;
-		if (tx->active && tx->hint_code && tx->hint_ms < next)
-			next = tx->hint_ms;
+		if (!tx->active)
+			continue;
+		earliest(&next, tx->next_ms);
+		if (tx->hint_code)
+			earliest(&next, tx->hint_ms);
+		earliest(&next, silence_deadline(c, tx));
+	}
+	if (c->state == TURN_FAILED)
+		earliest(&next, c->retry_ms);
+	if (c->state == TURN_ALLOCATED) {
+		earliest(&next, c->expires_ms);
+		earliest(&next, c->refresh_ms);
+		for (int i = 0; i < c->n_peers; i++) {
+			if (!c->peers[i].wanted)
+				continue;
+			earliest(&next, c->peers[i].perm_refresh_ms);
+			earliest(&next, c->peers[i].chan_refresh_ms);
+		}
 	}
 	return next > now ? (int)(next - now) : 0;
 }
@@ -754,6 +803,9 @@ void turn_probe(struct turn_client *c, uint64_t now)
 	c->probe_ms = now + TURN_PROBE_MS;
 	c->refresh_ms = now + RETRY_MS; /* until the answer */
 	request(c, STUN_REFRESH, -1, TURN_CHAN_LIFETIME_S, now);
+	/* and whether the relay answers at all (refresh_silence) */
+	if (!tx_find_peer(c, STUN_BINDING, -1))
+		request(c, STUN_BINDING, -1, 0, now);
 }
 
 void turn_peer_refresh(struct turn_client *c, const struct wgt_ep *ep,

@@ -38,7 +38,7 @@
 #define TURN_PEER_REFRESH_MIN_MS 10000
 #define TURN_LEARN_MS 5000
 #define TURN_HINT_MS 1000	/* wait this for an authentic answer */
-#define TURN_SILENT_WAIT_MS 1500 /* a Refresh sent once a Binding was
+#define TURN_SILENT_WAIT_MS 1000 /* a Refresh sent once a Binding was
 				  * answered, unanswered this long: lost */
 
 enum turn_state {
@@ -83,6 +83,9 @@ struct turn_tx {
 	uint64_t last_send_ms;
 	uint16_t hint_code;	/* an unauthenticated error, not yet acted on */
 	uint64_t hint_ms;	/* act on it then */
+	uint32_t verdict_wait;	/* Refresh, a Binding answered: resend,
+				 * and expect the answer within this */
+	uint64_t verdict_ms;	/* that resend unanswered by then: lost */
 	char hint_text[200];
 	uint32_t rto_ms;
 	uint64_t next_ms;
