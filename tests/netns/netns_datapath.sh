@@ -471,6 +471,12 @@ SSIZE=200
 GAP_US=$(tscale_int 1000)
 STEP=$(tscale 0.7)
 REATTACH=3
+# An attach itself takes a while (loading and verifying the programs:
+# 0.3 s here, 3 s and more under qemu's TCG): re-attach streams run at
+# half the rate (~6 s) and the attaches come every RESTEP seconds, so all
+# of them land mid-stream on an emulated machine too.
+RE_GAP_US=$((2 * GAP_US))
+RESTEP=$(tscale 0.5)
 
 # bg_start ID NS ARGS...: udptool ARGS in NS in the background, bounded;
 # its output in $tmp/ID.out.
@@ -631,14 +637,14 @@ reattach_stream() {
 		setfam $fam
 		if [ "$dir" = egress ]; then
 			bg_start snd$fam "$ns1" send --bind "$S" --to "$E" \
-				--count $STREAM --size $SSIZE --gap-us $GAP_US
+				--count $STREAM --size $SSIZE --gap-us $RE_GAP_US
 		else
 			bg_start snd$fam "$ns3" send-chandata --bind "$RELAY" --to "$S" \
-				--channel "$CHAN" --count $STREAM --size $SSIZE --gap-us $GAP_US
+				--channel "$CHAN" --count $STREAM --size $SSIZE --gap-us $RE_GAP_US
 		fi
 	done
 	for ((k = 1; k <= REATTACH; k++)); do
-		sleep $STEP
+		sleep $RESTEP
 		old=$(prog_ids | sort)
 		if wgt attach "$NAME" --uplink s0 --port $WGPORT >"$tmp/attach.out" 2>&1; then
 			ok "$tag attach $k/$REATTACH with the same arguments"
