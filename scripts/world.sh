@@ -412,16 +412,17 @@ coturn_restart() {
 
 # pion_start: a second TURN server on the relay host, built on Pion's
 # library ($BUILD/tests/tools/pionturn): udp $PION_PORT on the relay's
-# address of WORLD_FAMILY, the same realm and user as coturn, relayed
+# addresses of WORLD_FAMILY, the same realm and user as coturn, relayed
 # addresses IPv4 only ($RELAY4: Pion ignores REQUESTED-ADDRESS-FAMILY).
 # After a restart it answers a Refresh for a lost allocation with silence.
 pion_start() {
-	local d=$WORLD_TMP/pion ip=$RELAY4
+	local d=$WORLD_TMP/pion listen=
 	mkdir -p "$d"
-	[ "$WORLD_FAMILY" = v6 ] && ip="[$RELAY6]"
+	[ "$WORLD_FAMILY" != v6 ] && listen="$RELAY4:$PION_PORT,"
+	[ "$WORLD_FAMILY" != v4 ] && listen+="[$RELAY6]:$PION_PORT,"
 	PION_LOG=$d/pionturn.log
 	ip netns exec "$NS_RELAY" "${PIONTURN:-${BUILD:-build}/tests/tools/pionturn}" \
-		-listen "$ip:$PION_PORT" -relay "$RELAY4" -realm "$TURN_REALM" \
+		-listen "${listen%,}" -relay "$RELAY4" -realm "$TURN_REALM" \
 		-user "$TURN_USER=$TURN_PASS" >>"$PION_LOG" 2>&1 &
 	PION_PID=$!
 	WORLD_PIDS+=("$PION_PID")
@@ -432,7 +433,10 @@ pion_start() {
 	fi
 }
 
-_pion_listening() { kill -0 "$PION_PID" 2>/dev/null && grep -q '^listening ' "$PION_LOG"; }
+_pion_listening() {
+	kill -0 "$PION_PID" 2>/dev/null &&
+		[ "$(grep -c '^listening ' "$PION_LOG")" = "$([ "$WORLD_FAMILY" = dual ] && echo 2 || echo 1)" ]
+}
 
 pion_stop() {
 	[ -n "$PION_PID" ] || return 0

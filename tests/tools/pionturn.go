@@ -6,9 +6,10 @@
 // Refresh for an allocation it lost with silence, not 437; and it relays
 // IPv4 only, whatever REQUESTED-ADDRESS-FAMILY asks for.
 //
-//	pionturn -listen IP:PORT -relay IP -realm R -user NAME=PASSWORD
+//	pionturn -listen IP:PORT[,IP:PORT...] -relay IP -realm R -user NAME=PASSWORD
 //
-// Prints "listening IP:PORT" once ready; runs until SIGTERM or SIGINT.
+// Prints "listening IP:PORT" per address once ready; runs until SIGTERM
+// or SIGINT.
 // PION_LOG_DEBUG=all (Pion's own variable) logs every request.
 package main
 
@@ -25,7 +26,7 @@ import (
 )
 
 func main() {
-	listen := flag.String("listen", "", "address and port to listen on (UDP)")
+	listen := flag.String("listen", "", "addresses and ports to listen on (UDP), comma-separated")
 	relay := flag.String("relay", "", "relayed address handed out")
 	realm := flag.String("realm", "", "realm")
 	user := flag.String("user", "", "NAME=PASSWORD")
@@ -34,34 +35,42 @@ func main() {
 	name, pass, found := strings.Cut(*user, "=")
 	relayIP := net.ParseIP(*relay)
 	if *listen == "" || relayIP == nil || *realm == "" || !found {
-		fmt.Fprintln(os.Stderr, "usage: pionturn -listen IP:PORT -relay IP -realm R -user NAME=PASSWORD")
+		fmt.Fprintln(os.Stderr, "usage: pionturn -listen IP:PORT[,IP:PORT...] -relay IP -realm R -user NAME=PASSWORD")
 		os.Exit(2)
 	}
 	key := turn.GenerateAuthKey(name, *realm, pass)
 
-	conn, err := net.ListenPacket("udp", *listen)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "pionturn: listen %s: %v\n", *listen, err)
-		os.Exit(1)
+	// Every listener hands out relayed addresses of relayIP's family,
+	// whatever the client asked for.
+	var conns []turn.PacketConnConfig
+	for _, addr := range strings.Split(*listen, ",") {
+		conn, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "pionturn: listen %s: %v\n", addr, err)
+			os.Exit(1)
+		}
+		conns = append(conns, turn.PacketConnConfig{
+			PacketConn: conn,
+			RelayAddressGenerator: &turn.RelayAddressGeneratorStatic{
+				RelayAddress: relayIP,
+				Address:      "0.0.0.0",
+			},
+		})
 	}
 	server, err := turn.NewServer(turn.ServerConfig{
 		Realm: *realm,
 		AuthHandler: func(u, r string, src net.Addr) ([]byte, bool) {
 			return key, u == name
 		},
-		PacketConnConfigs: []turn.PacketConnConfig{{
-			PacketConn: conn,
-			RelayAddressGenerator: &turn.RelayAddressGeneratorStatic{
-				RelayAddress: relayIP,
-				Address:      "0.0.0.0",
-			},
-		}},
+		PacketConnConfigs: conns,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "pionturn: %v\n", err)
 		os.Exit(1)
 	}
-	fmt.Printf("listening %s\n", conn.LocalAddr())
+	for _, c := range conns {
+		fmt.Printf("listening %s\n", c.PacketConn.LocalAddr())
+	}
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
