@@ -2,7 +2,9 @@
 /*
  * wgturn datapath entry points. Each turns a reason into a verdict and
  * bumps the per-CPU counter for it, so bpftool explains every packet; the
- * bodies are egress.h and ingress.h.
+ * bodies are egress.h and ingress.h. A TC program hands packets that are
+ * not its own to the next filter (TC_ACT_UNSPEC): another wgturn instance
+ * on the same uplink, for another WireGuard interface, sits there.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -14,31 +16,32 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Count the reason; a negative one is a drop. */
-static __always_inline int verdict(int r, int pass, int drop)
+static __always_inline int verdict(int r, int handled, int pass, int drop)
 {
 	if (r < 0) {
 		count(-r);
 		return drop;
 	}
 	count(r);
-	return pass;
+	return r < WGT_PASS_NOT_OURS ? handled : pass;
 }
 
 SEC("tc")
 int wgt_tc_egress(struct __sk_buff *skb)
 {
-	return verdict(egress(skb), TC_ACT_OK, TC_ACT_SHOT);
+	return verdict(egress(skb), TC_ACT_OK, TC_ACT_UNSPEC, TC_ACT_SHOT);
 }
 
 SEC("xdp")
 int wgt_xdp_ingress(struct xdp_md *ctx)
 {
-	return verdict(ingress(ctx, true), XDP_PASS, XDP_DROP);
+	return verdict(ingress(ctx, true), XDP_PASS, XDP_PASS, XDP_DROP);
 }
 
 /* Fallback where XDP cannot attach. */
 SEC("tc")
 int wgt_tc_ingress(struct __sk_buff *skb)
 {
-	return verdict(ingress(skb, false), TC_ACT_OK, TC_ACT_SHOT);
+	return verdict(ingress(skb, false), TC_ACT_OK, TC_ACT_UNSPEC,
+		       TC_ACT_SHOT);
 }

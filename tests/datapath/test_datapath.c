@@ -794,11 +794,18 @@ static void run_tc(enum hook h, const struct dp_case *c, const uint8_t *frame,
 	r->meta_ok = true;
 }
 
-static uint32_t verdict_code(enum hook h, enum verdict v)
+/* TC hands a packet it leaves alone to the next filter (UNSPEC). */
+static uint32_t verdict_code(enum hook h, const struct dp_case *c)
 {
+	bool handled = false;
+
+	for (int r = 0; r < WGT_PASS_NOT_OURS; r++)
+		handled |= c->counts[r] != 0;
 	if (h == XDP)
-		return v == PASS ? XDP_PASS : XDP_DROP;
-	return v == PASS ? TC_ACT_OK : TC_ACT_SHOT;
+		return c->verdict == PASS ? XDP_PASS : XDP_DROP;
+	if (c->verdict == DROP)
+		return TC_ACT_SHOT;
+	return handled ? TC_ACT_OK : (uint32_t)TC_ACT_UNSPEC;
 }
 
 /* ---- Checks: each prints what is wrong and returns false ---- */
@@ -815,9 +822,9 @@ static bool check_run(enum hook h, const struct dp_case *c,
 		printf("    test run failed: %s\n", strerror(-r->err));
 		return false;
 	}
-	if (r->retval != verdict_code(h, c->verdict)) {
-		printf("    verdict %u, expected %u\n", r->retval,
-		       verdict_code(h, c->verdict));
+	if (r->retval != verdict_code(h, c)) {
+		printf("    verdict %d, expected %d\n", (int)r->retval,
+		       (int)verdict_code(h, c));
 		return false;
 	}
 	return true;

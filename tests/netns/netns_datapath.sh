@@ -75,6 +75,11 @@
 #     ingress mode ip link shows; E routed via s1 is relayed both ways;
 #     re-attach with s0 only leaves s1 without XDP, tc filters or rewriting
 #     while s0 still relays
+#  9. two instances on s0, for two WireGuard ports (51820, 51821): the
+#     second runs TC ingress behind the first's XDP and its tc filters
+#     after the first's; both relay both ways; detaching either leaves the
+#     other relaying; a third for a port already served is refused with
+#     one line and leaves nothing behind
 #
 # Run as root from the repo root after `make test-build`.
 set -u
@@ -106,6 +111,7 @@ cleanup() {
 	set +e
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	[ "$attached" = 1 ] && wgt detach "$NAME" >/dev/null 2>&1
+	wgt detach "$NAME2" >/dev/null 2>&1
 	for ns in "$ns1" "$ns2" "$ns3"; do ip netns del "$ns" 2>/dev/null; done
 	if mountpoint -q "$BPFFS" 2>/dev/null; then umount "$BPFFS"; fi
 	rmdir "$BPFFS" 2>/dev/null
@@ -901,6 +907,85 @@ two_uplinks() {
 	done
 }
 
+# 9. Two instances on one uplink ------------------------------------------------------
+NAME2=nd2-$$
+PORT2=51821
+# relays_both NAME PORT CHAN4 CHAN6 TAG: NAME's mapping of E relays both
+# ways for WireGuard port PORT.
+relays_both() {
+	local name=$1 port=$2 c4=$3 c6=$4 tag=$5 fam src chan
+	for fam in 4 6; do
+		setfam $fam
+		if [ $fam = 4 ]; then src=$S4:$port chan=$c4; else src=[$S6]:$port chan=$c6; fi
+		xfer "[v$fam ${tag//[][]/}] $name egress: $N x 300 bytes from :$port arrive as ChannelData $chan" \
+			"$ns3" "recv-chandata --bind $RELAY --expect-from $src --channel $chan --count $N --size 300" \
+			"$ns1" "send --bind $src --to $E --count $N --size 300"
+		xfer "[v$fam ${tag//[][]/}] $name ingress: ChannelData $chan arrives at :$port from $E" \
+			"$ns1" "recv --bind $src --expect-from $E --count $N --size 300" \
+			"$ns3" "send-chandata --bind $RELAY --to $src --channel $chan --count $N --size 300"
+	done
+}
+
+# map_peers NAME CHAN4 CHAN6: E4 and E6 relayed on those channels.
+map_peers() {
+	check "$1: peer set $E4 relay $RELAY4 channel $2" \
+		wgt peer set "$1" "$E4" relay "$RELAY4" channel "$2"
+	check "$1: peer set $E6 relay $RELAY6 channel $3" \
+		wgt peer set "$1" "$E6" relay "$RELAY6" channel "$3"
+}
+
+two_instances() {
+	local tag="[two instances]" ids out
+	if wgt attach "$NAME2" --uplink s0 --port $PORT2 >"$tmp/attach2.out" 2>&1; then
+		ok "$tag attach $NAME2 --uplink s0 --port $PORT2 beside $NAME"
+	else
+		fail "$tag attach $NAME2: $(cat "$tmp/attach2.out")"
+		return 1
+	fi
+	note "$(cat "$tmp/attach2.out")"
+	check "$tag $NAME2 says it uses TC ingress behind $NAME's XDP" \
+		grep -q "another WireGuard interface (port $WGPORT).*TC ingress" "$tmp/attach2.out"
+	check "$tag $NAME's XDP still on s0" test -n "$(xdp_on_link s0)"
+	expect_eq "$tag two tc egress filters on s0" 2 \
+		"$(tc -n "$ns1" filter show dev s0 egress | grep -c 'direct-action')"
+	map_peers "$NAME2" 0x4011 0x4016
+	relays_both "$NAME" $WGPORT $CHAN4 $CHAN6 "$tag"
+	relays_both "$NAME2" $PORT2 0x4011 0x4016 "$tag"
+
+	ids=$(prog_ids)
+	if wgt attach nd3-$$ --uplink s0 --port $WGPORT >"$tmp/attach3.out" 2>&1; then
+		fail "$tag a third instance for port $WGPORT was attached"
+		wgt detach nd3-$$ >/dev/null 2>&1
+	else
+		out=$(cat "$tmp/attach3.out")
+		expect_eq "$tag a third for port $WGPORT: one line" 1 "$(wc -l <"$tmp/attach3.out")"
+		check "$tag a third for port $WGPORT: says why ($out)" \
+			grep -q "another instance for WireGuard port $WGPORT" "$tmp/attach3.out"
+	fi
+	check "$tag the refused one left no pins" test ! -e "$BPFFS/wgturn/nd3-$$"
+	expect_eq "$tag the refused one left the programs as they were" \
+		"$(echo $ids)" "$(echo $(prog_ids))"
+
+	tag="[two instances, first detached]"
+	check "$tag detach $NAME" wgt detach "$NAME" && attached=0
+	expect_eq "$tag one tc egress filter left on s0" 1 \
+		"$(tc -n "$ns1" filter show dev s0 egress | grep -c 'direct-action')"
+	relays_both "$NAME2" $PORT2 0x4011 0x4016 "$tag"
+
+	tag="[two instances, first back]"
+	check "$tag attach $NAME" wgt attach "$NAME" --uplink s0 --port $WGPORT && attached=1
+	map_peers "$NAME" $CHAN4 $CHAN6
+	relays_both "$NAME" $WGPORT $CHAN4 $CHAN6 "$tag"
+	relays_both "$NAME2" $PORT2 0x4011 0x4016 "$tag"
+
+	tag="[two instances, second detached]"
+	check "$tag detach $NAME2" wgt detach "$NAME2"
+	expect_eq "$tag no tc ingress filter left on s0 ($NAME has XDP)" "" \
+		"$(tc -n "$ns1" filter show dev s0 ingress)"
+	check "$tag $NAME's XDP still on s0" test -n "$(xdp_on_link s0)"
+	relays_both "$NAME" $WGPORT $CHAN4 $CHAN6 "$tag"
+}
+
 # Main -------------------------------------------------------------------------------
 mkdir -p "$BPFFS" || bail "mkdir $BPFFS"
 mount -t bpf bpf "$BPFFS" || bail "mount bpffs at $BPFFS"
@@ -928,6 +1013,7 @@ if attach ""; then
 	switch_stream egress
 	switch_stream ingress
 	two_uplinks
+	two_instances
 
 	check "WGTURN_BPFFS names the bpffs" env WGTURN_BPFFS="$BPFFS" \
 		timeout "$T_CMD" ip netns exec "$ns1" "$WGTURN" show "$NAME" --json >/dev/null

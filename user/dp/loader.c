@@ -14,6 +14,7 @@
 #include "base/err.h"
 #include "loader.h"
 #include "maps.h"
+#include "owner.h"
 #include "uplink.h"
 
 static const char *const prog_pins[] = { "prog_xdp_ingress",
@@ -117,7 +118,7 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o,
 	int ifindex[WGT_MAX_UPLINKS], attached = -1, ret = -1;
 	struct wgt_config cfg = {};
 	struct wgt_maps m = {};
-	struct uplink_progs progs;
+	struct uplink_progs progs = {};
 	struct wgturn_bpf *skel;
 	const char *libbpf_text;
 	bool fresh;
@@ -187,6 +188,8 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o,
 	progs.xdp_fd = bpf_program__fd(skel->progs.wgt_xdp_ingress);
 	progs.tc_egress_fd = bpf_program__fd(skel->progs.wgt_tc_egress);
 	progs.tc_ingress_fd = bpf_program__fd(skel->progs.wgt_tc_ingress);
+	progs.config_id = map_id_of(bpf_map__fd(skel->maps.config));
+	progs.wg_port = o->port;
 	for (attached = 0; attached < o->n_uplinks; attached++) {
 		int i = attached;
 
@@ -205,7 +208,7 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o,
 	/* Uplinks dropped from the list lose the programs. */
 	for (int i = 0; i < WGT_MAX_UPLINKS; i++)
 		if (old[i].ifindex && !in_list(o, old[i].ifindex))
-			uplink_detach(old[i].ifindex);
+			uplink_detach(old[i].ifindex, progs.config_id);
 	ret = 0;
 out:
 	if (ret) {
@@ -217,7 +220,7 @@ out:
 			for (int j = 0; j < WGT_MAX_UPLINKS; j++)
 				was |= (int)old[j].ifindex == ifindex[i];
 			if (!was || fresh)
-				uplink_detach(ifindex[i]);
+				uplink_detach(ifindex[i], progs.config_id);
 		}
 		if (fresh)
 			pins_remove(p);
@@ -232,6 +235,7 @@ int wgt_detach(const struct wgt_pins *p, struct wgt_err *e)
 	struct wgt_config cfg = {};
 	struct wgt_maps m;
 	int ret = maps_open(p, &m, e);
+	__u32 config_id;
 
 	if (ret)
 		return ret;
@@ -240,6 +244,7 @@ int wgt_detach(const struct wgt_pins *p, struct wgt_err *e)
 		return wgt_err_set(e, -EIO, "cannot read the pinned state of '%s'",
 				   p->name);
 	}
+	config_id = map_id_of(m.config);
 	maps_close(&m);
 	if (cfg.netns_ino && cfg.netns_ino != netns_ino())
 		wgt_err_warn(e, "'%s' was attached in another network namespace: removing its pins only",
@@ -247,7 +252,7 @@ int wgt_detach(const struct wgt_pins *p, struct wgt_err *e)
 	else
 		for (int i = 0; i < WGT_MAX_UPLINKS; i++)
 			if (up[i].ifindex)
-				uplink_detach(up[i].ifindex);
+				uplink_detach(up[i].ifindex, config_id);
 	if (pins_remove(p))
 		return wgt_err_set(e, -errno, "cannot remove all pins in %s: %s",
 				   p->dir, strerror(errno));

@@ -7,47 +7,41 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 #include "base/err.h"
+#include "owner.h"
 #include "uplink.h"
 
-/* Our filters' place in clsact, so we find and replace only ours. */
+/* Our filters' place in clsact: one priority per instance sharing the
+ * uplink, each handing what is not its own to the next (TC_ACT_UNSPEC). */
 #define TC_HANDLE 0x5754	/* "WT" */
-#define TC_PRIO 1
+#define TC_PRIO_MAX 8
 
-static int prog_name(__u32 id, char *name, size_t len)
+/* Someone else's program at that slot: never clobber it. With fallback,
+ * say what is used instead; else it is an error. */
+static int occupied(__u32 id, const char *ifname, const char *where,
+		    bool fallback, __u32 config_id, struct wgt_err *e)
 {
-	struct bpf_prog_info info = {};
-	__u32 ilen = sizeof(info);
-	int fd = bpf_prog_get_fd_by_id(id);
+	struct owner_info o;
+	char who[96];
 
-	if (fd < 0)
-		return -1;
-	if (bpf_obj_get_info_by_fd(fd, &info, &ilen)) {
-		close(fd);
-		return -1;
+	switch (prog_owner(id, config_id, &o)) {
+	case OWNER_NONE:
+	case OWNER_US:
+		return 0;
+	case OWNER_WGTURN:
+		snprintf(who, sizeof(who),
+			 "wgturn's '%s' for another WireGuard interface (port %u)",
+			 o.name, o.wg_port);
+		break;
+	default:
+		snprintf(who, sizeof(who), "'%s'", o.name);
 	}
-	close(fd);
-	snprintf(name, len, "%s", info.name);
-	return 0;
-}
-
-/* Prog id owned by someone else at that slot: never clobber it. With
- * fallback, say what is used instead; else it is an error. */
-static int foreign(__u32 id, const char *ours, const char *ifname,
-		   const char *where, bool fallback, struct wgt_err *e)
-{
-	char name[BPF_OBJ_NAME_LEN];
-
-	if (!id || prog_name(id, name, sizeof(name)))
-		return 0;
-	if (!strcmp(name, ours))
-		return 0;
 	if (fallback)
-		wgt_err_warn(e, "%s already has %s program '%s' (id %u): using wgturn's TC ingress program instead",
-			     ifname, where, name, id);
+		wgt_err_warn(e, "%s already has %s program %s (id %u): using wgturn's TC ingress program instead",
+			     ifname, where, who, id);
 	else
 		wgt_err_set(e, -EEXIST,
-			    "%s already has %s program '%s' (id %u); wgturn will not replace it",
-			    ifname, where, name, id);
+			    "%s already has %s program %s (id %u); wgturn will not replace it",
+			    ifname, where, who, id);
 	return 1;
 }
 
@@ -57,7 +51,8 @@ static int xdp_flags(__u32 mode)
 }
 
 static int xdp_attach(int ifindex, const char *ifname, int fd,
-		      enum xdp_req req, __u32 *mode, struct wgt_err *e)
+		      enum xdp_req req, __u32 config_id, __u32 *mode,
+		      struct wgt_err *e)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	bool auto_mode = req == XDP_REQ_AUTO;
@@ -65,12 +60,12 @@ static int xdp_attach(int ifindex, const char *ifname, int fd,
 	int ret = -1;
 
 	if (bpf_xdp_query(ifindex, 0, &q) == 0 &&
-	    (foreign(q.drv_prog_id, "wgt_xdp_ingress", ifname, "an XDP",
-		     auto_mode, e) ||
-	     foreign(q.skb_prog_id, "wgt_xdp_ingress", ifname, "an XDP",
-		     auto_mode, e) ||
-	     foreign(q.hw_prog_id, "wgt_xdp_ingress", ifname, "an XDP",
-		     auto_mode, e)))
+	    (occupied(q.drv_prog_id, ifname, "an XDP", auto_mode, config_id,
+		      e) ||
+	     occupied(q.skb_prog_id, ifname, "an XDP", auto_mode, config_id,
+		      e) ||
+	     occupied(q.hw_prog_id, ifname, "an XDP", auto_mode, config_id,
+		      e)))
 		return -EEXIST;
 	if (req != XDP_REQ_SKB)
 		try[n++] = WGT_XDP_NATIVE;
@@ -98,64 +93,100 @@ static int xdp_attach(int ifindex, const char *ifname, int fd,
 	return ret;
 }
 
+/* The priority holding this instance's filter, else the first free one
+ * (*ours false), else 0. *twin: a program of another instance for the
+ * same WireGuard port (a stale one, or the same interface twice). */
+static __u32 tc_slot(struct bpf_tc_hook *hook, __u32 config_id, __u16 port,
+		     bool *ours, __u32 *twin)
+{
+	__u32 free = 0;
+	struct owner_info o;
+
+	*ours = false;
+	*twin = 0;
+	for (__u32 prio = 1; prio <= TC_PRIO_MAX; prio++) {
+		LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_HANDLE,
+			    .priority = prio);
+
+		if (bpf_tc_query(hook, &q)) {
+			if (!free)
+				free = prio;
+			continue;
+		}
+		switch (prog_owner(q.prog_id, config_id, &o)) {
+		case OWNER_US:
+			*ours = true;
+			return prio;
+		case OWNER_WGTURN:
+			if (port && o.wg_port == port)
+				*twin = q.prog_id;
+			break;
+		default:
+			break;
+		}
+	}
+	return free;
+}
+
 static int tc_attach(int ifindex, const char *ifname, int fd,
-		     enum bpf_tc_attach_point where, struct wgt_err *e)
+		     enum bpf_tc_attach_point where,
+		     const struct uplink_progs *progs, struct wgt_err *e)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = where);
-	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_HANDLE, .priority = TC_PRIO);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
-		    .priority = TC_PRIO, .prog_fd = fd,
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .prog_fd = fd,
 		    .flags = BPF_TC_F_REPLACE);
 	int ret = bpf_tc_hook_create(&hook);
+	__u32 twin;
+	bool ours;
 
 	if (ret && ret != -EEXIST)
 		return ret;
-	if (bpf_tc_query(&hook, &q) == 0 &&
-	    foreign(q.prog_id,
-		    where == BPF_TC_EGRESS ? "wgt_tc_egress" : "wgt_tc_ingress",
-		    ifname, "a tc", false, e))
-		return -EEXIST;
+	opts.priority = tc_slot(&hook, progs->config_id, progs->wg_port, &ours,
+				&twin);
+	if (!ours && twin)
+		return wgt_err_set(e, -EEXIST,
+				   "%s already has wgturn's tc program (id %u) of another instance for WireGuard port %u; detach that instance first",
+				   ifname, twin, progs->wg_port);
+	if (!opts.priority)
+		return wgt_err_set(e, -EBUSY,
+				   "%s already has %d tc filters with wgturn's handle %#x at priorities 1-%d; detach an instance first",
+				   ifname, TC_PRIO_MAX, TC_HANDLE, TC_PRIO_MAX);
 	return bpf_tc_attach(&hook, &opts);
 }
 
-static void tc_detach(int ifindex, enum bpf_tc_attach_point where)
+static void tc_detach(int ifindex, enum bpf_tc_attach_point where,
+		      __u32 config_id)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = where);
-	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_HANDLE, .priority = TC_PRIO);
-	char name[BPF_OBJ_NAME_LEN];
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_HANDLE);
+	__u32 twin;
+	bool ours;
 
-	if (bpf_tc_query(&hook, &q) || prog_name(q.prog_id, name, sizeof(name)))
-		return;
-	if (strncmp(name, "wgt_", 4))
-		return;
-	q.prog_id = 0;
-	q.prog_fd = 0;
-	q.flags = 0;
-	bpf_tc_detach(&hook, &q);
+	q.priority = tc_slot(&hook, config_id, 0, &ours, &twin);
+	if (ours)
+		bpf_tc_detach(&hook, &q);
 }
 
-static void xdp_detach(int ifindex)
+static void xdp_detach(int ifindex, __u32 config_id)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	char name[BPF_OBJ_NAME_LEN];
+	struct owner_info o;
 
 	if (bpf_xdp_query(ifindex, 0, &q))
 		return;
-	if (q.drv_prog_id && !prog_name(q.drv_prog_id, name, sizeof(name)) &&
-	    !strcmp(name, "wgt_xdp_ingress"))
+	if (prog_owner(q.drv_prog_id, config_id, &o) == OWNER_US)
 		bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
-	if (q.skb_prog_id && !prog_name(q.skb_prog_id, name, sizeof(name)) &&
-	    !strcmp(name, "wgt_xdp_ingress"))
+	if (prog_owner(q.skb_prog_id, config_id, &o) == OWNER_US)
 		bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL);
 }
 
-void uplink_detach(int ifindex)
+void uplink_detach(int ifindex, __u32 config_id)
 {
-	xdp_detach(ifindex);
-	tc_detach(ifindex, BPF_TC_EGRESS);
-	tc_detach(ifindex, BPF_TC_INGRESS);
+	xdp_detach(ifindex, config_id);
+	tc_detach(ifindex, BPF_TC_EGRESS, config_id);
+	tc_detach(ifindex, BPF_TC_INGRESS, config_id);
 }
 
 int uplink_attach(int ifindex, const char *ifname,
@@ -164,7 +195,8 @@ int uplink_attach(int ifindex, const char *ifname,
 {
 	int ret;
 
-	ret = tc_attach(ifindex, ifname, progs->tc_egress_fd, BPF_TC_EGRESS, e);
+	ret = tc_attach(ifindex, ifname, progs->tc_egress_fd, BPF_TC_EGRESS,
+			progs, e);
 	if (ret) {
 		if (ret != -EEXIST)
 			wgt_err_set(e, ret, "cannot attach TC egress to %s: %s",
@@ -173,7 +205,7 @@ int uplink_attach(int ifindex, const char *ifname,
 	}
 	ret = req == XDP_REQ_OFF ? -EOPNOTSUPP :
 				   xdp_attach(ifindex, ifname, progs->xdp_fd, req,
-					      mode, e);
+					      progs->config_id, mode, e);
 	if (ret == -EEXIST && req != XDP_REQ_AUTO)
 		return ret;
 	if (ret && req != XDP_REQ_AUTO && req != XDP_REQ_OFF)
@@ -182,16 +214,16 @@ int uplink_attach(int ifindex, const char *ifname,
 				   ifname, strerror(-ret));
 	if (ret) {
 		/* XDP refused or not wanted: TC ingress does the same job. */
-		xdp_detach(ifindex);
+		xdp_detach(ifindex, progs->config_id);
 		*mode = WGT_XDP_NONE;
 		ret = tc_attach(ifindex, ifname, progs->tc_ingress_fd,
-				BPF_TC_INGRESS, e);
+				BPF_TC_INGRESS, progs, e);
 		if (ret && ret != -EEXIST)
 			wgt_err_set(e, ret, "cannot attach TC ingress to %s: %s",
 				    ifname, strerror(-ret));
 		return ret;
 	}
 	/* XDP does ingress: drop a TC ingress fallback left from before. */
-	tc_detach(ifindex, BPF_TC_INGRESS);
+	tc_detach(ifindex, BPF_TC_INGRESS, progs->config_id);
 	return 0;
 }

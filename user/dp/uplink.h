@@ -7,18 +7,22 @@
 
 struct uplink_progs {
 	int xdp_fd, tc_egress_fd, tc_ingress_fd;
+	__u32 config_id;	/* names the instance: owner.h */
+	__u16 wg_port;
 };
 
 struct wgt_err;
 
 /* Attach (or atomically replace ours) on ifindex; *mode gets the XDP
  * mode used, WGT_XDP_NONE when TC ingress stands in for XDP. -errno and
- * e's message on error; e's warning when another tool's XDP program
- * made it fall back to TC ingress. */
+ * e's message on error; e's warning when another tool's XDP program, or
+ * another instance's (another WireGuard interface on this uplink), made
+ * it fall back to TC ingress. Instances chain in TC by priority. */
 int uplink_attach(int ifindex, const char *ifname,
 		  const struct uplink_progs *progs, enum xdp_req req,
 		  __u32 *mode, struct wgt_err *e);
-/* Remove wgturn's programs from ifindex, leave anything else alone. */
-void uplink_detach(int ifindex);
+/* Remove this instance's programs from ifindex, leave anything else
+ * alone, other instances' included. */
+void uplink_detach(int ifindex, __u32 config_id);
 
 #endif
