@@ -9,6 +9,7 @@
 #define WGT_EGRESS_H
 
 #include "chandata.h"
+#include "frag.h"
 #include "maps.h"
 #include "rewrite.h"
 
@@ -101,17 +102,6 @@ static __always_inline int egress_readdress(struct __sk_buff *skb,
 	return rewrite_skb(skb, p, &rw);
 }
 
-static __always_inline int ep_equal(const struct wgt_ep *a,
-				    const struct wgt_ep *b)
-{
-	__u32 x[5], y[5];
-
-	__builtin_memcpy(x, a, sizeof(x));
-	__builtin_memcpy(y, b, sizeof(y));
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) |
-		(x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
-}
-
 /* Returns the reason to count: >= 0 handled or passed, < 0 a drop (the
  * one sign rule of bpf/). */
 static __always_inline int egress(struct __sk_buff *skb)
@@ -125,6 +115,9 @@ static __always_inline int egress(struct __sk_buff *skb)
 	if (!cfg || !cfg->wg_port)
 		return WGT_PASS_NOT_OURS;
 	err = skb_parse(skb, &p);
+	if (err == WGT_PASS_FRAGMENT)
+		return egress_fragment(cfg, (void *)(long)skb->data,
+				       (void *)(long)skb->data_end);
 	if (err)
 		return err;
 

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include "decap.h"
+#include "frag.h"
 
 /* Copy the first payload bytes for classification, zero if absent. */
 static __always_inline void peek(void *data, void *data_end,
@@ -50,9 +51,11 @@ static __always_inline int ingress(void *ctx, const bool xdp)
 		err = parse_udp(data, data_end, data_end - data, &p);
 	} else {
 		err = skb_parse(skb, &p);
-		data = (void *)(long)skb->data;
+		data = (void *)(long)skb->data; /* after skb_parse's pull */
 		data_end = (void *)(long)skb->data_end;
 	}
+	if (err == WGT_PASS_FRAGMENT)
+		return ingress_fragment(cfg, data, data_end);
 	if (err)
 		return err; /* why it is not ours: pass */
 	peek(data, data_end, &p, &pk);

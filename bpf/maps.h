@@ -64,6 +64,14 @@ struct {
 	__type(value, struct wgt_uplink);
 } uplinks SEC(".maps");
 
+/* Fragments dropped (frag.h): their later fragments follow them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, WGT_MAX_FRAGS);
+	__type(key, struct wgt_frag_key);
+	__type(value, __u64);	/* when the first was seen, ns */
+} frags SEC(".maps");
+
 /* Scratch space to slide a payload during encapsulation. */
 #define WGT_SCRATCH 16384 /* a power of two: egress.h masks sizes with it */
 struct wgt_scratch {

@@ -46,6 +46,17 @@ static __always_inline void ep_from_v6(struct wgt_ep *ep,
 	ep->pad = 0;
 }
 
+static __always_inline int ep_equal(const struct wgt_ep *a,
+				    const struct wgt_ep *b)
+{
+	__u32 x[5], y[5];
+
+	__builtin_memcpy(x, a, sizeof(x));
+	__builtin_memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) |
+		(x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
+}
+
 static __always_inline int ipv6_is_ext(__u8 nh)
 {
 	switch (nh) {

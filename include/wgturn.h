@@ -63,6 +63,21 @@ struct wgt_config {
 	__u64 netns_ino;	/* owner's network namespace (userspace) */
 };
 
+/* frags: dropped fragments by far address and IP ID, so the later
+ * fragments of the same datagram are dropped too. */
+enum wgt_frag_dir {
+	WGT_FRAG_EGRESS = 0,
+	WGT_FRAG_INGRESS = 1,
+};
+
+struct wgt_frag_key {
+	__u8 addr[16];		/* egress: destination; ingress: source */
+	__u32 id;		/* IPv4 ID or IPv6 fragment identification */
+	__u8 family;
+	__u8 dir;		/* enum wgt_frag_dir */
+	__u16 pad;
+};
+
 /* uplinks: which interfaces carry the programs, for detach and show. */
 #define WGT_MAX_UPLINKS 8
 
@@ -105,7 +120,11 @@ struct wgt_uplink {
 	X(DROP_GSO, drop_gso, "relay-bound GSO batch")			\
 	X(DROP_TOO_BIG, drop_too_big, "relay-bound, would exceed uplink MTU") \
 	X(DROP_MALFORMED, drop_malformed, "relay-bound, cannot be encapsulated") \
-	X(DROP_ERROR, drop_error, "a kernel helper failed mid-rewrite")
+	X(DROP_ERROR, drop_error, "a kernel helper failed mid-rewrite")	\
+	X(DROP_FRAGMENT, drop_fragment,					\
+	  "relay-bound IP fragment: cannot carry ChannelData")		\
+	X(DROP_RX_FRAGMENT, drop_rx_fragment,				\
+	  "fragmented ChannelData: WireGuard would get it wrapped")
 
 enum wgt_reason {
 #define WGT_REASON_ENUM(u, l, what) WGT_##u,
@@ -130,12 +149,14 @@ _Static_assert(sizeof(struct wgt_chan_key) == 24, "wgt_chan_key layout");
 _Static_assert(sizeof(struct wgt_stats) == 48, "wgt_stats layout");
 _Static_assert(sizeof(struct wgt_config) == 16, "wgt_config layout");
 _Static_assert(sizeof(struct wgt_uplink) == 16, "wgt_uplink layout");
+_Static_assert(sizeof(struct wgt_frag_key) == 24, "wgt_frag_key layout");
 _Static_assert(sizeof(struct wgt_counters) == WGT_REASON_MAX * 8,
 	       "one counter per reason");
 
 /* Map sizes. */
 #define WGT_MAX_ENDPOINTS 4096
 #define WGT_MAX_RELAYS 64
+#define WGT_MAX_FRAGS 1024	/* datagrams being dropped at once */
 
 /* ChannelData (RFC 8656 12.4): channel 0x4000-0x4FFF, 4-byte header. */
 #define WGT_CHAN_MIN 0x4000

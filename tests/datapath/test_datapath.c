@@ -108,6 +108,7 @@ struct dp_case {
 #define STUN(type, n) .body = BODY_STUN, .stun_type = (type), .len = (n)
 
 static void no_config(void);
+static void first_frags_dropped(void);
 
 static const struct dp_case cases[] = {
 	/* -- Egress, relay path: ChannelData header inserted -- */
@@ -213,12 +214,6 @@ static const struct dp_case cases[] = {
 	{ "IPv4 options", EGRESS,
 	  .in = { .src = LOCAL4, .dst = PEER4, WG(100), .ip_opt_words = 1 },
 	  .same = true, COUNT(WGT_PASS_IP_OPTIONS) },
-	{ "IPv4 first fragment (MF)", EGRESS,
-	  .in = { .src = LOCAL4, .dst = PEER4, WG(100), .frag = 0x2000 },
-	  .same = true, COUNT(WGT_PASS_FRAGMENT) },
-	{ "IPv4 later fragment (offset)", EGRESS,
-	  .in = { .src = LOCAL4, .dst = PEER4, WG(100), .frag = 0x00b9 },
-	  .same = true, COUNT(WGT_PASS_FRAGMENT) },
 	{ "IPv6 hop-by-hop header", EGRESS,
 	  .in = { .src = LOCAL6, .dst = PEER6, WG(100), .ext = EXT_HOPOPTS },
 	  .same = true, COUNT(WGT_PASS_IPV6_EXT) },
@@ -228,8 +223,55 @@ static const struct dp_case cases[] = {
 	{ "IPv6 routing header", EGRESS,
 	  .in = { .src = LOCAL6, .dst = PEER6, WG(100), .ext = EXT_ROUTING },
 	  .same = true, COUNT(WGT_PASS_IPV6_EXT) },
-	{ "IPv6 fragment header", EGRESS,
+
+	/* -- Egress, fragments: never bare to a relayed endpoint -- */
+	{ "IPv4 first fragment to a relayed endpoint", EGRESS,
+	  .in = { .src = LOCAL4, .dst = PEER4, WG(100), .frag = 0x2000 },
+	  .same = true, .verdict = DROP, COUNT(WGT_DROP_FRAGMENT) },
+	{ "IPv6 first fragment to a relayed endpoint", EGRESS,
 	  .in = { .src = LOCAL6, .dst = PEER6, WG(100), .ext = EXT_FRAGMENT },
+	  .same = true, .verdict = DROP, COUNT(WGT_DROP_FRAGMENT) },
+	{ "IPv4 later fragment, its first dropped", EGRESS,
+	  .setup = first_frags_dropped,
+	  .in = { .src = LOCAL4, .dst = PEER4, WG(100), .frag = 0x00b9 },
+	  .same = true, .verdict = DROP, COUNT(WGT_DROP_FRAGMENT) },
+	{ "IPv6 later fragment, its first dropped", EGRESS,
+	  .setup = first_frags_dropped,
+	  .in = { .src = LOCAL6, .dst = PEER6, WG(100), .ext = EXT_FRAGMENT,
+		  .frag = 0x05c8 },
+	  .same = true, .verdict = DROP, COUNT(WGT_DROP_FRAGMENT) },
+	{ "IPv4 later fragment, first not seen", EGRESS,
+	  .in = { .src = LOCAL4, .dst = PEER4, WG(100), .frag = 0x00b9 },
+	  .same = true, COUNT(WGT_PASS_FRAGMENT) },
+	{ "IPv4 later fragment, another datagram's ID", EGRESS,
+	  .setup = first_frags_dropped,
+	  .in = { .src = LOCAL4, .dst = PEER4, WG(100), .frag = 0x00b9,
+		  .ip_id = 0x1234 },
+	  .same = true, COUNT(WGT_PASS_FRAGMENT) },
+	{ "IPv6 later fragment, another datagram's ID", EGRESS,
+	  .setup = first_frags_dropped,
+	  .in = { .src = LOCAL6, .dst = PEER6, WG(100), .ext = EXT_FRAGMENT,
+		  .frag = 0x05c8, .ip_id = 0x12345678 },
+	  .same = true, COUNT(WGT_PASS_FRAGMENT) },
+	{ "IPv4 first fragment, direct path to another address", EGRESS,
+	  .in = { .src = LOCAL4, .dst = DPEER4, WG(100), .frag = 0x2000 },
+	  .same = true, .verdict = DROP, COUNT(WGT_DROP_FRAGMENT) },
+	{ "IPv4 first fragment, direct path to the endpoint itself", EGRESS,
+	  .in = { .src = LOCAL4, .dst = SAME4, WG(100), .frag = 0x2000 },
+	  .same = true, COUNT(WGT_PASS_FRAGMENT) },
+	{ "IPv6 first fragment, direct path to the endpoint itself", EGRESS,
+	  .in = { .src = LOCAL6, .dst = SAME6, WG(100), .ext = EXT_FRAGMENT },
+	  .same = true, COUNT(WGT_PASS_FRAGMENT) },
+	{ "IPv4 first fragment from another port", EGRESS,
+	  .in = { .src = LOCAL4_P(4000), .dst = PEER4, WG(100),
+		  .frag = 0x2000 },
+	  .same = true, COUNT(WGT_PASS_FRAGMENT) },
+	{ "IPv4 first fragment to an unmapped endpoint", EGRESS,
+	  .in = { .src = LOCAL4, .dst = OTHER4, WG(100), .frag = 0x2000 },
+	  .same = true, COUNT(WGT_PASS_FRAGMENT) },
+	{ "IPv4 first fragment of TCP", EGRESS,
+	  .in = { .src = LOCAL4, .dst = PEER4, .proto = 6, .len = 40,
+		  .frag = 0x2000 },
 	  .same = true, COUNT(WGT_PASS_FRAGMENT) },
 
 	/* -- Egress, malformed: untouched -- */
@@ -466,13 +508,39 @@ static const struct dp_case cases[] = {
 	  .in = { .src = RELAY4, .dst = LOCAL4, WG(100), CD(CHAN),
 		  .ip_opt_words = 2 },
 	  .same = true, COUNT(WGT_PASS_IP_OPTIONS) },
-	{ "IPv4 fragment from relay", INGRESS,
+	{ "IPv4 first fragment of ChannelData from relay", INGRESS,
 	  .in = { .src = RELAY4, .dst = LOCAL4, WG(100), CD(CHAN),
 		  .frag = 0x2000 },
-	  .same = true, COUNT(WGT_PASS_FRAGMENT) },
-	{ "IPv6 fragment header from relay", INGRESS,
+	  .same = true, .verdict = DROP, COUNT(WGT_DROP_RX_FRAGMENT) },
+	{ "IPv6 first fragment of ChannelData from relay", INGRESS,
 	  .in = { .src = RELAY6, .dst = LOCAL6, WG(100), CD(CHAN),
 		  .ext = EXT_FRAGMENT },
+	  .same = true, .verdict = DROP, COUNT(WGT_DROP_RX_FRAGMENT) },
+	{ "IPv4 later fragment from relay, its first dropped", INGRESS,
+	  .setup = first_frags_dropped,
+	  .in = { .src = RELAY4, .dst = LOCAL4, WG(100), CD(CHAN),
+		  .frag = 0x00b9 },
+	  .same = true, .verdict = DROP, COUNT(WGT_DROP_RX_FRAGMENT) },
+	{ "IPv6 later fragment from relay, its first dropped", INGRESS,
+	  .setup = first_frags_dropped,
+	  .in = { .src = RELAY6, .dst = LOCAL6, WG(100), CD(CHAN),
+		  .ext = EXT_FRAGMENT, .frag = 0x05c8 },
+	  .same = true, .verdict = DROP, COUNT(WGT_DROP_RX_FRAGMENT) },
+	{ "IPv4 later fragment from relay, first not seen", INGRESS,
+	  .in = { .src = RELAY4, .dst = LOCAL4, WG(100), CD(CHAN),
+		  .frag = 0x00b9 },
+	  .same = true, COUNT(WGT_PASS_FRAGMENT) },
+	{ "IPv4 first fragment of STUN from relay", INGRESS,
+	  .in = { .src = RELAY4, .dst = LOCAL4, STUN(0x0101, 32),
+		  .frag = 0x2000 },
+	  .same = true, COUNT(WGT_PASS_FRAGMENT) },
+	{ "IPv4 first fragment of ChannelData to another port", INGRESS,
+	  .in = { .src = RELAY4, .dst = LOCAL4_P(4000), WG(100), CD(CHAN),
+		  .frag = 0x2000 },
+	  .same = true, COUNT(WGT_PASS_FRAGMENT) },
+	{ "IPv4 first fragment of ChannelData, not from a relay", INGRESS,
+	  .in = { .src = OTHER4, .dst = LOCAL4, WG(100), CD(CHAN),
+		  .frag = 0x2000 },
 	  .same = true, COUNT(WGT_PASS_FRAGMENT) },
 	{ "IPv6 hop-by-hop from relay", INGRESS,
 	  .in = { .src = RELAY6, .dst = LOCAL6, WG(100), CD(CHAN),
@@ -603,6 +671,25 @@ static void put_direct_path(struct wgt_ep ep, struct wgt_ep direct)
 	put_stats_entry(ep);
 }
 
+/* The first fragments of the default-ID datagrams were dropped, both
+ * ways and both families: frag.h keys them by the far end's address. */
+static void first_frags_dropped(void)
+{
+	const struct wgt_ep far[] = { PEER4, PEER6, RELAY4, RELAY6 };
+	uint64_t when = 1;
+
+	for (int i = 0; i < 4; i++) {
+		struct wgt_frag_key k = {
+			.family = far[i].family,
+			.id = far[i].family == WGT_AF_INET ? PKT_ID4 : PKT_ID6,
+			.dir = i < 2 ? WGT_FRAG_EGRESS : WGT_FRAG_INGRESS,
+		};
+
+		memcpy(k.addr, far[i].addr, sizeof(k.addr));
+		map_put(fx.skel->maps.frags, &k, &when);
+	}
+}
+
 /* Endpoints whose statistics every case checks. */
 static const struct wgt_ep world_eps[] = {
 	PEER4, PEER6, DPEER4, DPEER6, SAME4, SAME6, MIXR4, MIXR6, MIXD4, MIXD6,
@@ -623,6 +710,7 @@ static void world_install(uint16_t ctl_port)
 	map_clear(fx.skel->maps.directs);
 	map_clear(fx.skel->maps.relays);
 	map_clear(fx.skel->maps.stats);
+	map_clear(fx.skel->maps.frags);
 	put_config(WG_PORT, ctl_port);
 
 	put_relay_path((struct wgt_ep)PEER4, relay4, CHAN);

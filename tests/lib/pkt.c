@@ -148,7 +148,7 @@ static size_t build_ip4(const struct pkt_spec *s, uint8_t *p,
 	p[0] = 0x40 | (s->ihl ? s->ihl : hlen / 4);
 	p[1] = 0x00;					/* TOS */
 	put16(p + 2, (uint16_t)(hlen + l4len + s->ip_len_adj));
-	put16(p + 4, 0x3a7c);				/* ID */
+	put16(p + 4, s->ip_id ? (uint16_t)s->ip_id : PKT_ID4);	/* ID */
 	put16(p + 6, s->frag ? s->frag : 0x4000);	/* DF */
 	p[8] = 64;					/* TTL */
 	p[9] = s->proto ? s->proto : 17;
@@ -172,8 +172,10 @@ static void build_ext(const struct pkt_spec *s, uint8_t *p, uint8_t next)
 	p[0] = next;
 	if (s->ext == EXT_FRAGMENT) {
 		put16(p + 2, s->frag ? s->frag : 0x0001);	/* M=1 */
-		put16(p + 4, 0x5eed);
-		put16(p + 6, 0xf00d);
+		uint32_t id = s->ip_id ? s->ip_id : PKT_ID6;
+
+		put16(p + 4, (uint16_t)(id >> 16));
+		put16(p + 6, (uint16_t)id);
 	} else if (s->ext == EXT_ROUTING) {
 		p[2] = 0;	/* routing type 0, segments left 0 */
 	} else {

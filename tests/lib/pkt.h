@@ -16,6 +16,10 @@
 /* Largest frame the fixtures build (1420-byte payload over IPv6 + 4). */
 #define PKT_MAX 2048
 
+/* Default IP IDs: the IPv4 header's, the IPv6 fragment header's. */
+#define PKT_ID4 0x3a7c
+#define PKT_ID6 0x5eedf00d
+
 /* What follows the UDP header (after an optional ChannelData header). */
 enum pkt_body {
 	BODY_WG,	/* WireGuard transport message: 04 00 00 00 + pattern */
@@ -53,6 +57,8 @@ struct pkt_spec {
 	uint8_t ip_opt_words;		/* IPv4 options, 4-byte words of NOP */
 	uint16_t frag;			/* IPv4 frag_off (0 = DF), or the IPv6
 					 * fragment header's offset/M field */
+	uint32_t ip_id;			/* fragment ID, 0 = 0x3a7c (IPv4) or
+					 * 0x5eedf00d (IPv6) */
 	enum pkt_ext ext;		/* IPv6 extension header */
 	bool no_csum;			/* IPv4 UDP checksum field 0 */
 

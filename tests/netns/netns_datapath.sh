@@ -80,6 +80,13 @@
 #     after the first's; both relay both ways; detaching either leaves the
 #     other relaying; a third for a port already served is refused with
 #     one line and leaves nothing behind
+# 10. fragments: routes with MTU 1400 toward E (on the sender) and toward
+#     the sender (on the relay) make the kernels fragment 1420-byte
+#     datagrams; egress drops every fragment (none reaches the router
+#     toward E, counted by nftables there; the kernel sends no more of a
+#     datagram once its first fragment is refused), ingress drops the relay's
+#     fragmented ChannelData (nothing reaches :51820); drop_fragment
+#     counts each datagram, drop_rx_fragment each fragment
 #
 # Run as root from the repo root after `make test-build`.
 set -u
@@ -907,6 +914,68 @@ two_uplinks() {
 	done
 }
 
+# 10. Fragments ---------------------------------------------------------------------
+# leak_count FAM: packets the router forwarded toward E (nft counter).
+leak_count() {
+	n2 nft list chain inet wgt_leak leaks 2>/dev/null |
+		awk -v m="$1" '$0 ~ "leak" m { for (i = 1; i <= NF; i++)
+			if ($i == "packets") print $(i + 1) }'
+}
+
+fragments() {
+	local mode=$1 fam b=$tmp/b.json a=$tmp/a.json l0 f0 host shost
+	n2 nft -f - <<-EOF || { fail "nft leak counter on the router"; return 1; }
+		table inet wgt_leak {
+			chain leaks {
+				type filter hook forward priority 0;
+				ip daddr ${E4%:*} counter comment "leak4"
+				ip6 daddr 2001:db8:100::7 counter comment "leak6"
+			}
+		}
+	EOF
+	for fam in 4 6; do
+		setfam $fam
+		local tag="[v$fam fragments, $mode]"
+		if [ $fam = 4 ]; then host=${E4%:*} shost=$S4; else host=2001:db8:100::7 shost=$S6; fi
+		ip -n "$ns1" -$fam route add "$host" via "${VIA0[$fam]}" dev s0 mtu lock 1400
+		ip -n "$ns3" -$fam route add "$shost" via "${VIA3[$fam]}" dev t0 mtu lock 1400
+		snap "$b"
+		l0=$(leak_count $fam) f0=$(fragfails $fam)
+		xfer "$tag egress: none of $N x 1420 bytes (fragmented by the kernel) reach the relay" \
+			"$ns3" "recv-chandata --timeout 1 --bind $RELAY --channel $CHAN --count 0 --size 1420" \
+			"$ns1" "send --bind $S --to $E --count $N --size 1420"
+		xfer "$tag ingress: none of $N x 1420 bytes of fragmented ChannelData reach :$WGPORT" \
+			"$ns1" "recv --timeout 1 --bind $S --count 0 --size 1420" \
+			"$ns3" "send-chandata --bind $RELAY --to $S --channel $CHAN --count $N --size 1420"
+		snap "$a"
+		expect_delta "$tag no fragment left toward $host (router's nft counter)" 0 \
+			"$l0" "$(leak_count $fam)"
+		# The kernel sends no more fragments once one is refused: it
+		# counts the datagram in (Ip|Ip6)FragFails.
+		expect_delta "$tag drop_fragment counts each datagram's first fragment" $N \
+			"$(counter "$b" drop_fragment)" "$(counter "$a" drop_fragment)"
+		expect_delta "$tag the kernel gave up on each datagram (${FRAGFAILS[$fam]})" $N \
+			"$f0" "$(fragfails $fam)"
+		expect_delta "$tag drop_rx_fragment counts both fragments of each" $((2 * N)) \
+			"$(counter "$b" drop_rx_fragment)" "$(counter "$a" drop_rx_fragment)"
+		expect_delta "$tag tx_relay unchanged" 0 \
+			"$(counter "$b" tx_relay)" "$(counter "$a" tx_relay)"
+		ip -n "$ns1" -$fam route del "$host" via "${VIA0[$fam]}" dev s0
+		ip -n "$ns3" -$fam route del "$shost" via "${VIA3[$fam]}" dev t0
+		n1 ip -$fam route flush cache 2>/dev/null
+		n3 ip -$fam route flush cache 2>/dev/null
+		xfer "$tag afterwards $N x 1400 bytes are relayed again" \
+			"$ns3" "recv-chandata --bind $RELAY --expect-from $S --channel $CHAN --count $N --size 1400" \
+			"$ns1" "send --bind $S --to $E --count $N --size 1400"
+	done
+	n2 nft delete table inet wgt_leak
+}
+declare -A FRAGFAILS=([4]=IpFragFails [6]=Ip6FragFails)
+fragfails() {
+	n1 nstat -asz "${FRAGFAILS[$1]}" | awk -v k="${FRAGFAILS[$1]}" '$1 == k { print $2 }'
+}
+declare -A VIA0=([4]=192.0.2.1 [6]=2001:db8:1::1) VIA3=([4]=203.0.113.254 [6]=2001:db8:3::fe)
+
 # 9. Two instances on one uplink ------------------------------------------------------
 NAME2=nd2-$$
 PORT2=51821
@@ -1014,6 +1083,7 @@ if attach ""; then
 	switch_stream ingress
 	two_uplinks
 	two_instances
+	fragments "xdp"
 
 	check "WGTURN_BPFFS names the bpffs" env WGTURN_BPFFS="$BPFFS" \
 		timeout "$T_CMD" ip netns exec "$ns1" "$WGTURN" show "$NAME" --json >/dev/null
@@ -1064,6 +1134,7 @@ for mode in skb native off; do
 		csum_unchanged "$tag sender's" "$ns1" 1
 		csum_unchanged "$tag relay's" "$ns3" 3
 	done
+	[ "$mode" = off ] && fragments "tc ingress"
 	detach $mode
 done
 
