@@ -13,6 +13,12 @@
 #include "maps.h"
 #include "rewrite.h"
 
+/* Datagrams in an skb: a GSO batch carries gso_segs of them. */
+static __always_inline __u32 skb_datagrams(const struct __sk_buff *skb)
+{
+	return skb->gso_segs > 1 ? skb->gso_segs : 1;
+}
+
 /*
  * Make room for the ChannelData header between the UDP header and the
  * payload: grow the tail and slide the payload 4 bytes. Growing at the
@@ -139,7 +145,7 @@ static __always_inline int egress(struct __sk_buff *skb)
 		err = egress_relay(skb, &p, path);
 		if (err)
 			return err;
-		account(&p.dst, bytes, 1);
+		account(&p.dst, bytes, 1, 1);
 		return WGT_TX_RELAY;
 	}
 	if (path->kind != WGT_PATH_DIRECT || path->via.family != p.family)
@@ -149,7 +155,7 @@ static __always_inline int egress(struct __sk_buff *skb)
 		if (err)
 			return err;
 	}
-	account(&p.dst, bytes, 1);
+	account(&p.dst, bytes, skb_datagrams(skb), 1);
 	return WGT_TX_DIRECT;
 }
 

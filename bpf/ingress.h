@@ -64,7 +64,7 @@ static __always_inline int ingress(void *ctx, const bool xdp)
 	case WGT_RX_RELAY:
 		err = xdp ? decap_xdp(x, &p, &rx) : decap_skb(skb, &p, &rx);
 		if (!err)
-			account(&rx.ep, rx.cd.cdlen, 0);
+			account(&rx.ep, rx.cd.cdlen, 1, 0);
 		return err ? err : r;
 	case WGT_RX_DIRECT:
 		readdress_plan(&p, &rx.ep, p.dst.port, &rw);
@@ -79,7 +79,7 @@ static __always_inline int ingress(void *ctx, const bool xdp)
 	if (err)
 		return err;
 	if (r == WGT_RX_DIRECT)
-		account(&rx.ep, p.udp_len - sizeof(struct udphdr), 0);
+		account(&rx.ep, p.udp_len - sizeof(struct udphdr), 1, 0);
 	return r;
 }
 

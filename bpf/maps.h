@@ -85,13 +85,13 @@ struct {
 	__type(value, struct wgt_scratch);
 } scratch SEC(".maps");
 
-static __always_inline void count(enum wgt_reason r)
+static __always_inline void count(enum wgt_reason r, __u32 n)
 {
 	__u32 zero = 0;
 	__u64 *c = bpf_map_lookup_elem(&counters, &zero);
 
 	if (c && r < WGT_REASON_MAX)
-		c[r] += 1;
+		c[r] += n;
 }
 
 static __always_inline struct wgt_config *get_config(void)
@@ -101,16 +101,17 @@ static __always_inline struct wgt_config *get_config(void)
 	return bpf_map_lookup_elem(&config, &zero);
 }
 
-/* Per-endpoint statistics; the entry is created by userspace. */
+/* Per-endpoint statistics; the entry is created by userspace. Egress
+ * counts the datagrams of a GSO batch (n), ingress one at a time. */
 static __always_inline void account(const struct wgt_ep *ep, __u32 bytes,
-				    int tx)
+				    __u32 n, int tx)
 {
 	struct wgt_stats *s = bpf_map_lookup_elem(&stats, ep);
 
 	if (!s)
 		return;
 	if (tx) {
-		s->tx_packets++;
+		s->tx_packets += n;
 		s->tx_bytes += bytes;
 		s->last_tx_ns = bpf_ktime_get_ns();
 	} else {

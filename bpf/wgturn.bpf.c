@@ -15,33 +15,36 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Count the reason; a negative one is a drop. */
-static __always_inline int verdict(int r, int handled, int pass, int drop)
+/* Count the reason n times (the datagrams of a GSO batch); a negative
+ * one is a drop. */
+static __always_inline int verdict(int r, __u32 n, int handled, int pass,
+				   int drop)
 {
 	if (r < 0) {
-		count(-r);
+		count(-r, n);
 		return drop;
 	}
-	count(r);
+	count(r, n);
 	return r < WGT_PASS_NOT_OURS ? handled : pass;
 }
 
 SEC("tc")
 int wgt_tc_egress(struct __sk_buff *skb)
 {
-	return verdict(egress(skb), TC_ACT_OK, TC_ACT_UNSPEC, TC_ACT_SHOT);
+	return verdict(egress(skb), skb_datagrams(skb), TC_ACT_OK, TC_ACT_UNSPEC,
+		       TC_ACT_SHOT);
 }
 
 SEC("xdp")
 int wgt_xdp_ingress(struct xdp_md *ctx)
 {
-	return verdict(ingress(ctx, true), XDP_PASS, XDP_PASS, XDP_DROP);
+	return verdict(ingress(ctx, true), 1, XDP_PASS, XDP_PASS, XDP_DROP);
 }
 
 /* Fallback where XDP cannot attach. */
 SEC("tc")
 int wgt_tc_ingress(struct __sk_buff *skb)
 {
-	return verdict(ingress(skb, false), TC_ACT_OK, TC_ACT_UNSPEC,
-		       TC_ACT_SHOT);
+	return verdict(ingress(skb, false), skb_datagrams(skb), TC_ACT_OK,
+		       TC_ACT_UNSPEC, TC_ACT_SHOT);
 }

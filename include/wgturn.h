@@ -117,7 +117,7 @@ struct wgt_uplink {
 	  "from a relay, channel not bound")				\
 	X(PASS_BAD_CHANNEL_LEN, pass_bad_channel_len,			\
 	  "ChannelData length beyond datagram")				\
-	X(DROP_GSO, drop_gso, "relay-bound GSO batch")			\
+	X(DROP_GSO, drop_gso, "datagram of a relay-bound GSO batch")			\
 	X(DROP_TOO_BIG, drop_too_big, "relay-bound, would exceed uplink MTU") \
 	X(DROP_MALFORMED, drop_malformed, "relay-bound, cannot be encapsulated") \
 	X(DROP_ERROR, drop_error, "a kernel helper failed mid-rewrite")	\

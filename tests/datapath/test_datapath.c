@@ -175,7 +175,8 @@ static const struct dp_case cases[] = {
 	  .gso_size = 148, .gso_segs = 2,
 	  .in = { .src = LOCAL4, .dst = DPEER4, WG(296) },
 	  .out = { .src = LOCAL4, .dst = DIRECT4, WG(296) },
-	  COUNT(WGT_TX_DIRECT), TX(DPEER4, 296) },
+	  .counts = { [WGT_TX_DIRECT] = 2 },
+	  .stats = { .ep = DPEER4, .tx_packets = 2, .tx_bytes = 296 } },
 
 	/* -- Egress, control socket: source port becomes WireGuard's -- */
 	{ "control v4 source port", EGRESS, .ctl_port = CTL_PORT,
@@ -324,10 +325,10 @@ static const struct dp_case cases[] = {
 	  .same = true, .verdict = DROP, COUNT(WGT_DROP_MALFORMED) },
 	{ "relay v4 GSO batch", EGRESS, .gso_size = 148, .gso_segs = 2,
 	  .in = { .src = LOCAL4, .dst = PEER4, WG(296) },
-	  .same = true, .verdict = DROP, COUNT(WGT_DROP_GSO) },
+	  .same = true, .verdict = DROP, .counts = { [WGT_DROP_GSO] = 2 } },
 	{ "relay v6 GSO batch", EGRESS, .gso_size = 148, .gso_segs = 3,
 	  .in = { .src = LOCAL6, .dst = PEER6, WG(444) },
-	  .same = true, .verdict = DROP, COUNT(WGT_DROP_GSO) },
+	  .same = true, .verdict = DROP, .counts = { [WGT_DROP_GSO] = 3 } },
 
 	/* -- Egress, MTU 1280 uplink: the 4 bytes must fit -- */
 	{ "relay v4 fits MTU 1280 exactly", EGRESS, .small_mtu = true,
