@@ -226,6 +226,37 @@ static void check_uapi_snapshot(const struct wg_snapshot *s)
 	assert_int_equal(s->peers[2].handshake_ns, 1700000000123456789ull);
 	assert_int_equal(s->peers[2].tx_bytes, 100);
 	assert_int_equal(s->peers[2].rx_bytes, 200);
+	assert_int_equal(s->peers[2].n_allowed, 2);
+	assert_int_equal(s->peers[2].allowed[0].family, WGT_AF_INET);
+	assert_memory_equal(s->peers[2].allowed[0].addr, "\x0a\0\0\x02", 4);
+	assert_int_equal(s->peers[2].allowed[0].cidr, 32);
+	assert_int_equal(s->peers[2].allowed[1].family, WGT_AF_INET6);
+	assert_int_equal(s->peers[2].allowed[1].addr[0], 0xfd);
+	assert_int_equal(s->peers[2].allowed[1].addr[15], 0x02);
+	assert_int_equal(s->peers[2].allowed[1].cidr, 128);
+	assert_int_equal(s->peers[0].n_allowed, 0);
+}
+
+/* More allowed IPs than a peer keeps: the first ones, and a flag. */
+static void test_uapi_allowed_overflow(void **state)
+{
+	static struct wg_snapshot s;
+	char buf[4096];
+	int n;
+
+	t_track(&s, snap_release);
+	n = snprintf(buf, sizeof(buf), "public_key=" HEX_SEQ "\n");
+	for (int i = 0; i <= WG_MAX_ALLOWED; i++)
+		n += snprintf(buf + n, sizeof(buf) - n,
+			      "allowed_ip=10.0.%d.0/24\n", i);
+	snprintf(buf + n, sizeof(buf) - n, "errno=0\n\n");
+	assert_int_equal(feed_str(&s, buf), 1);
+	assert_int_equal(s.n_peers, 1);
+	assert_int_equal(s.peers[0].n_allowed, WG_MAX_ALLOWED);
+	assert_true(s.peers[0].allowed_more);
+	assert_int_equal(s.peers[0].allowed[WG_MAX_ALLOWED - 1].addr[2],
+			 WG_MAX_ALLOWED - 1);
+	wg_snapshot_free(&s);
 }
 
 static void test_uapi_reply(void **state)
@@ -336,6 +367,11 @@ static void test_uapi_malformed(void **state)
 		"public_key=" HEX_SEQ "\nendpoint=2001:db8::1:5\nerrno=0\n\n",
 		"public_key=" HEX_SEQ "\nendpoint=[fe80::1%eth0:5\nerrno=0\n\n",
 		"public_key=" HEX_SEQ "\nendpoint=host.example:5\nerrno=0\n\n",
+		"public_key=" HEX_SEQ "\nallowed_ip=10.0.0.1/33\nerrno=0\n\n",
+		"public_key=" HEX_SEQ "\nallowed_ip=fd00::1/129\nerrno=0\n\n",
+		"public_key=" HEX_SEQ "\nallowed_ip=10.0.0.1\nerrno=0\n\n",
+		"public_key=" HEX_SEQ "\nallowed_ip=10.0.0.x/8\nerrno=0\n\n",
+		"allowed_ip=10.0.0.1/32\nerrno=0\n\n",	/* before public_key */
 	};
 	static struct wg_snapshot s;
 
@@ -481,6 +517,12 @@ static void test_diff(void **state)
 				 WG_CH_ENDPOINT, record, &seen),
 			 WG_CH_ADDED | WG_CH_REMOVED | WG_CH_ENDPOINT);
 	assert_int_equal(seen.n, 3);
+
+	/* allowed IPs: a change in the list, not in its order of reading */
+	assert_int_equal(wg_peer_add_allowed(&b.peers[0], AF_INET,
+					     "\x0a\0\0\x01", 32), 0);
+	assert_int_equal(wg_diff(&a, &b, WG_CH_ALLOWED, NULL, NULL),
+			 WG_CH_ALLOWED);
 
 	b.listen_port = 1;
 	assert_int_equal(wg_diff(&a, &b, WG_CH_PORT, NULL, NULL), WG_CH_PORT);
@@ -651,6 +693,9 @@ static void test_nl_device(void **state)
 	assert_int_equal(s.peers[0].handshake_ns, 0);
 	assert_int_equal(s.peers[0].rx_bytes, 1000 + 0xaa);
 	assert_int_equal(s.peers[0].tx_bytes, 2000 + 0xaa);
+	assert_int_equal(s.peers[0].n_allowed, 1);
+	assert_memory_equal(s.peers[0].allowed[0].addr, "\x0a\0\0\xaa", 4);
+	assert_int_equal(s.peers[0].allowed[0].cidr, 32);
 	assert_ep(&s.peers[1].endpoint, "198.51.100.2:51821");
 	assert_int_equal(s.peers[1].handshake_ns, 1999999999ull);
 	assert_ep(&s.peers[2].endpoint, "[2001:db8::3]:51822");
@@ -741,6 +786,10 @@ static void test_nl_dump_continued_peer(void **state)
 	assert_ep(&s.peers[1].endpoint, "192.0.2.1:1");
 	assert_int_equal(s.peers[1].keepalive, 10);
 	assert_int_equal(s.peers[1].handshake_ns, 5000000000ull);
+	/* ... and its allowed IPs go on from where they stopped */
+	assert_int_equal(s.peers[1].n_allowed, 2);
+	assert_memory_equal(s.peers[1].allowed[0].addr, "\x0a\0\0\xaa", 4);
+	assert_memory_equal(s.peers[1].allowed[1].addr, "\x0a\0\0\xff", 4);
 	assert_int_equal(s.peers[2].pubkey[0], 0xbb);
 	wg_snapshot_free(&s);
 }
@@ -1308,6 +1357,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_key_hex, t_cleanup),
 		cmocka_unit_test_teardown(test_uapi_reply, t_cleanup),
 		cmocka_unit_test_teardown(test_uapi_any_split, t_cleanup),
+		cmocka_unit_test_teardown(test_uapi_allowed_overflow, t_cleanup),
 		cmocka_unit_test_teardown(test_uapi_trailing_ignored, t_cleanup),
 		cmocka_unit_test_teardown(test_uapi_long_lines, t_cleanup),
 		cmocka_unit_test_teardown(test_uapi_malformed, t_cleanup),

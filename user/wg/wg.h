@@ -30,6 +30,14 @@
 #define WG_MAX_PEERS	65536	/* a bound on what a reply may make us allocate */
 #define WG_IO_TIMEOUT_MS 2000	/* a hung implementation must not hang a poll */
 
+#define WG_MAX_ALLOWED 16	/* allowed IPs kept per peer (tunnel MTU) */
+
+struct wg_allowed {
+	uint8_t addr[16];	/* IPv4 in the first 4 bytes */
+	uint8_t family;		/* WGT_AF_INET or WGT_AF_INET6 */
+	uint8_t cidr;
+};
+
 struct wg_peer {
 	uint8_t pubkey[WG_KEY_LEN];
 	struct wgt_ep endpoint;	/* family 0: no endpoint */
@@ -37,6 +45,9 @@ struct wg_peer {
 	uint64_t handshake_ns;	/* latest handshake, Unix time; 0 = never */
 	uint64_t rx_bytes;
 	uint64_t tx_bytes;
+	uint16_t n_allowed;
+	bool allowed_more;	/* more than WG_MAX_ALLOWED: the rest dropped */
+	struct wg_allowed allowed[WG_MAX_ALLOWED];
 };
 
 /* Peers are sorted by public key, each key once: wg_diff is one merge. */
@@ -103,7 +114,8 @@ enum wg_change {
 	WG_CH_KEEPALIVE = 1u << 3,
 	WG_CH_HANDSHAKE = 1u << 4,
 	WG_CH_PORT = 1u << 5,
-	WG_CH_ALL = (1u << 6) - 1,
+	WG_CH_ALLOWED = 1u << 6,
+	WG_CH_ALL = (1u << 7) - 1,
 };
 
 /* old is NULL for an added peer, cur for a removed one. */

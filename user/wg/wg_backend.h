@@ -35,6 +35,10 @@ struct wg_peer *wg_snapshot_peer(struct wg_snapshot *snap,
 int wg_snapshot_finish(struct wg_snapshot *snap);
 /* An IPv4-mapped IPv6 endpoint goes on the wire as IPv4: store it so. */
 void wg_ep_normalize(struct wgt_ep *ep);
+/* Append an allowed IP (AF_INET or AF_INET6 bytes); -EPROTO if invalid,
+ * 0 with allowed_more set when the peer's list is full. */
+int wg_peer_add_allowed(struct wg_peer *p, int af, const void *addr,
+			unsigned int cidr);
 
 /* UAPI: an incremental parser of a "get=1" or "set=1" reply, so any
  * split of the byte stream parses the same and no line can overflow. */

@@ -117,6 +117,56 @@ static int parse_handshake(const struct nlattr *a, uint64_t *ns)
 	return 0;
 }
 
+struct nl_allowed {
+	uint16_t family;
+	uint8_t cidr;
+	bool have_cidr;
+	const void *addr;
+	size_t addr_len;
+};
+
+static int allowed_attr(const struct nlattr *a, void *data)
+{
+	struct nl_allowed *al = data;
+
+	switch (mnl_attr_get_type(a)) {
+	case WGALLOWEDIP_A_FAMILY:
+		if (want_len(a, sizeof(uint16_t)))
+			return -EPROTO;
+		al->family = mnl_attr_get_u16(a);
+		return 0;
+	case WGALLOWEDIP_A_IPADDR:
+		al->addr = mnl_attr_get_payload(a);
+		al->addr_len = mnl_attr_get_payload_len(a);
+		return 0;
+	case WGALLOWEDIP_A_CIDR_MASK:
+		if (want_len(a, sizeof(uint8_t)))
+			return -EPROTO;
+		al->cidr = mnl_attr_get_u8(a);
+		al->have_cidr = true;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* One allowed IP: family, address of its size, prefix length. */
+static int allowed_nest(const struct nlattr *a, void *data)
+{
+	struct nl_allowed al = { 0 };
+	int rc;
+
+	if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
+		return -EPROTO;
+	rc = walk_nested(a, allowed_attr, &al);
+	if (rc)
+		return rc;
+	if (!al.addr || !al.have_cidr ||
+	    al.addr_len != (al.family == AF_INET ? 4u : 16u))
+		return -EPROTO;
+	return wg_peer_add_allowed(data, al.family, al.addr, al.cidr);
+}
+
 static int peer_attr(const struct nlattr *a, void *data)
 {
 	struct nl_peer *np = data;
@@ -154,8 +204,12 @@ static int peer_attr(const struct nlattr *a, void *data)
 			np->have |= HAVE_TX;
 		}
 		return 0;
+	case WGPEER_A_ALLOWEDIPS:
+		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
+			return -EPROTO;
+		return walk_nested(a, allowed_nest, &np->p);
 	default:
-		return 0;	/* allowed IPs, preshared key, newer attributes */
+		return 0;	/* preshared key, newer attributes */
 	}
 }
 
@@ -172,6 +226,14 @@ static void peer_merge(struct wg_peer *dst, const struct nl_peer *np)
 		dst->rx_bytes = np->p.rx_bytes;
 	if (np->have & HAVE_TX)
 		dst->tx_bytes = np->p.tx_bytes;
+	/* A peer's allowed IPs may continue in the next message. */
+	for (uint16_t i = 0; i < np->p.n_allowed; i++)
+		wg_peer_add_allowed(dst,
+				    np->p.allowed[i].family == WGT_AF_INET ?
+					    AF_INET : AF_INET6,
+				    np->p.allowed[i].addr,
+				    np->p.allowed[i].cidr);
+	dst->allowed_more |= np->p.allowed_more;
 }
 
 static int peer_nest(const struct nlattr *a, void *data)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "base/addr.h"
 #include "wg_backend.h"
 
@@ -113,6 +114,25 @@ void wg_ep_normalize(struct wgt_ep *ep)
 	ep->family = WGT_AF_INET;
 }
 
+int wg_peer_add_allowed(struct wg_peer *p, int af, const void *addr,
+			unsigned int cidr)
+{
+	struct wg_allowed *a;
+
+	if ((af != AF_INET || cidr > 32) && (af != AF_INET6 || cidr > 128))
+		return -EPROTO;
+	if (p->n_allowed == WG_MAX_ALLOWED) {
+		p->allowed_more = true;
+		return 0;
+	}
+	a = &p->allowed[p->n_allowed++];
+	memset(a, 0, sizeof(*a));
+	memcpy(a->addr, addr, af == AF_INET ? 4 : 16);
+	a->family = af == AF_INET ? WGT_AF_INET : WGT_AF_INET6;
+	a->cidr = (uint8_t)cidr;
+	return 0;
+}
+
 /* ---- Diff ---- */
 
 static uint32_t peer_changes(const struct wg_peer *a, const struct wg_peer *b)
@@ -125,6 +145,9 @@ static uint32_t peer_changes(const struct wg_peer *a, const struct wg_peer *b)
 		what |= WG_CH_KEEPALIVE;
 	if (a->handshake_ns != b->handshake_ns)
 		what |= WG_CH_HANDSHAKE;
+	if (a->n_allowed != b->n_allowed || a->allowed_more != b->allowed_more ||
+	    memcmp(a->allowed, b->allowed, a->n_allowed * sizeof(a->allowed[0])))
+		what |= WG_CH_ALLOWED;
 	return what;
 }
 

@@ -86,6 +86,27 @@ int wg_uapi_parse_endpoint(const char *s, struct wgt_ep *ep)
 	return 0;
 }
 
+/* allowed_ip=ADDR/CIDR */
+static int parse_allowed(struct wg_peer *peer, const char *v)
+{
+	char buf[INET6_ADDRSTRLEN + 5], *slash;
+	uint8_t addr[16];
+	uint64_t cidr;
+	int af;
+
+	if (strlen(v) >= sizeof(buf))
+		return -EPROTO;
+	strcpy(buf, v);
+	slash = strchr(buf, '/');
+	if (!slash || parse_u64(slash + 1, 128, &cidr))
+		return -EPROTO;
+	*slash = 0;
+	af = strchr(buf, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(af, buf, addr) != 1)
+		return -EPROTO;
+	return wg_peer_add_allowed(peer, af, addr, (unsigned int)cidr);
+}
+
 static struct wg_peer *cur_peer(struct wg_uapi_parser *p)
 {
 	return p->peer < 0 ? NULL : &p->snap->peers[p->peer];
@@ -127,6 +148,8 @@ static int on_peer_key(struct wg_uapi_parser *p, const char *k, const char *v)
 		return -EPROTO;	/* a peer field before any public_key */
 	if (!strcmp(k, "endpoint"))
 		return wg_uapi_parse_endpoint(v, &peer->endpoint);
+	if (!strcmp(k, "allowed_ip"))
+		return parse_allowed(peer, v);
 	if (!strcmp(k, "persistent_keepalive_interval")) {
 		if (parse_u64(v, UINT16_MAX, &n))
 			return -EPROTO;
@@ -151,7 +174,7 @@ static int on_peer_key(struct wg_uapi_parser *p, const char *k, const char *v)
 }
 
 static const char *const peer_keys[] = {
-	"endpoint", "persistent_keepalive_interval", "last_handshake_time_sec",
+	"allowed_ip", "endpoint", "persistent_keepalive_interval", "last_handshake_time_sec",
 	"last_handshake_time_nsec", "rx_bytes", "tx_bytes",
 };
 
