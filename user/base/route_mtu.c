@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+#include "route_mtu.h"
+
+int route_path_mtu(const struct wgt_ep *ep)
+{
+	struct sockaddr_storage ss = { 0 };
+	int af = ep->family == WGT_AF_INET ? AF_INET : AF_INET6;
+	int s = socket(af, SOCK_DGRAM | SOCK_CLOEXEC, 0), mtu = 0, ret;
+	socklen_t len = sizeof(mtu);
+
+	if (s < 0)
+		return -errno;
+	if (af == AF_INET) {
+		struct sockaddr_in *a = (void *)&ss;
+
+		a->sin_family = AF_INET;
+		memcpy(&a->sin_addr, ep->addr, 4);
+		a->sin_port = htons(ep->port ? ep->port : 9);
+	} else {
+		struct sockaddr_in6 *a = (void *)&ss;
+
+		a->sin6_family = AF_INET6;
+		memcpy(&a->sin6_addr, ep->addr, 16);
+		a->sin6_port = htons(ep->port ? ep->port : 9);
+	}
+	/* A connected socket's IP_MTU is the route's, PMTU cache included;
+	 * connecting sends nothing. */
+	ret = connect(s, (void *)&ss, sizeof(ss)) ||
+	      getsockopt(s, af == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+			 af == AF_INET ? IP_MTU : IPV6_MTU, &mtu, &len);
+	ret = ret ? -errno : mtu > 0 ? mtu : -EINVAL;
+	close(s);
+	return ret;
+}
+
+/* One route as dumped: what a replace must repeat. */
+struct rt {
+	struct rtmsg rtm;
+	uint32_t table, oif, prio;
+	uint8_t dst[16], gw[16], prefsrc[16], pref;
+	bool has_gw, has_prio, has_prefsrc, has_pref, multipath;
+	uint32_t metrics[RTAX_MAX + 1];
+	uint32_t have_metric;	/* bit per RTAX_ */
+};
+
+#define MAX_MATCH 16
+
+struct dump {
+	int ifindex;
+	uint8_t family, len;
+	const uint8_t *addr;
+	int n;
+	struct rt found[MAX_MATCH];
+};
+
+static int metric_cb(const struct nlattr *a, void *data)
+{
+	struct rt *r = data;
+	uint16_t t = mnl_attr_get_type(a);
+
+	if (t <= RTAX_MAX && t < 32 &&
+	    mnl_attr_get_payload_len(a) == sizeof(uint32_t)) {
+		r->metrics[t] = mnl_attr_get_u32(a);
+		r->have_metric |= 1u << t;
+	}
+	return MNL_CB_OK;
+}
+
+static void copy_addr(uint8_t *dst, const struct nlattr *a)
+{
+	size_t n = mnl_attr_get_payload_len(a);
+
+	memcpy(dst, mnl_attr_get_payload(a), n > 16 ? 16 : n);
+}
+
+static int attr_cb(const struct nlattr *a, void *data)
+{
+	struct rt *r = data;
+	size_t alen = r->rtm.rtm_family == AF_INET ? 4 : 16;
+
+	switch (mnl_attr_get_type(a)) {
+	case RTA_TABLE:
+		r->table = mnl_attr_get_u32(a);
+		break;
+	case RTA_OIF:
+		r->oif = mnl_attr_get_u32(a);
+		break;
+	case RTA_PRIORITY:
+		r->prio = mnl_attr_get_u32(a);
+		r->has_prio = true;
+		break;
+	case RTA_DST:
+		if (mnl_attr_get_payload_len(a) == alen)
+			copy_addr(r->dst, a);
+		break;
+	case RTA_GATEWAY:
+		if (mnl_attr_get_payload_len(a) == alen) {
+			copy_addr(r->gw, a);
+			r->has_gw = true;
+		}
+		break;
+	case RTA_PREFSRC:
+		if (mnl_attr_get_payload_len(a) == alen) {
+			copy_addr(r->prefsrc, a);
+			r->has_prefsrc = true;
+		}
+		break;
+	case RTA_PREF:
+		r->pref = mnl_attr_get_u8(a);
+		r->has_pref = true;
+		break;
+	case RTA_MULTIPATH:
+		r->multipath = true;
+		break;
+	case RTA_METRICS:
+		mnl_attr_parse_nested(a, metric_cb, r);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump *d = data;
+	struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct rt r = { .rtm = *rtm };
+
+	if (rtm->rtm_family != (d->family == WGT_AF_INET ? AF_INET : AF_INET6) ||
+	    rtm->rtm_dst_len != d->len || (rtm->rtm_flags & RTM_F_CLONED))
+		return MNL_CB_OK;
+	r.table = rtm->rtm_table;
+	mnl_attr_parse(nlh, sizeof(*rtm), attr_cb, &r);
+	if (r.multipath || (int)r.oif != d->ifindex ||
+	    memcmp(r.dst, d->addr, d->family == WGT_AF_INET ? 4 : 16) ||
+	    d->n == MAX_MATCH)
+		return MNL_CB_OK;
+	d->found[d->n++] = r;
+	return MNL_CB_OK;
+}
+
+static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
+		void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint32_t portid = mnl_socket_get_portid(nl);
+	int ret;
+
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (ret < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, ret, nlh->nlmsg_seq, portid, cb, data);
+	} while (ret > 0);
+	return ret < 0 ? -errno : 0;
+}
+
+/* The route again, with MTU metric mtu (0: none) and its lock bit. */
+static int replace(struct mnl_socket *nl, const struct rt *r, uint32_t mtu,
+		   uint32_t seq)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	size_t alen = r->rtm.rtm_family == AF_INET ? 4 : 16;
+	struct rtmsg *rtm;
+	struct nlattr *m;
+	uint32_t lock;
+
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_REPLACE;
+	nlh->nlmsg_seq = seq;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	*rtm = r->rtm;
+	rtm->rtm_flags = 0;
+	mnl_attr_put_u32(nlh, RTA_TABLE, r->table);
+	if (r->rtm.rtm_dst_len)
+		mnl_attr_put(nlh, RTA_DST, alen, r->dst);
+	mnl_attr_put_u32(nlh, RTA_OIF, r->oif);
+	if (r->has_gw)
+		mnl_attr_put(nlh, RTA_GATEWAY, alen, r->gw);
+	if (r->has_prio)
+		mnl_attr_put_u32(nlh, RTA_PRIORITY, r->prio);
+	if (r->has_prefsrc)
+		mnl_attr_put(nlh, RTA_PREFSRC, alen, r->prefsrc);
+	if (r->has_pref)
+		mnl_attr_put_u8(nlh, RTA_PREF, r->pref);
+	m = mnl_attr_nest_start(nlh, RTA_METRICS);
+	lock = (r->have_metric & (1u << RTAX_LOCK)) ? r->metrics[RTAX_LOCK] : 0;
+	lock = mtu ? lock | (1u << RTAX_MTU) : lock & ~(1u << RTAX_MTU);
+	for (int t = 1; t <= RTAX_MAX && t < 32; t++)
+		if ((r->have_metric & (1u << t)) && t != RTAX_MTU &&
+		    t != RTAX_LOCK)
+			mnl_attr_put_u32(nlh, t, r->metrics[t]);
+	if (lock)
+		mnl_attr_put_u32(nlh, RTAX_LOCK, lock);
+	if (mtu)
+		mnl_attr_put_u32(nlh, RTAX_MTU, mtu);
+	mnl_attr_nest_end(nlh, m);
+	return talk(nl, nlh, NULL, NULL);
+}
+
+int route_set_mtu(int ifindex, uint8_t family, const uint8_t *addr,
+		  uint8_t len, uint32_t mtu, uint32_t ours, int *others)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	struct dump d = { .ifindex = ifindex, .family = family, .len = len,
+			  .addr = addr };
+	uint32_t seq = (uint32_t)time(NULL);
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	int ret, changed = 0;
+
+	if (others)
+		*others = 0;
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = family == WGT_AF_INET ? AF_INET : AF_INET6;
+	ret = talk(nl, nlh, route_cb, &d);
+	for (int i = 0; !ret && i < d.n; i++) {
+		const struct rt *r = &d.found[i];
+		uint32_t cur = (r->have_metric & (1u << RTAX_MTU)) ?
+				       r->metrics[RTAX_MTU] : 0;
+
+		if (cur && cur != ours) {
+			if (others)
+				++*others;
+			continue;
+		}
+		if (cur == mtu)
+			continue;
+		ret = replace(nl, r, mtu, ++seq);
+		changed += !ret;
+	}
+out:
+	mnl_socket_close(nl);
+	return ret ? ret : changed;
+}
