@@ -3,7 +3,8 @@
  * route_mtu against the kernel, in a network namespace of its own
  * (unshare; needs root): routes of a prefix on a veth in two
  * tables get `mtu lock`, keep their other attributes, lose it again; a
- * route with someone else's MTU is left alone; the path MTU follows a
+ * route with someone else's MTU is left alone; a prefix without a route
+ * of its own gets one (proto 87) and loses it; the path MTU follows a
  * route's MTU.
  */
 #define _GNU_SOURCE
@@ -113,9 +114,50 @@ static void test_set_v6_keeps_metrics(void **state)
 	assert_non_null(strstr(out, "metric 5"));
 	assert_non_null(strstr(out, "mtu lock 1280"));
 	assert_non_null(strstr(out, "advmss 1000"));
-	/* no route for another prefix length */
+	/* none for another prefix length: one of our own, then gone */
 	assert_int_equal(route_set_mtu(if_nametoindex("d0"), WGT_AF_INET6, a,
-				       48, 1280, 0, NULL), 0);
+				       48, 1280, 0, NULL), 1);
+	assert_int_equal(route_set_mtu(if_nametoindex("d0"), WGT_AF_INET6, a,
+				       48, 0, 1280, NULL), 1);
+	routes("-6 route show fd00::/48", out, sizeof(out));
+	assert_string_equal(out, "");
+}
+
+/* A peer's /32 inside the connected /24: a route of our own, deleted
+ * again; the same for an IPv6 /128. */
+static void test_own_route(void **state)
+{
+	uint8_t a4[4] = { 10, 9, 9, 2 }, a6[16] = { 0xfd, 0, 0, 9 };
+	int ifindex = if_nametoindex("d0");
+	char out[1024];
+
+	(void)state;
+	a6[15] = 2;
+	assert_int_equal(route_set_mtu(ifindex, WGT_AF_INET, a4, 32, 1336, 0,
+				       NULL), 1);
+	assert_int_equal(route_set_mtu(ifindex, WGT_AF_INET6, a6, 128, 1336, 0,
+				       NULL), 1);
+	routes("route show proto 87 table all", out, sizeof(out));
+	print_message("# %s\n", out);
+	assert_non_null(strstr(out, "10.9.9.2 dev d0 scope link mtu lock 1336"));
+	routes("-6 route show proto 87", out, sizeof(out));
+	print_message("# %s\n", out);
+	assert_non_null(strstr(out, "fd00:9::2 dev d0 metric 1024 mtu lock 1336"));
+	struct wgt_ep ep = { .addr = { 10, 9, 9, 2 }, .family = WGT_AF_INET };
+	assert_int_equal(route_path_mtu(&ep), 1336);
+	/* changed, then gone */
+	assert_int_equal(route_set_mtu(ifindex, WGT_AF_INET, a4, 32, 1300,
+				       1336, NULL), 1);
+	assert_int_equal(route_path_mtu(&ep), 1300);
+	assert_int_equal(route_set_mtu(ifindex, WGT_AF_INET, a4, 32, 0, 1300,
+				       NULL), 1);
+	/* what a killed daemon left: flushed at the next start */
+	assert_int_equal(route_flush_own(ifindex), 1);
+	routes("route show proto 87 table all", out, sizeof(out));
+	assert_string_equal(out, "");
+	routes("-6 route show proto 87", out, sizeof(out));
+	assert_string_equal(out, "");
+	assert_int_equal(route_path_mtu(&ep), 1500);
 }
 
 int main(void)
@@ -124,6 +166,7 @@ int main(void)
 		cmocka_unit_test(test_set_and_clear_v4),
 		cmocka_unit_test(test_someone_elses_mtu),
 		cmocka_unit_test(test_set_v6_keeps_metrics),
+		cmocka_unit_test(test_own_route),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -1,12 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 #include "route_mtu.h"
+
+uint32_t link_mtu(const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	uint32_t mtu = 0;
+
+	if (s < 0)
+		return 0;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (!ioctl(s, SIOCGIFMTU, &ifr))
+		mtu = (uint32_t)ifr.ifr_mtu;
+	close(s);
+	return mtu;
+}
 
 int route_path_mtu(const struct wgt_ep *ep)
 {
@@ -54,6 +72,7 @@ struct rt {
 
 struct dump {
 	int ifindex;
+	bool own_only;		/* every route of ours on ifindex */
 	uint8_t family, len;
 	const uint8_t *addr;
 	int n;
@@ -133,13 +152,16 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	struct rt r = { .rtm = *rtm };
 
 	if (rtm->rtm_family != (d->family == WGT_AF_INET ? AF_INET : AF_INET6) ||
-	    rtm->rtm_dst_len != d->len || (rtm->rtm_flags & RTM_F_CLONED))
+	    (rtm->rtm_flags & RTM_F_CLONED))
+		return MNL_CB_OK;
+	if (d->own_only ? rtm->rtm_protocol != WGT_RTPROT :
+			  rtm->rtm_dst_len != d->len)
 		return MNL_CB_OK;
 	r.table = rtm->rtm_table;
 	mnl_attr_parse(nlh, sizeof(*rtm), attr_cb, &r);
-	if (r.multipath || (int)r.oif != d->ifindex ||
-	    memcmp(r.dst, d->addr, d->family == WGT_AF_INET ? 4 : 16) ||
-	    d->n == MAX_MATCH)
+	if (r.multipath || (int)r.oif != d->ifindex || d->n == MAX_MATCH ||
+	    (!d->own_only &&
+	     memcmp(r.dst, d->addr, d->family == WGT_AF_INET ? 4 : 16)))
 		return MNL_CB_OK;
 	d->found[d->n++] = r;
 	return MNL_CB_OK;
@@ -163,9 +185,10 @@ static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 	return ret < 0 ? -errno : 0;
 }
 
-/* The route again, with MTU metric mtu (0: none) and its lock bit. */
+/* The route again (how: NLM_F_REPLACE), or anew (NLM_F_CREATE), with
+ * MTU metric mtu (0: none) and its lock bit. */
 static int replace(struct mnl_socket *nl, const struct rt *r, uint32_t mtu,
-		   uint32_t seq)
+		   uint32_t seq, uint16_t how)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -175,7 +198,7 @@ static int replace(struct mnl_socket *nl, const struct rt *r, uint32_t mtu,
 	uint32_t lock;
 
 	nlh->nlmsg_type = RTM_NEWROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_REPLACE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | how;
 	nlh->nlmsg_seq = seq;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	*rtm = r->rtm;
@@ -207,49 +230,133 @@ static int replace(struct mnl_socket *nl, const struct rt *r, uint32_t mtu,
 	return talk(nl, nlh, NULL, NULL);
 }
 
-int route_set_mtu(int ifindex, uint8_t family, const uint8_t *addr,
-		  uint8_t len, uint32_t mtu, uint32_t ours, int *others)
+/* A route of our own for the prefix (none covered it exactly): the
+ * same device, `mtu lock`, protocol WGT_RTPROT so it is known as ours. */
+static int add_own(struct mnl_socket *nl, int ifindex, uint8_t family,
+		   const uint8_t *addr, uint8_t len, uint32_t mtu, uint32_t seq)
+{
+	struct rt r = { 0 };
+
+	r.rtm.rtm_family = family == WGT_AF_INET ? AF_INET : AF_INET6;
+	r.rtm.rtm_dst_len = len;
+	r.rtm.rtm_table = RT_TABLE_MAIN;
+	r.rtm.rtm_protocol = WGT_RTPROT;
+	r.rtm.rtm_scope = family == WGT_AF_INET ? RT_SCOPE_LINK :
+						  RT_SCOPE_UNIVERSE;
+	r.rtm.rtm_type = RTN_UNICAST;
+	r.table = RT_TABLE_MAIN;
+	r.oif = (uint32_t)ifindex;
+	memcpy(r.dst, addr, family == WGT_AF_INET ? 4 : 16);
+	return replace(nl, &r, mtu, seq, NLM_F_CREATE | NLM_F_EXCL);
+}
+
+static int del_own(struct mnl_socket *nl, const struct rt *r, uint32_t seq)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	size_t alen = r->rtm.rtm_family == AF_INET ? 4 : 16;
+	struct rtmsg *rtm;
+
+	nlh->nlmsg_type = RTM_DELROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	*rtm = r->rtm;
+	rtm->rtm_flags = 0;
+	mnl_attr_put_u32(nlh, RTA_TABLE, r->table);
+	if (r->rtm.rtm_dst_len)
+		mnl_attr_put(nlh, RTA_DST, alen, r->dst);
+	mnl_attr_put_u32(nlh, RTA_OIF, r->oif);
+	if (r->has_prio)
+		mnl_attr_put_u32(nlh, RTA_PRIORITY, r->prio);
+	return talk(nl, nlh, NULL, NULL);
+}
+
+/* A bound rtnetlink socket with d's routes dumped into d, or NULL. */
+static struct mnl_socket *dump_routes(struct dump *d, uint32_t seq, int *ret)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
-	struct dump d = { .ifindex = ifindex, .family = family, .len = len,
-			  .addr = addr };
-	uint32_t seq = (uint32_t)time(NULL);
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
-	int ret, changed = 0;
 
-	if (others)
-		*others = 0;
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		*ret = -errno;
+		if (nl)
+			mnl_socket_close(nl);
+		return NULL;
 	}
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = family == WGT_AF_INET ? AF_INET : AF_INET6;
-	ret = talk(nl, nlh, route_cb, &d);
+	rtm->rtm_family = d->family == WGT_AF_INET ? AF_INET : AF_INET6;
+	*ret = talk(nl, nlh, route_cb, d);
+	return nl;
+}
+
+int route_flush_own(int ifindex)
+{
+	uint32_t seq = (uint32_t)time(NULL);
+	int ret = 0, gone = 0;
+
+	for (uint8_t f = WGT_AF_INET; !ret && f <= WGT_AF_INET6; f += 2) {
+		struct dump d = { .ifindex = ifindex, .own_only = true,
+				  .family = f };
+		struct mnl_socket *nl = dump_routes(&d, seq, &ret);
+
+		if (!nl)
+			return ret;
+		for (int i = 0; !ret && i < d.n; i++) {
+			ret = del_own(nl, &d.found[i], ++seq);
+			gone += !ret;
+		}
+		mnl_socket_close(nl);
+		seq += 100;
+	}
+	return ret ? ret : gone;
+}
+
+int route_set_mtu(int ifindex, uint8_t family, const uint8_t *addr,
+		  uint8_t len, uint32_t mtu, uint32_t ours, int *others)
+{
+	struct dump d = { .ifindex = ifindex, .family = family, .len = len,
+			  .addr = addr };
+	uint32_t seq = (uint32_t)time(NULL);
+	struct mnl_socket *nl;
+	int ret, changed = 0;
+
+	if (others)
+		*others = 0;
+	nl = dump_routes(&d, seq, &ret);
+	if (!nl)
+		return ret;
+	if (!ret && !d.n && mtu) {
+		ret = add_own(nl, ifindex, family, addr, len, mtu, ++seq);
+		changed = !ret;
+	}
 	for (int i = 0; !ret && i < d.n; i++) {
 		const struct rt *r = &d.found[i];
+		bool own = r->rtm.rtm_protocol == WGT_RTPROT;
 		uint32_t cur = (r->have_metric & (1u << RTAX_MTU)) ?
 				       r->metrics[RTAX_MTU] : 0;
 
-		if (cur && cur != ours) {
+		if (own && !mtu) {
+			ret = del_own(nl, r, ++seq);
+			changed += !ret;
+			continue;
+		}
+		if (!own && cur && cur != ours) {
 			if (others)
 				++*others;
 			continue;
 		}
 		if (cur == mtu)
 			continue;
-		ret = replace(nl, r, mtu, ++seq);
+		ret = replace(nl, r, mtu, ++seq, NLM_F_REPLACE);
 		changed += !ret;
 	}
-out:
 	mnl_socket_close(nl);
 	return ret ? ret : changed;
 }

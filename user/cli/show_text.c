@@ -58,6 +58,20 @@ static void print_daemon(json_object *st)
 		printf("  rendezvous error: %s\n", st_str(r, "error"));
 }
 
+/* Path MTU, and the tunnel MTU that fits it (set on the routes of the
+ * peer's allowed IPs when below the interface's). */
+static void print_mtu(json_object *wp)
+{
+	long long path, tun, route;
+
+	if (!st_int(wp, "path_mtu", &path) || !st_int(wp, "tunnel_mtu", &tun))
+		return;
+	printf("  path mtu: %lld, tunnel mtu: %lld", path, tun);
+	if (st_int(wp, "route_mtu", &route))
+		printf(" (set on its routes: %lld)", route);
+	printf("\n");
+}
+
 /* The peer's WireGuard side: key, handshake, the record it came from. */
 static void print_wg_peer(json_object *wp)
 {
@@ -75,6 +89,7 @@ static void print_wg_peer(json_object *wp)
 		       st_ago(rec, "read_at") / 1000);
 	if (st_str(wp, "lookup_error"))
 		printf("  lookup error: %s\n", st_str(wp, "lookup_error"));
+	print_mtu(wp);
 }
 
 static void print_unmapped(void *ctx, json_object *wp)

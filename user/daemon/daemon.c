@@ -35,6 +35,7 @@
 #include "names.h"
 #include "rendezvous.h"
 #include "state.h"
+#include "tunnel_mtu.h"
 #include "turn/turn.h"
 #include "wg_watch.h"
 
@@ -78,6 +79,8 @@ struct daemon {
 	bool relay_unreachable;	/* as last logged */
 	uint64_t next_live_ms;
 	uint64_t next_uplink_ms;
+	struct tunnel_mtu mtu;
+	uint64_t next_mtu_ms;
 	bool no_route;		/* as last logged */
 	struct evloop loop;
 	int sig_fd;
@@ -151,6 +154,7 @@ static void write_state(struct daemon *d, uint64_t now)
 {
 	struct state_view v = { .turn = &d->relay.turn,
 				.rdv = d->rdv_on ? &d->rdv : NULL,
+				.mtu = &d->mtu,
 				.wg = d->wg.dev.backend ? wg_watch_now(&d->wg) :
 							  NULL };
 
@@ -380,6 +384,10 @@ static void state_tick(void *ctx, uint64_t now)
 	if (d->running && now >= d->next_uplink_ms) {
 		d->next_uplink_ms = now + UPLINK_CHECK_MS;
 		uplink_check(d, now);
+	}
+	if (d->running && now >= d->next_mtu_ms) {
+		d->next_mtu_ms = now + TMTU_CHECK_MS;
+		tmtu_check(&d->mtu, wg_watch_now(&d->wg), &d->dp.maps);
 	}
 	if (now >= d->next_live_ms && d->dp.maps.stats >= 0) {
 		d->next_live_ms = now + LIVE_CHECK_MS;
@@ -817,6 +825,7 @@ static void teardown(struct daemon *d, bool deallocate)
 	}
 	if (d->names_on)
 		names_close(&d->names);
+	tmtu_clear(&d->mtu);
 	if (deallocate && d->relay.turn.state == TURN_ALLOCATED) {
 		uint64_t until = ev_now_ms() + 2000;
 
@@ -875,6 +884,7 @@ int daemon_up(const struct up_conf *c, const char *opt_bpffs)
 
 	d.conf = c;
 	d.relay.ctl_fd = d.sig_fd = -1;
+	tmtu_init(&d.mtu, c->wgif);
 	for (size_t i = 0; i < sizeof(struct wgt_maps) / sizeof(int); i++)
 		((int *)&d.dp.maps)[i] = -1;
 	if (setup(&d, opt_bpffs)) {

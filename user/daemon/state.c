@@ -67,6 +67,19 @@ static json_object *record_json(const struct rdv_peer *p, uint64_t now,
 	return o;
 }
 
+/* The peer's path and tunnel MTU, null while not on a wgturn path. */
+static void add_mtu(json_object *o, const struct tmtu_peer *p)
+{
+	bool known = p && p->path_mtu;
+
+	json_object_object_add(o, "path_mtu", known ?
+		json_object_new_int((int32_t)p->path_mtu) : NULL);
+	json_object_object_add(o, "tunnel_mtu", known ?
+		json_object_new_int((int32_t)p->tunnel_mtu) : NULL);
+	json_object_object_add(o, "route_mtu", known && p->applied ?
+		json_object_new_int((int32_t)p->applied) : NULL);
+}
+
 /* WireGuard's peers by public key, with what the rendezvous read. */
 static json_object *wg_peers_json(const struct state_view *v, uint64_t now,
 				  uint64_t epoch)
@@ -89,6 +102,7 @@ static json_object *wg_peers_json(const struct state_view *v, uint64_t now,
 			record_json(rp, now, epoch) : NULL);
 		json_object_object_add(o, "lookup_error", rp && rp->err ?
 			json_object_new_string(strerror(-rp->err)) : NULL);
+		add_mtu(o, v->mtu ? tmtu_find(v->mtu, wp->pubkey) : NULL);
 		json_object_array_add(arr, o);
 	}
 	return arr;

@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 #include "rendezvous.h"
+#include "tunnel_mtu.h"
 #include "turn/turn.h"
 #include "wg/wg.h"
 
@@ -18,6 +19,7 @@ struct state_view {
 	const struct turn_client *turn;
 	const struct rendezvous *rdv;		/* NULL: none */
 	const struct wg_snapshot *wg;		/* NULL: not read yet */
+	const struct tunnel_mtu *mtu;		/* NULL: none */
 };
 
 void state_path(const char *wgif, const char *ext, char *buf, size_t len);

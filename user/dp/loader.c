@@ -12,6 +12,7 @@
 #include "wgturn.skel.h"
 #include "bpf_load_error.h"
 #include "base/err.h"
+#include "base/route_mtu.h"
 #include "loader.h"
 #include "maps.h"
 #include "owner.h"
@@ -31,21 +32,6 @@ const char *xdp_mode_str(__u32 mode)
 	default:
 		return "tc ingress";
 	}
-}
-
-static __u32 if_mtu(const char *ifname)
-{
-	struct ifreq ifr = {};
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	__u32 mtu = 0;
-
-	if (s < 0)
-		return 0;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (!ioctl(s, SIOCGIFMTU, &ifr))
-		mtu = ifr.ifr_mtu;
-	close(s);
-	return mtu;
 }
 
 static int pin_maps_at(struct wgturn_bpf *skel, const struct wgt_pins *p)
@@ -198,7 +184,7 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o,
 		if (ret)
 			goto out;
 		now[i].ifindex = ifindex[i];
-		now[i].mtu = if_mtu(o->uplinks[i]);
+		now[i].mtu = link_mtu(o->uplinks[i]);
 		wgt_err_note(e, "attached to %s (%s)", o->uplinks[i],
 			     xdp_mode_str(now[i].xdp_mode));
 	}

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "base/log.h"
+#include "base/route_mtu.h"
+#include "tunnel_mtu.h"
+
+#define IPV6_MIN_MTU 1280	/* an IPv6 route takes no less (RFC 8200) */
+
+uint32_t tmtu_of(uint32_t path_mtu, uint8_t family, bool relayed)
+{
+	uint32_t over = (family == WGT_AF_INET ? 20 : 40) + 8 + WG_OVERHEAD +
+			(relayed ? WGT_CHANDATA_HLEN : 0);
+
+	return path_mtu > over ? path_mtu - over : 0;
+}
+
+void tmtu_init(struct tunnel_mtu *t, const char *wgif)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->ifname, sizeof(t->ifname), "%s", wgif);
+}
+
+const struct tmtu_peer *tmtu_find(const struct tunnel_mtu *t,
+				  const uint8_t key[WG_KEY_LEN])
+{
+	for (uint32_t i = 0; i < t->n; i++)
+		if (!memcmp(t->peers[i].key, key, WG_KEY_LEN))
+			return &t->peers[i];
+	return NULL;
+}
+
+static struct tmtu_peer *peer_get(struct tunnel_mtu *t, const uint8_t *key)
+{
+	struct tmtu_peer *p = (struct tmtu_peer *)tmtu_find(t, key);
+
+	if (p)
+		return p;
+	if (t->n == t->cap) {
+		uint32_t cap = t->cap ? t->cap * 2 : 8;
+		struct tmtu_peer *n = realloc(t->peers, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		t->peers = n;
+		t->cap = cap;
+	}
+	p = &t->peers[t->n++];
+	memset(p, 0, sizeof(*p));
+	memcpy(p->key, key, WG_KEY_LEN);
+	return p;
+}
+
+/* The MTU for routes of one prefix: IPv6 routes take no less than 1280. */
+static uint32_t route_value(const struct wg_allowed *a, uint32_t mtu)
+{
+	if (mtu && a->family == WGT_AF_INET6 && mtu < IPV6_MIN_MTU)
+		return IPV6_MIN_MTU;
+	return mtu;
+}
+
+/* Put mtu (0: none) on the peer's routes, replacing what it set. */
+static void apply(struct tunnel_mtu *t, struct tmtu_peer *p, int ifindex,
+		  const struct wg_peer *wp, uint32_t mtu)
+{
+	char k[WG_KEY_B64LEN];
+	int others, rc;
+
+	wg_key_to_base64(p->key, k);
+	/* off the old prefixes first: the allowed IPs may have changed */
+	for (uint16_t i = 0; i < p->n_applied; i++)
+		route_set_mtu(ifindex, p->prefixes[i].family,
+			      p->prefixes[i].addr, p->prefixes[i].cidr, 0,
+			      route_value(&p->prefixes[i], p->applied), NULL);
+	p->n_applied = 0;
+	p->applied = mtu;
+	for (uint16_t i = 0; mtu && wp && i < wp->n_allowed; i++) {
+		const struct wg_allowed *a = &wp->allowed[i];
+
+		rc = route_set_mtu(ifindex, a->family, a->addr, a->cidr,
+				   route_value(a, mtu), 0, &others);
+		if (rc < 0)
+			pr_warn("peer %s: cannot set the route MTU on %s: %s",
+				k, t->ifname, strerror(-rc));
+		if (others)
+			pr_info("peer %s: a route on %s has an MTU of its own: left as it is",
+				k, t->ifname);
+		p->prefixes[p->n_applied++] = *a;
+	}
+	if (wp && wp->allowed_more)
+		pr_warn("peer %s: more than %d allowed IPs: the tunnel MTU is set on the first %d only",
+			k, WG_MAX_ALLOWED, WG_MAX_ALLOWED);
+}
+
+static void check_peer(struct tunnel_mtu *t, int ifindex, uint32_t wg_mtu,
+		       const struct wg_peer *wp, const struct wgt_maps *m)
+{
+	struct tmtu_peer *p = peer_get(t, wp->pubkey);
+	struct wgt_path path;
+	uint32_t want = 0, pmtu = 0, tun = 0;
+	char k[WG_KEY_B64LEN];
+	int r;
+
+	if (!p)
+		return;
+	p->seen = true;
+	if (wp->endpoint.family && m->endpoints >= 0 &&
+	    !bpf_map_lookup_elem(m->endpoints, &wp->endpoint, &path)) {
+		r = route_path_mtu(&path.via);
+		if (r > 0) {
+			pmtu = (uint32_t)r;
+			tun = tmtu_of(pmtu, path.via.family,
+				      path.kind == WGT_PATH_RELAY);
+		}
+	}
+	if (tun && wg_mtu && tun < wg_mtu)
+		want = tun;
+	wg_key_to_base64(wp->pubkey, k);
+	if (pmtu && pmtu != p->path_mtu)
+		pr_info("peer %s: path MTU %u: tunnel MTU %u (%s is %u)", k,
+			pmtu, tun, t->ifname, wg_mtu);
+	p->path_mtu = pmtu;
+	p->tunnel_mtu = tun;
+	if (want != p->applied)
+		apply(t, p, ifindex, wp, want);
+}
+
+void tmtu_check(struct tunnel_mtu *t, const struct wg_snapshot *wg,
+		const struct wgt_maps *m)
+{
+	int ifindex = (int)if_nametoindex(t->ifname);
+	uint32_t wg_mtu = link_mtu(t->ifname);
+
+	if (!ifindex || !wg)
+		return;
+	if (!t->flushed) {
+		int n = route_flush_own(ifindex);
+
+		t->flushed = true;
+		if (n > 0)
+			pr_info("%s: removed %d route MTUs a previous daemon left",
+				t->ifname, n);
+	}
+	for (uint32_t i = 0; i < t->n; i++)
+		t->peers[i].seen = false;
+	for (uint32_t i = 0; i < wg->n_peers; i++)
+		check_peer(t, ifindex, wg_mtu, &wg->peers[i], m);
+	/* Peers gone from WireGuard: their routes lose our MTU. */
+	for (uint32_t i = 0; i < t->n;) {
+		if (t->peers[i].seen) {
+			i++;
+			continue;
+		}
+		apply(t, &t->peers[i], ifindex, NULL, 0);
+		t->peers[i] = t->peers[--t->n];
+	}
+}
+
+void tmtu_clear(struct tunnel_mtu *t)
+{
+	int ifindex = (int)if_nametoindex(t->ifname);
+
+	for (uint32_t i = 0; ifindex && i < t->n; i++)
+		apply(t, &t->peers[i], ifindex, NULL, 0);
+	free(t->peers);
+	t->peers = NULL;
+	t->n = t->cap = 0;
+}
