@@ -16,7 +16,10 @@ uint32_t tmtu_of(uint32_t path_mtu, uint8_t family, bool relayed)
 	uint32_t over = (family == WGT_AF_INET ? 20 : 40) + 8 + WG_OVERHEAD +
 			(relayed ? WGT_CHANDATA_HLEN : 0);
 
-	return path_mtu > over ? path_mtu - over : 0;
+	/* WireGuard pads what it encrypts to a multiple of 16, up to its
+	 * interface's MTU (wireguard-go) or the route's (the kernel): the
+	 * tunnel MTU must be a multiple of 16 itself. */
+	return path_mtu > over ? (path_mtu - over) & ~(WG_PADDING - 1) : 0;
 }
 
 void tmtu_init(struct tunnel_mtu *t, const char *wgif)

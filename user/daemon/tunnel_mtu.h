@@ -4,7 +4,8 @@
  * direct) gets the largest inner packet that fits its path: the path MTU
  * the kernel knows toward the relay or direct address (its route, and
  * any MTU an ICMP taught it), less the outer IP and UDP headers,
- * WireGuard's 32 bytes and, relayed, ChannelData's 4. Where that is below
+ * WireGuard's 32 bytes and, relayed, ChannelData's 4, rounded down to
+ * WireGuard's padding of 16. Where that is below
  * the WireGuard interface's MTU, the routes of the peer's allowed IPs on
  * that interface get `mtu lock` with it, so the kernel answers senders,
  * local and forwarded, with frag-needed / packet-too-big inside the
@@ -19,6 +20,7 @@
 
 #define TMTU_CHECK_MS 1000
 #define WG_OVERHEAD 32		/* WireGuard's data message header and tag */
+#define WG_PADDING 16		/* it pads plaintext to a multiple of this */
 
 struct tmtu_peer {
 	uint8_t key[WG_KEY_LEN];
