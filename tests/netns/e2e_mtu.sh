@@ -12,6 +12,13 @@
 #     under the running daemons: A's path MTU and tunnel MTU follow
 #     (1400 -> 1328, 1280 -> 1216), 20 MB both ways; back at 1500 the
 #     tunnel MTU (1424) fits the interface's 1420 and the routes go
+#  3. IPv4, a 1400-byte hop between NAT A and the internet (NAT A's wan
+#     and the router's side of it), with the ICMP "fragmentation needed"
+#     both routers send dropped, then allowed: A's probes (padded STUN
+#     Bindings with DF from WireGuard's 5-tuple) find the path MTU to the
+#     relay within the probe step (8); A's tunnel MTU follows
+#     ((1400 - 64) rounded to 16 = 1328); 20 MB both ways; the search
+#     time is printed
 # Every time: nothing leaves a site toward the relay unencapsulated
 # (nftables counters on both NATs: UDP to the relay's address on another
 # port than the TURN port), no UDP checksum errors anywhere, show prints
@@ -155,6 +162,61 @@ v4_small() {
 	both_ways "A's link at $m"
 }
 
+hop_mtu() { # MTU: the link between NAT A and the internet
+	ip -n "$NS_NATA" link set wan mtu "$1" && ip -n "$NS_INET" link set r-nata mtu "$1"
+}
+
+# icmp_frag DROP|ACCEPT: the routers' own "fragmentation needed".
+icmp_frag() {
+	local ns
+	for ns in "$NS_NATA" "$NS_INET"; do
+		ip netns exec "$ns" nft -f - <<-EOF || return 1
+			table inet wgt_icmp
+			delete table inet wgt_icmp
+			table inet wgt_icmp {
+				chain out {
+					type filter hook output priority 0;
+					icmp type destination-unreachable icmp code frag-needed counter $1
+				}
+			}
+		EOF
+	done
+}
+
+# relay_pmtu_is LO HI: the daemon's probed path MTU to the relay is in
+# [LO, HI] (waits 20 s, scaled, for a search to end).
+relay_pmtu_is() {
+	local i v
+	for ((i = 0; i < $(tscale_int 200); i++)); do
+		v=$(wgt_state "$A" '.relay_path_mtu | select(.searching == false) | .value')
+		[ -n "$v" ] && [ "$v" -ge "$1" ] && [ "$v" -le "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+hop() {
+	local icmp=$1 tag="1400 hop, ICMP $2" r
+	check "[$FAM] $tag: set up" icmp_frag "$icmp"
+	check "[$FAM] $tag: the hop at MTU 1400" hop_mtu 1400
+	# flush what an earlier run taught A's kernel, then search anew
+	in_ns a ip route flush cache
+	check "[$FAM] $tag: wgturn down/up A (a new search)" W a down "$A"
+	rdv_up a "$A" || fail "[$FAM] $tag: wgturn up $A: $(cat "$WORLD_TMP/up-$A.log")"
+	if relay_pmtu_is 1393 1400; then
+		ok "[$FAM] $tag: probed path MTU to the relay $(wgt_state "$A" .relay_path_mtu.value) (1400 within 8)"
+	else
+		fail "[$FAM] $tag: probed path MTU to the relay: $(wgt_state "$A" .relay_path_mtu)"
+	fi
+	note "$tag: search took $(wgt_state "$A" .relay_path_mtu.search_ms) ms, $(wgt_state "$A" .relay_path_mtu.probes) probes"
+	r=$(wgt_state "$A" .relay_path_mtu.value)
+	mtu_is a "$A" "$r" $(((r - 64) / 16 * 16)) && ok "[$FAM] $tag: A's tunnel MTU $(((r - 64) / 16 * 16))" ||
+		fail "[$FAM] $tag: A's tunnel MTU"
+	check "[$FAM] $tag: first answer through the tunnel" wgt_ping_first a "$(tun b)"
+	both_ways "$tag"
+	hop_mtu 1500
+}
+
 if start v6; then
 	v6_1420
 fi
@@ -167,6 +229,8 @@ if start v4; then
 		fail "[$FAM] A follows back: path MTU 1500, tunnel MTU 1424"
 	expect_eq "[$FAM] 1424 fits $A's 1420: no route of wgturn's left" "" \
 		"$(ip -n "$NS_A" route show proto 87 table all)"
+	hop drop dropped
+	hop accept allowed
 fi
 cleanup
 trap - EXIT

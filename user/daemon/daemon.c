@@ -29,8 +29,10 @@
 #include "base/log.h"
 #include "dp/maps.h"
 #include "paths.h"
+#include "pmtu.h"
 #include "dp/pins.h"
 #include "base/route.h"
+#include "base/route_mtu.h"
 #include "liveness.h"
 #include "names.h"
 #include "rendezvous.h"
@@ -57,6 +59,7 @@ struct relay {
 	struct sockaddr_storage local;	/* the uplink address towards it */
 	int ctl_fd;
 	struct turn_client turn;
+	struct pmtu pmtu;	/* path MTU to the server, probed */
 };
 
 /* The datapath as the daemon holds it. */
@@ -121,6 +124,13 @@ static int turn_send(void *ctx, const uint8_t *buf, size_t len)
 	return send(d->relay.ctl_fd, buf, len, MSG_DONTWAIT) < 0 ? -1 : 0;
 }
 
+static int probe_send(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct relay *r = ctx;
+
+	return send(r->ctl_fd, buf, len, MSG_DONTWAIT) < 0 ? -1 : 0;
+}
+
 static void relay_input(void *ctx, uint64_t now)
 {
 	struct relay *r = ctx;
@@ -128,18 +138,48 @@ static void relay_input(void *ctx, uint64_t now)
 	ssize_t n;
 
 	while ((n = recv(r->ctl_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-		if (stun_classify(buf, n) == STUN_KIND_STUN)
+		if (stun_classify(buf, n) == STUN_KIND_STUN &&
+		    !pmtu_input(&r->pmtu, buf, n, now))
 			turn_input(&r->turn, buf, n, now);
 }
 
 static int relay_next(void *ctx, uint64_t now)
 {
-	return turn_next_ms(&((struct relay *)ctx)->turn, now);
+	struct relay *r = ctx;
+	int a = turn_next_ms(&r->turn, now), b = pmtu_next_ms(&r->pmtu, now);
+
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
+/* The upper bound of a search: the route's MTU toward the server. */
+static uint32_t server_mtu(void *ctx)
+{
+	struct relay *r = ctx;
+	struct wgt_ep ep;
+	int mtu;
+
+	ep_from_sa(&ep, (void *)&r->server);
+	mtu = route_path_mtu(&ep);
+	return mtu > 0 ? (uint32_t)mtu : 1280;
+}
+
+/* Probe the path MTU to the server from scratch. */
+static void relay_pmtu_search(struct relay *r, uint64_t now)
+{
+	pmtu_search(&r->pmtu, r->server.ss_family == AF_INET ? WGT_AF_INET :
+								 WGT_AF_INET6,
+		    server_mtu(r), now);
 }
 
 static void relay_tick(void *ctx, uint64_t now)
 {
-	turn_tick(&((struct relay *)ctx)->turn, now);
+	struct relay *r = ctx;
+
+	turn_tick(&r->turn, now);
+	/* an adopted allocation announces nothing: search anyway */
+	if (!r->pmtu.started_ms && r->turn.state == TURN_ALLOCATED)
+		relay_pmtu_search(r, now);
+	pmtu_tick(&r->pmtu, now, server_mtu, r);
 }
 
 /* The events the relay reports, to the path manager and the state file. */
@@ -155,6 +195,7 @@ static void write_state(struct daemon *d, uint64_t now)
 	struct state_view v = { .turn = &d->relay.turn,
 				.rdv = d->rdv_on ? &d->rdv : NULL,
 				.mtu = &d->mtu,
+				.pmtu = &d->relay.pmtu,
 				.wg = d->wg.dev.backend ? wg_watch_now(&d->wg) :
 							  NULL };
 
@@ -204,6 +245,7 @@ static void on_state(void *ctx, struct turn_client *c)
 			ep_str(&c->relayed, a, sizeof(a)),
 			ep_str(&c->server, b, sizeof(b)));
 		publish(d);
+		relay_pmtu_search(&d->relay, ev_now_ms());
 	}
 	else if (c->state == TURN_FAILED && d->running)
 		pr_warn("relay: %s", c->error); /* retried: still worth a look */
@@ -290,6 +332,10 @@ static void on_silent(void *ctx, const struct wg_peer *p, uint64_t silent_ms)
 	if (d->names_on)
 		names_suspect(&d->names, p->pubkey, now);
 	turn_probe(&d->relay.turn, now);
+	/* Large packets lost where small ones pass: a black hole. */
+	if (!d->relay.pmtu.size &&
+	    now - d->relay.pmtu.started_ms > PMTU_RESEARCH_MS)
+		relay_pmtu_search(&d->relay, now);
 	/* Servers may keep permissions and channels shorter than RFC 8656's
 	 * 300 and 600 s: renewing them is cheap and harmless. */
 	turn_peer_refresh(&d->relay.turn, &p->endpoint, now);
@@ -387,7 +433,8 @@ static void state_tick(void *ctx, uint64_t now)
 	}
 	if (d->running && now >= d->next_mtu_ms) {
 		d->next_mtu_ms = now + TMTU_CHECK_MS;
-		tmtu_check(&d->mtu, wg_watch_now(&d->wg), &d->dp.maps);
+		tmtu_check(&d->mtu, wg_watch_now(&d->wg), &d->dp.maps,
+			   &d->relay.turn.server, pmtu_value(&d->relay.pmtu));
 	}
 	if (now >= d->next_live_ms && d->dp.maps.stats >= 0) {
 		d->next_live_ms = now + LIVE_CHECK_MS;
@@ -442,6 +489,14 @@ static int ctl_open(struct relay *r, __u16 *port)
 	    connect(r->ctl_fd, (void *)&r->server, r->server_len) ||
 	    getsockname(r->ctl_fd, (void *)&sa, &len))
 		return -1;
+	/* DF on everything, the kernel's PMTU guess ignored: path MTU
+	 * probes measure the path itself (pmtu.h). */
+	if (r->local.ss_family == AF_INET)
+		setsockopt(r->ctl_fd, IPPROTO_IP, IP_MTU_DISCOVER,
+			   &(int){ IP_PMTUDISC_PROBE }, sizeof(int));
+	else
+		setsockopt(r->ctl_fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER,
+			   &(int){ IPV6_PMTUDISC_PROBE }, sizeof(int));
 	ep_from_sa(&ep, (void *)&sa);
 	*port = ep.port;
 	return 0;
@@ -726,6 +781,7 @@ static int setup_allocation(struct daemon *d)
 	ep_from_sa(&server, (void *)&r->server);
 	turn_init(&r->turn, &server, r->conf->username, r->password,
 		  turn_send, d);
+	pmtu_init(&r->pmtu, probe_send, r);
 	r->turn.on_chan = on_chan;
 	r->turn.on_state = on_state;
 	r->turn.keepalive_ms = RELAY_KEEPALIVE_MS;

@@ -67,6 +67,22 @@ static json_object *record_json(const struct rdv_peer *p, uint64_t now,
 	return o;
 }
 
+/* The probed path MTU to the relay: value, how long the last search
+ * took and how many probes it sent; null before the first result. */
+static json_object *pmtu_json(const struct pmtu *p)
+{
+	json_object *o;
+
+	if (!p || !pmtu_value(p))
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "value", json_object_new_int((int32_t)p->result));
+	json_object_object_add(o, "search_ms", json_object_new_int((int32_t)p->took_ms));
+	json_object_object_add(o, "probes", json_object_new_int((int32_t)p->probes));
+	json_object_object_add(o, "searching", json_object_new_boolean(p->size != 0));
+	return o;
+}
+
 /* The peer's path and tunnel MTU, null while not on a wgturn path. */
 static void add_mtu(json_object *o, const struct tmtu_peer *p)
 {
@@ -164,6 +180,7 @@ int state_write(const char *wgif, const struct state_view *v, uint64_t now_ms)
 	json_object_object_add(o, "rendezvous", v->rdv ?
 			       rendezvous_json(v->rdv, now_ms, epoch) : NULL);
 	json_object_object_add(o, "wg_peers", wg_peers_json(v, now_ms, epoch));
+	json_object_object_add(o, "relay_path_mtu", pmtu_json(v->pmtu));
 	json_object_object_add(o, "allocations",
 			       json_object_new_int(c->allocations));
 	peers = json_object_new_array();

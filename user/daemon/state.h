@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 #include "rendezvous.h"
+#include "pmtu.h"
 #include "tunnel_mtu.h"
 #include "turn/turn.h"
 #include "wg/wg.h"
@@ -20,6 +21,7 @@ struct state_view {
 	const struct rendezvous *rdv;		/* NULL: none */
 	const struct wg_snapshot *wg;		/* NULL: not read yet */
 	const struct tunnel_mtu *mtu;		/* NULL: none */
+	const struct pmtu *pmtu;		/* NULL: none */
 };
 
 void state_path(const char *wgif, const char *ext, char *buf, size_t len);

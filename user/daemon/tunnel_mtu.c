@@ -99,8 +99,15 @@ static void apply(struct tunnel_mtu *t, struct tmtu_peer *p, int ifindex,
 			k, WG_MAX_ALLOWED, WG_MAX_ALLOWED);
 }
 
+/* The same address, ports aside. */
+static bool same_host(const struct wgt_ep *a, const struct wgt_ep *b)
+{
+	return a->family == b->family && !memcmp(a->addr, b->addr, 16);
+}
+
 static void check_peer(struct tunnel_mtu *t, int ifindex, uint32_t wg_mtu,
-		       const struct wg_peer *wp, const struct wgt_maps *m)
+		       const struct wg_peer *wp, const struct wgt_maps *m,
+		       const struct wgt_ep *probed_to, uint32_t probed)
 {
 	struct tmtu_peer *p = peer_get(t, wp->pubkey);
 	struct wgt_path path;
@@ -114,6 +121,9 @@ static void check_peer(struct tunnel_mtu *t, int ifindex, uint32_t wg_mtu,
 	if (wp->endpoint.family && m->endpoints >= 0 &&
 	    !bpf_map_lookup_elem(m->endpoints, &wp->endpoint, &path)) {
 		r = route_path_mtu(&path.via);
+		if (r > 0 && probed && same_host(&path.via, probed_to) &&
+		    probed < (uint32_t)r)
+			r = (int)probed;
 		if (r > 0) {
 			pmtu = (uint32_t)r;
 			tun = tmtu_of(pmtu, path.via.family,
@@ -133,7 +143,8 @@ static void check_peer(struct tunnel_mtu *t, int ifindex, uint32_t wg_mtu,
 }
 
 void tmtu_check(struct tunnel_mtu *t, const struct wg_snapshot *wg,
-		const struct wgt_maps *m)
+		const struct wgt_maps *m, const struct wgt_ep *probed_to,
+		uint32_t probed)
 {
 	int ifindex = (int)if_nametoindex(t->ifname);
 	uint32_t wg_mtu = link_mtu(t->ifname);
@@ -151,7 +162,8 @@ void tmtu_check(struct tunnel_mtu *t, const struct wg_snapshot *wg,
 	for (uint32_t i = 0; i < t->n; i++)
 		t->peers[i].seen = false;
 	for (uint32_t i = 0; i < wg->n_peers; i++)
-		check_peer(t, ifindex, wg_mtu, &wg->peers[i], m);
+		check_peer(t, ifindex, wg_mtu, &wg->peers[i], m, probed_to,
+			   probed);
 	/* Peers gone from WireGuard: their routes lose our MTU. */
 	for (uint32_t i = 0; i < t->n;) {
 		if (t->peers[i].seen) {

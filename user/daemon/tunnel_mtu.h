@@ -3,7 +3,8 @@
  * Tunnel MTU per peer. Each WireGuard peer on a wgturn path (relay or
  * direct) gets the largest inner packet that fits its path: the path MTU
  * the kernel knows toward the relay or direct address (its route, and
- * any MTU an ICMP taught it), less the outer IP and UDP headers,
+ * any MTU an ICMP taught it) or, if lower, the one probes measured there
+ * (pmtu.h), less the outer IP and UDP headers,
  * WireGuard's 32 bytes and, relayed, ChannelData's 4, rounded down to
  * WireGuard's padding of 16. Where that is below
  * the WireGuard interface's MTU, the routes of the peer's allowed IPs on
@@ -40,9 +41,11 @@ struct tunnel_mtu {
 };
 
 void tmtu_init(struct tunnel_mtu *t, const char *wgif);
-/* Work out every peer's path and tunnel MTU and apply what changed. */
+/* Work out every peer's path and tunnel MTU and apply what changed;
+ * probed: the path MTU measured to that address (pmtu.h), 0 unknown. */
 void tmtu_check(struct tunnel_mtu *t, const struct wg_snapshot *wg,
-		const struct wgt_maps *m);
+		const struct wgt_maps *m, const struct wgt_ep *probed_to,
+		uint32_t probed);
 /* Take every route MTU this daemon set off again. */
 void tmtu_clear(struct tunnel_mtu *t);
 const struct tmtu_peer *tmtu_find(const struct tunnel_mtu *t,
