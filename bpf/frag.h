@@ -8,7 +8,9 @@
  * to the endpoint's address nor handed to WireGuard; the tunnel MTU
  * (userspace) keeps them from happening. The first fragment carries the
  * UDP header that says whose it is; the later ones are known by the
- * (address, IP ID) remembered from it.
+ * (address, IP ID) remembered from it, for WGT_FRAG_TTL_NS, or until the
+ * last one. Only UDP fragments are looked at (the protocol is part of
+ * what frag_parse accepts).
  */
 #ifndef WGT_FRAG_H
 #define WGT_FRAG_H
@@ -21,8 +23,13 @@ struct wgt_frag {
 	struct wgt_ep src, dst;	/* ports: first fragment only */
 	__u32 id;		/* IPv4 ID or IPv6 identification */
 	__u8 first;		/* offset 0: the UDP header is here */
+	__u8 more;		/* more fragments follow this one */
 	__u8 b0;		/* first fragment: first UDP payload byte */
 };
+
+/* A datagram's fragments travel together: an entry older than this is an
+ * IP ID used again (kernel WireGuard sends without DF; IPv4 IDs wrap). */
+#define WGT_FRAG_TTL_NS 2000000000ull
 
 struct ipv6_frag_hdr {
 	__u8 nexthdr;
@@ -66,6 +73,7 @@ static __always_inline int frag_parse(void *data, void *data_end,
 		ep_from_v4(&f->dst, ip->daddr, 0);
 		f->id = bpf_ntohs(ip->id);
 		f->first = !(ip->frag_off & bpf_htons(0x1fff));
+		f->more = !!(ip->frag_off & bpf_htons(0x2000));
 		if (f->first)
 			frag_udp(ip + 1, data_end, f);
 		return 0;
@@ -82,6 +90,7 @@ static __always_inline int frag_parse(void *data, void *data_end,
 		ep_from_v6(&f->dst, &ip6->daddr, 0);
 		f->id = bpf_ntohl(fh->id);
 		f->first = !(fh->frag_off & bpf_htons(0xfff8));
+		f->more = !!(fh->frag_off & bpf_htons(0x0001));
 		if (f->first)
 			frag_udp(fh + 1, data_end, f);
 		return 0;
@@ -100,14 +109,26 @@ static __always_inline void frag_key(struct wgt_frag_key *k,
 	k->dir = dir;
 }
 
-/* A later fragment of a datagram whose first one was dropped. */
-static __always_inline int frag_later(const struct wgt_ep *far, __u32 id,
-				      __u8 dir, int drop)
+/* A later fragment of a datagram whose first one was dropped lately;
+ * the last one (no more to come) takes the entry with it. */
+static __always_inline int frag_later(const struct wgt_frag *f,
+				      const struct wgt_ep *far, __u8 dir,
+				      int drop)
 {
 	struct wgt_frag_key k;
+	__u64 *seen;
 
-	frag_key(&k, far, id, dir);
-	return bpf_map_lookup_elem(&frags, &k) ? -drop : WGT_PASS_FRAGMENT;
+	frag_key(&k, far, f->id, dir);
+	seen = bpf_map_lookup_elem(&frags, &k);
+	if (!seen)
+		return WGT_PASS_FRAGMENT;
+	if (bpf_ktime_get_ns() - *seen > WGT_FRAG_TTL_NS) {
+		bpf_map_delete_elem(&frags, &k);
+		return WGT_PASS_FRAGMENT;
+	}
+	if (!f->more)
+		bpf_map_delete_elem(&frags, &k);
+	return -drop;
 }
 
 static __always_inline int frag_drop_first(const struct wgt_ep *far,
@@ -132,7 +153,7 @@ static __always_inline int egress_fragment(const struct wgt_config *cfg,
 	if (frag_parse(data, data_end, &f))
 		return WGT_PASS_FRAGMENT;
 	if (!f.first)
-		return frag_later(&f.dst, f.id, WGT_FRAG_EGRESS,
+		return frag_later(&f, &f.dst, WGT_FRAG_EGRESS,
 				  WGT_DROP_FRAGMENT);
 	if (f.src.port != cfg->wg_port)
 		return WGT_PASS_FRAGMENT;
@@ -154,7 +175,7 @@ static __always_inline int ingress_fragment(const struct wgt_config *cfg,
 	if (frag_parse(data, data_end, &f))
 		return WGT_PASS_FRAGMENT;
 	if (!f.first)
-		return frag_later(&f.src, f.id, WGT_FRAG_INGRESS,
+		return frag_later(&f, &f.src, WGT_FRAG_INGRESS,
 				  WGT_DROP_RX_FRAGMENT);
 	if (f.dst.port != cfg->wg_port || !chandata_first_byte(f.b0) ||
 	    !bpf_map_lookup_elem(&relays, &f.src))

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
@@ -109,6 +110,7 @@ struct dp_case {
 
 static void no_config(void);
 static void first_frags_dropped(void);
+static void first_frags_dropped_long_ago(void);
 
 static const struct dp_case cases[] = {
 	/* -- Egress, relay path: ChannelData header inserted -- */
@@ -240,6 +242,14 @@ static const struct dp_case cases[] = {
 	  .setup = first_frags_dropped,
 	  .in = { .src = LOCAL6, .dst = PEER6, WG(100), .ext = EXT_FRAGMENT,
 		  .frag = 0x05c8 },
+	  .same = true, .verdict = DROP, COUNT(WGT_DROP_FRAGMENT) },
+	{ "IPv4 later fragment, its first dropped 3 s ago", EGRESS,
+	  .setup = first_frags_dropped_long_ago,
+	  .in = { .src = LOCAL4, .dst = PEER4, WG(100), .frag = 0x00b9 },
+	  .same = true, COUNT(WGT_PASS_FRAGMENT) },
+	{ "IPv4 middle fragment (MF), its first dropped", EGRESS,
+	  .setup = first_frags_dropped,
+	  .in = { .src = LOCAL4, .dst = PEER4, WG(100), .frag = 0x20b9 },
 	  .same = true, .verdict = DROP, COUNT(WGT_DROP_FRAGMENT) },
 	{ "IPv4 later fragment, first not seen", EGRESS,
 	  .in = { .src = LOCAL4, .dst = PEER4, WG(100), .frag = 0x00b9 },
@@ -674,10 +684,17 @@ static void put_direct_path(struct wgt_ep ep, struct wgt_ep direct)
 
 /* The first fragments of the default-ID datagrams were dropped, both
  * ways and both families: frag.h keys them by the far end's address. */
-static void first_frags_dropped(void)
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void put_frags(uint64_t when)
 {
 	const struct wgt_ep far[] = { PEER4, PEER6, RELAY4, RELAY6 };
-	uint64_t when = 1;
 
 	for (int i = 0; i < 4; i++) {
 		struct wgt_frag_key k = {
@@ -689,6 +706,17 @@ static void first_frags_dropped(void)
 		memcpy(k.addr, far[i].addr, sizeof(k.addr));
 		map_put(fx.skel->maps.frags, &k, &when);
 	}
+}
+
+static void first_frags_dropped(void)
+{
+	put_frags(mono_ns());
+}
+
+/* Dropped 3 s ago: the same IP ID now is another datagram's. */
+static void first_frags_dropped_long_ago(void)
+{
+	put_frags(mono_ns() - 3000000000ull);
 }
 
 /* Endpoints whose statistics every case checks. */

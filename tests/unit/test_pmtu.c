@@ -22,7 +22,7 @@ struct path {
 	int lose_next;		/* answers to drop, whatever their size */
 	uint8_t family;
 	uint32_t sent, last_size;
-	uint8_t last[2048];
+	uint8_t last[PMTU_MAX];
 	size_t last_len;
 };
 
@@ -132,8 +132,9 @@ static void test_one_loss(void **state)
 	check_path(WGT_AF_INET, 1500, 1500, 0, 1);
 }
 
-/* Below the floor nothing gets through: the floor, not a hang. */
-static void test_below_floor(void **state)
+/* Nothing answered (the relay down, or a path below the floor): no
+ * result, not the floor; the last result stays; another search later. */
+static void test_no_answer(void **state)
 {
 	struct path p = { .mtu = 500, .route = 1500, .family = WGT_AF_INET };
 	struct pmtu m;
@@ -142,7 +143,23 @@ static void test_below_floor(void **state)
 	pmtu_init(&m, fake_send, &p);
 	run(&m, &p);
 	assert_int_equal(m.size, 0);
-	assert_int_equal(pmtu_value(&m), PMTU_MIN4);
+	assert_int_equal(pmtu_value(&m), 0);
+	assert_true(m.next_search_ms > 0);
+	/* a path that worked, then a relay that answers nothing */
+	p.mtu = 1500;
+	run(&m, &p);
+	assert_int_equal(pmtu_value(&m), 1500);
+	p.mtu = 0;
+	run(&m, &p);
+	assert_int_equal(pmtu_value(&m), 1500);
+}
+
+/* Jumbo frames: probes as big as the route allows. */
+static void test_jumbo(void **state)
+{
+	(void)state;
+	check_path(WGT_AF_INET, 9000, 9000, 0, 0);
+	check_path(WGT_AF_INET, 9000, 8000, 0, 0);
 }
 
 /* Every probe is exactly the IP size it stands for. */
@@ -187,7 +204,8 @@ int main(void)
 		cmocka_unit_test(test_smaller_hops),
 		cmocka_unit_test(test_icmp_shortcut),
 		cmocka_unit_test(test_one_loss),
-		cmocka_unit_test(test_below_floor),
+		cmocka_unit_test(test_no_answer),
+		cmocka_unit_test(test_jumbo),
 		cmocka_unit_test(test_probe_sizes),
 		cmocka_unit_test(test_foreign_answer),
 	};

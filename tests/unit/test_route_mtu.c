@@ -54,7 +54,8 @@ static int setup(void **state)
 		  "ip route add 10.9.0.0/24 dev d0 proto static metric 7 && "
 		  "ip route add 10.9.0.0/24 dev d0 table 100 && "
 		  "ip route add 10.8.0.0/24 dev d0 mtu 1200 && "
-		  "ip -6 route add fd00:8::/64 dev d0 metric 5 advmss 1000");
+		  "ip -6 route add fd00:8::/64 dev d0 metric 5 advmss 1000 && "
+		  "ip -6 route add fd00:7::/64 from fd00:9::/64 dev d0");
 }
 
 static void test_set_and_clear_v4(void **state)
@@ -160,6 +161,35 @@ static void test_own_route(void **state)
 	assert_int_equal(route_path_mtu(&ep), 1500);
 }
 
+/* A prefix the main table does not send through the interface: no
+ * route of our own, which would change where its packets go. */
+static void test_no_new_path(void **state)
+{
+	uint8_t a[4] = { 172, 16, 0, 0 };
+	char out[1024];
+
+	(void)state;
+	assert_int_equal(route_set_mtu(if_nametoindex("d0"), WGT_AF_INET, a,
+				       16, 1336, 0, NULL), 0);
+	routes("route show 172.16.0.0/16", out, sizeof(out));
+	assert_string_equal(out, "");
+}
+
+/* A route with a source prefix cannot be repeated exactly: left alone. */
+static void test_exotic_left_alone(void **state)
+{
+	uint8_t a[16] = { 0xfd, 0, 0, 7 };
+	int others = 0;
+	char out[1024];
+
+	(void)state;
+	assert_int_equal(route_set_mtu(if_nametoindex("d0"), WGT_AF_INET6, a,
+				       64, 1280, 0, &others), 0);
+	assert_int_equal(others, 1);
+	routes("-6 route show fd00:7::/64", out, sizeof(out));
+	assert_null(strstr(out, "mtu"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +197,8 @@ int main(void)
 		cmocka_unit_test(test_someone_elses_mtu),
 		cmocka_unit_test(test_set_v6_keeps_metrics),
 		cmocka_unit_test(test_own_route),
+		cmocka_unit_test(test_no_new_path),
+		cmocka_unit_test(test_exotic_left_alone),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -64,6 +64,7 @@ struct rt {
 	uint32_t table, oif, prio;
 	uint8_t dst[16], gw[16], prefsrc[16], pref;
 	bool has_gw, has_prio, has_prefsrc, has_pref, multipath;
+	bool exotic;		/* attributes a replace would not repeat */
 	uint32_t metrics[RTAX_MAX + 1];
 	uint32_t have_metric;	/* bit per RTAX_ */
 };
@@ -88,6 +89,8 @@ static int metric_cb(const struct nlattr *a, void *data)
 	    mnl_attr_get_payload_len(a) == sizeof(uint32_t)) {
 		r->metrics[t] = mnl_attr_get_u32(a);
 		r->have_metric |= 1u << t;
+	} else {
+		r->exotic = true;	/* RTAX_CC_ALGO (a string), newer ones */
 	}
 	return MNL_CB_OK;
 }
@@ -138,6 +141,16 @@ static int attr_cb(const struct nlattr *a, void *data)
 	case RTA_MULTIPATH:
 		r->multipath = true;
 		break;
+	case RTA_NH_ID:
+	case RTA_ENCAP:
+	case RTA_ENCAP_TYPE:
+	case RTA_FLOW:
+	case RTA_EXPIRES:
+	case RTA_SRC:
+	case RTA_VIA:
+	case RTA_NEWDST:
+		r->exotic = true;
+		break;
 	case RTA_METRICS:
 		mnl_attr_parse_nested(a, metric_cb, r);
 		break;
@@ -163,6 +176,8 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	    (!d->own_only &&
 	     memcmp(r.dst, d->addr, d->family == WGT_AF_INET ? 4 : 16)))
 		return MNL_CB_OK;
+	if (rtm->rtm_src_len || (rtm->rtm_flags & RTNH_F_ONLINK))
+		r.exotic = true;
 	d->found[d->n++] = r;
 	return MNL_CB_OK;
 }
@@ -228,6 +243,40 @@ static int replace(struct mnl_socket *nl, const struct rt *r, uint32_t mtu,
 		mnl_attr_put_u32(nlh, RTAX_MTU, mtu);
 	mnl_attr_nest_end(nlh, m);
 	return talk(nl, nlh, NULL, NULL);
+}
+
+static int oif_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rt r = { .rtm = *(struct rtmsg *)mnl_nlmsg_get_payload(nlh) };
+
+	mnl_attr_parse(nlh, sizeof(struct rtmsg), attr_cb, &r);
+	*(int *)data = (int)r.oif;
+	return MNL_CB_OK;
+}
+
+/* The interface the main table sends addr through (no marks, no
+ * policy), 0 if none. */
+static int main_oif(struct mnl_socket *nl, uint8_t family,
+		    const uint8_t *addr, uint32_t seq)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	int oif = 0;
+
+	nlh->nlmsg_type = RTM_GETROUTE;
+	/* the ACK after the answer ends talk()'s reading */
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = family == WGT_AF_INET ? AF_INET : AF_INET6;
+	rtm->rtm_dst_len = family == WGT_AF_INET ? 32 : 128;
+	rtm->rtm_flags = RTM_F_LOOKUP_TABLE;
+	mnl_attr_put(nlh, RTA_DST, family == WGT_AF_INET ? 4 : 16, addr);
+	mnl_attr_put_u32(nlh, RTA_TABLE, RT_TABLE_MAIN);
+	if (talk(nl, nlh, oif_cb, &oif))
+		return 0;
+	return oif;
 }
 
 /* A route of our own for the prefix (none covered it exactly): the
@@ -332,7 +381,9 @@ int route_set_mtu(int ifindex, uint8_t family, const uint8_t *addr,
 	nl = dump_routes(&d, seq, &ret);
 	if (!nl)
 		return ret;
-	if (!ret && !d.n && mtu) {
+	/* Our own route changes no path: only where the main table
+	 * already sends the prefix's address through this interface. */
+	if (!ret && !d.n && mtu && main_oif(nl, family, addr, ++seq) == ifindex) {
 		ret = add_own(nl, ifindex, family, addr, len, mtu, ++seq);
 		changed = !ret;
 	}
@@ -347,7 +398,8 @@ int route_set_mtu(int ifindex, uint8_t family, const uint8_t *addr,
 			changed += !ret;
 			continue;
 		}
-		if (!own && cur && cur != ours) {
+		/* someone else's MTU, or a route we cannot repeat exactly */
+		if (!own && ((cur && cur != ours) || r->exotic)) {
 			if (others)
 				++*others;
 			continue;

@@ -25,8 +25,11 @@ int route_path_mtu(const struct wgt_ep *ep);
  * Set (mtu > 0) or clear (mtu 0) `mtu lock` on every route for exactly
  * addr/len (family WGT_AF_*) whose device is ifindex, keeping the rest
  * of each route. Where no such route exists (a peer's /32 inside the
- * interface's connected /24) it adds one of its own, in the main table,
- * and clearing deletes it again. ours: the MTU this caller set before
+ * interface's connected /24) and the main table already sends the
+ * prefix's address through ifindex, it adds one of its own there (so no
+ * path changes), and clearing deletes it again. A route it could not
+ * repeat exactly (nexthop objects, encapsulation, source prefixes...) is
+ * left alone like one with someone else's MTU. ours: the MTU this caller set before
  * (0: none); a route with another MTU (someone else's setting) is left
  * alone and counted in *others when others is not NULL. Returns how many
  * routes it changed, or -errno.

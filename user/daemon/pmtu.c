@@ -14,7 +14,7 @@ static uint32_t ip_hlen(uint8_t family)
 int pmtu_build(uint8_t *buf, size_t cap, uint8_t family, uint32_t ip_size,
 	       const uint8_t txid[STUN_TXID_LEN])
 {
-	static const uint8_t zeros[1500];
+	static uint8_t zeros[PMTU_MAX];
 	uint32_t over = ip_hlen(family) + UDP_HLEN + STUN_HDR_LEN + 4;
 	struct stun_builder b;
 	uint32_t pad;
@@ -37,7 +37,7 @@ void pmtu_init(struct pmtu *p, pmtu_send_fn send, void *ctx)
 
 static void send_probe(struct pmtu *p, uint64_t now)
 {
-	uint8_t buf[2048];
+	static uint8_t buf[PMTU_MAX];
 	uint32_t wait = p->rtt_ms * 4 > PMTU_WAIT_MS ? p->rtt_ms * 4 :
 						     PMTU_WAIT_MS;
 	int len;
@@ -83,6 +83,8 @@ void pmtu_search(struct pmtu *p, uint8_t family, uint32_t hi, uint64_t now)
 {
 	uint32_t floor = family == WGT_AF_INET ? PMTU_MIN4 : PMTU_MIN6;
 
+	if (hi > PMTU_MAX)
+		hi = PMTU_MAX;
 	p->family = family;
 	p->lo = floor < hi ? floor : hi;
 	p->lo_seen = false;
@@ -124,10 +126,12 @@ void pmtu_tick(struct pmtu *p, uint64_t now, uint32_t (*ask_hi)(void *),
 		send_probe(p, now);
 		return;
 	}
-	/* too big, or the floor itself gets nothing through */
+	/* too big; or even the floor gets nothing through: no answer is
+	 * no measurement (the relay may be down), keep the last result */
 	if (p->size <= p->lo) {
-		p->lo_seen = true; /* nothing better to go on: the floor */
-		p->hi = p->lo;
+		p->size = 0;
+		p->next_search_ms = now + PMTU_RESEARCH_MS;
+		return;
 	} else {
 		uint32_t told = ask_hi(hi_ctx);
 

@@ -6,7 +6,9 @@
  * any answer proves that size got through. The search starts at the
  * upper bound (the route's MTU, lowered by any ICMP) and bisects down to
  * a lower bound, in steps of PMTU_STEP; a size counts as too big after
- * PMTU_TRIES unanswered sends. It runs again every PMTU_REPROBE_MS, and
+ * PMTU_TRIES unanswered sends. A search that gets no answer at all
+ * measured nothing: the last result stays and it tries again after
+ * PMTU_RESEARCH_MS. It runs again every PMTU_REPROBE_MS, and
  * when asked (a new allocation, an uplink change, a silent path: the
  * evidence of a black hole). Nothing here needs ICMP.
  */
@@ -23,6 +25,7 @@
 #define PMTU_REPROBE_MS 600000
 #define PMTU_RESEARCH_MS 10000	/* a silent path starts one after this */
 #define PMTU_MIN4 576		/* lower bounds: IPv4's, IPv6's minimum */
+#define PMTU_MAX 9216		/* jumbo frames: the largest probe */
 #define PMTU_MIN6 1280
 
 typedef int (*pmtu_send_fn)(void *ctx, const uint8_t *buf, size_t len);

@@ -66,37 +66,92 @@ static uint32_t route_value(const struct wg_allowed *a, uint32_t mtu)
 	return mtu;
 }
 
-/* Put mtu (0: none) on the peer's routes, replacing what it set. */
-static void apply(struct tunnel_mtu *t, struct tmtu_peer *p, int ifindex,
-		  const struct wg_peer *wp, uint32_t mtu)
+static bool allowed_eq(const struct wg_allowed *a, const struct wg_allowed *b)
 {
+	return a->family == b->family && a->cidr == b->cidr &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+static bool in_list(const struct wg_allowed *a, const struct wg_allowed *l,
+		    uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++)
+		if (allowed_eq(a, &l[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Make the peer's routes carry mtu (0: none). Only routes this daemon
+ * changed are recorded (p->prefixes), so only those are changed back: a
+ * route with someone else's MTU, even an equal one, is never touched.
+ * Run again, it repairs routes recreated meanwhile (wg-quick, ip link).
+ */
+static void reconcile(struct tunnel_mtu *t, struct tmtu_peer *p,
+		      int ifindex, const struct wg_peer *wp, uint32_t mtu)
+{
+	const struct wg_allowed *al = wp ? wp->allowed : NULL;
+	uint16_t n_al = wp ? wp->n_allowed : 0, kept = 0;
 	char k[WG_KEY_B64LEN];
-	int others, rc;
+	int others = 0, rc;
 
 	wg_key_to_base64(p->key, k);
-	/* off the old prefixes first: the allowed IPs may have changed */
-	for (uint16_t i = 0; i < p->n_applied; i++)
-		route_set_mtu(ifindex, p->prefixes[i].family,
-			      p->prefixes[i].addr, p->prefixes[i].cidr, 0,
-			      route_value(&p->prefixes[i], p->applied), NULL);
-	p->n_applied = 0;
-	p->applied = mtu;
-	for (uint16_t i = 0; mtu && wp && i < wp->n_allowed; i++) {
-		const struct wg_allowed *a = &wp->allowed[i];
+	p->failed = false;
+	/* ours: to the new value where still wanted, else back off */
+	for (uint16_t i = 0; i < p->n_applied; i++) {
+		const struct wg_allowed *a = &p->prefixes[i];
+		uint32_t to = mtu && in_list(a, al, n_al) ? mtu : 0;
 
 		rc = route_set_mtu(ifindex, a->family, a->addr, a->cidr,
-				   route_value(a, mtu), 0, &others);
+				   route_value(a, to), route_value(a, p->applied),
+				   NULL);
 		if (rc < 0)
-			pr_warn("peer %s: cannot set the route MTU on %s: %s",
-				k, t->ifname, strerror(-rc));
-		if (others)
-			pr_info("peer %s: a route on %s has an MTU of its own: left as it is",
-				k, t->ifname);
-		p->prefixes[p->n_applied++] = *a;
+			p->failed = true;
+		if (to && rc >= 0)
+			p->prefixes[kept++] = *a;
 	}
-	if (wp && wp->allowed_more)
+	p->n_applied = kept;
+	/* new prefixes: only what we change becomes ours */
+	for (uint16_t i = 0; mtu && i < n_al && !p->failed; i++) {
+		const struct wg_allowed *a = &al[i];
+		int o = 0;
+
+		if (in_list(a, p->prefixes, p->n_applied))
+			continue;
+		rc = route_set_mtu(ifindex, a->family, a->addr, a->cidr,
+				   route_value(a, mtu), 0, &o);
+		others += o;
+		if (rc < 0) {
+			if (!p->failed)
+				pr_warn("peer %s: cannot set the route MTU on %s: %s",
+					k, t->ifname, strerror(-rc));
+			p->failed = true;
+		} else if (rc > 0 && p->n_applied < WG_MAX_ALLOWED) {
+			p->prefixes[p->n_applied++] = *a;
+		}
+		if (a->family == WGT_AF_INET6 && mtu < IPV6_MIN_MTU)
+			pr_warn("peer %s: tunnel MTU %u is below IPv6's 1280: IPv6 inside the tunnel will not fit",
+				k, mtu);
+	}
+	if (others && others != p->others)
+		pr_info("peer %s: %d route(s) on %s have an MTU or attributes of their own: left as they are",
+			k, others, t->ifname);
+	p->others = others;
+	p->applied = mtu;
+	p->n_seen = n_al;
+	if (n_al)
+		memcpy(p->seen, al, n_al * sizeof(*al));
+	if (wp && wp->allowed_more && !p->warned_more) {
+		p->warned_more = true;
 		pr_warn("peer %s: more than %d allowed IPs: the tunnel MTU is set on the first %d only",
 			k, WG_MAX_ALLOWED, WG_MAX_ALLOWED);
+	}
+}
+
+static bool allowed_changed(const struct tmtu_peer *p, const struct wg_peer *wp)
+{
+	return p->n_seen != wp->n_allowed ||
+	       memcmp(p->seen, wp->allowed, wp->n_allowed * sizeof(*p->seen));
 }
 
 /* The same address, ports aside. */
@@ -117,7 +172,7 @@ static void check_peer(struct tunnel_mtu *t, int ifindex, uint32_t wg_mtu,
 
 	if (!p)
 		return;
-	p->seen = true;
+	p->seen_now = true;
 	if (wp->endpoint.family && m->endpoints >= 0 &&
 	    !bpf_map_lookup_elem(m->endpoints, &wp->endpoint, &path)) {
 		r = route_path_mtu(&path.via);
@@ -138,8 +193,9 @@ static void check_peer(struct tunnel_mtu *t, int ifindex, uint32_t wg_mtu,
 			pmtu, tun, t->ifname, wg_mtu);
 	p->path_mtu = pmtu;
 	p->tunnel_mtu = tun;
-	if (want != p->applied)
-		apply(t, p, ifindex, wp, want);
+	if (want != p->applied || p->failed || allowed_changed(p, wp) ||
+	    (want && t->checks % TMTU_REPAIR_EVERY == 0))
+		reconcile(t, p, ifindex, wp, want);
 }
 
 void tmtu_check(struct tunnel_mtu *t, const struct wg_snapshot *wg,
@@ -159,18 +215,19 @@ void tmtu_check(struct tunnel_mtu *t, const struct wg_snapshot *wg,
 			pr_info("%s: removed %d route MTUs a previous daemon left",
 				t->ifname, n);
 	}
+	t->checks++;
 	for (uint32_t i = 0; i < t->n; i++)
-		t->peers[i].seen = false;
+		t->peers[i].seen_now = false;
 	for (uint32_t i = 0; i < wg->n_peers; i++)
 		check_peer(t, ifindex, wg_mtu, &wg->peers[i], m, probed_to,
 			   probed);
 	/* Peers gone from WireGuard: their routes lose our MTU. */
 	for (uint32_t i = 0; i < t->n;) {
-		if (t->peers[i].seen) {
+		if (t->peers[i].seen_now) {
 			i++;
 			continue;
 		}
-		apply(t, &t->peers[i], ifindex, NULL, 0);
+		reconcile(t, &t->peers[i], ifindex, NULL, 0);
 		t->peers[i] = t->peers[--t->n];
 	}
 }
@@ -180,7 +237,7 @@ void tmtu_clear(struct tunnel_mtu *t)
 	int ifindex = (int)if_nametoindex(t->ifname);
 
 	for (uint32_t i = 0; ifindex && i < t->n; i++)
-		apply(t, &t->peers[i], ifindex, NULL, 0);
+		reconcile(t, &t->peers[i], ifindex, NULL, 0);
 	free(t->peers);
 	t->peers = NULL;
 	t->n = t->cap = 0;

@@ -20,6 +20,7 @@
 #include "wg/wg.h"
 
 #define TMTU_CHECK_MS 1000
+#define TMTU_REPAIR_EVERY 30	/* checks: routes recreated meanwhile */
 #define WG_OVERHEAD 32		/* WireGuard's data message header and tag */
 #define WG_PADDING 16		/* it pads plaintext to a multiple of this */
 
@@ -29,13 +30,19 @@ struct tmtu_peer {
 	uint32_t tunnel_mtu;	/* what fits; 0 when path_mtu is */
 	uint32_t applied;	/* set on its routes, 0 = none (fits) */
 	uint16_t n_applied;
-	struct wg_allowed prefixes[WG_MAX_ALLOWED];	/* where applied */
-	bool seen;		/* still in WireGuard (this check) */
+	struct wg_allowed prefixes[WG_MAX_ALLOWED];	/* routes we changed */
+	uint16_t n_seen;
+	struct wg_allowed seen[WG_MAX_ALLOWED];	/* allowed IPs then */
+	bool failed;		/* a route could not be set: try again */
+	bool warned_more;
+	int others;		/* routes left alone, as last logged */
+	bool seen_now;		/* still in WireGuard (this check) */
 };
 
 struct tunnel_mtu {
 	char ifname[IF_NAMESIZE];
 	bool flushed;		/* routes a killed predecessor left: gone */
+	uint32_t checks;
 	uint32_t n, cap;
 	struct tmtu_peer *peers;
 };

@@ -146,8 +146,8 @@ static int tc_attach(int ifindex, const char *ifname, int fd,
 				&twin);
 	if (!ours && twin)
 		return wgt_err_set(e, -EEXIST,
-				   "%s already has wgturn's tc program (id %u) of another instance for WireGuard port %u; detach that instance first",
-				   ifname, twin, progs->wg_port);
+				   "%s already has wgturn's tc program (id %u) of another instance for WireGuard port %u; detach that instance first (its pins lost: 'tc filter show dev %s egress', then 'tc filter del' it)",
+				   ifname, twin, progs->wg_port, ifname);
 	if (!opts.priority)
 		return wgt_err_set(e, -EBUSY,
 				   "%s already has %d tc filters with wgturn's handle %#x at priorities 1-%d; detach an instance first",
