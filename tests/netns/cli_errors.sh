@@ -174,7 +174,11 @@ expect_eq "peer del removes the direct entry" 0 \
 grep -q ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf
 D=wgtcli$$
 dw() { nsenter --net=/run/netns/"$NS" env -u WGTURN_BPFFS "$WGTURN" "$@"; }
-check "attach with the default bpffs" dw attach "$D" --uplink up0 --port 51820
+expect_error "a second instance for t1's port" "another instance for WireGuard port 51820" \
+	dw attach "$D" --uplink up0 --port 51820
+check "... leaves no pins" test ! -e "/sys/fs/bpf/wgturn/$D"
+# another WireGuard port: a second instance beside t1
+check "attach with the default bpffs" dw attach "$D" --uplink up0 --port 51821
 check "peer set with the default bpffs" \
 	dw peer set "$D" '[2001:db8::7]:51820' relay '[2001:db8:f::1]:3478' channel 16386
 check "pinned under /sys/fs/bpf/wgturn/NAME" test -e "/sys/fs/bpf/wgturn/$D/endpoints"
@@ -185,7 +189,7 @@ check "bpftool shows counter names" sh -c \
 check "bpftool shows stats fields" sh -c \
 	"bpftool map dump pinned /sys/fs/bpf/wgturn/$D/stats | grep -q '\"last_rx_ns\"'"
 expect_error "same NAME from another network namespace" "another network namespace" \
-	env -u WGTURN_BPFFS "$WGTURN" attach "$D" --uplink lo --port 51820
+	env -u WGTURN_BPFFS "$WGTURN" attach "$D" --uplink lo --port 51821
 check "detach with the default bpffs" dw detach "$D"
 check "default bpffs: no pins left" test ! -e "/sys/fs/bpf/wgturn/$D"
 

@@ -62,7 +62,7 @@ start() {
 		expect_eq "site $s: two tc egress filters on its uplink" 2 "$(tc_filters $s egress)"
 	done
 	check "the second up says it uses TC ingress behind the first's XDP" \
-		grep -q "another WireGuard interface (port 51820).*TC ingress" "$WORLD_TMP/up-$A2.log"
+		grep -q "another WireGuard interface (port 51820, id [0-9]*): using .*TC ingress" "$WORLD_TMP/up-$A2.log"
 }
 
 both() {

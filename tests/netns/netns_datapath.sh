@@ -1013,7 +1013,7 @@ two_instances() {
 	fi
 	note "$(cat "$tmp/attach2.out")"
 	check "$tag $NAME2 says it uses TC ingress behind $NAME's XDP" \
-		grep -q "another WireGuard interface (port $WGPORT).*TC ingress" "$tmp/attach2.out"
+		grep -q "another WireGuard interface (port $WGPORT, id [0-9]*): using .*TC ingress" "$tmp/attach2.out"
 	check "$tag $NAME's XDP still on s0" test -n "$(xdp_on_link s0)"
 	expect_eq "$tag two tc egress filters on s0" 2 \
 		"$(tc -n "$ns1" filter show dev s0 egress | grep -c 'direct-action')"

@@ -21,27 +21,27 @@ static int occupied(__u32 id, const char *ifname, const char *where,
 		    bool fallback, __u32 config_id, struct wgt_err *e)
 {
 	struct owner_info o;
-	char who[96];
+	char what[160];
 
 	switch (prog_owner(id, config_id, &o)) {
 	case OWNER_NONE:
 	case OWNER_US:
 		return 0;
 	case OWNER_WGTURN:
-		snprintf(who, sizeof(who),
-			 "wgturn's '%s' for another WireGuard interface (port %u)",
-			 o.name, o.wg_port);
+		snprintf(what, sizeof(what),
+			 "%s already has wgturn's %s program for another WireGuard interface (port %u, id %u)",
+			 ifname, where, o.wg_port, id);
 		break;
 	default:
-		snprintf(who, sizeof(who), "'%s'", o.name);
+		snprintf(what, sizeof(what),
+			 "%s already has an %s program '%s' (id %u)", ifname,
+			 where, o.name, id);
 	}
 	if (fallback)
-		wgt_err_warn(e, "%s already has %s program %s (id %u): using wgturn's TC ingress program instead",
-			     ifname, where, who, id);
+		wgt_err_warn(e, "%s: using wgturn's TC ingress program instead",
+			     what);
 	else
-		wgt_err_set(e, -EEXIST,
-			    "%s already has %s program %s (id %u); wgturn will not replace it",
-			    ifname, where, who, id);
+		wgt_err_set(e, -EEXIST, "%s; wgturn will not replace it", what);
 	return 1;
 }
 
@@ -60,12 +60,9 @@ static int xdp_attach(int ifindex, const char *ifname, int fd,
 	int ret = -1;
 
 	if (bpf_xdp_query(ifindex, 0, &q) == 0 &&
-	    (occupied(q.drv_prog_id, ifname, "an XDP", auto_mode, config_id,
-		      e) ||
-	     occupied(q.skb_prog_id, ifname, "an XDP", auto_mode, config_id,
-		      e) ||
-	     occupied(q.hw_prog_id, ifname, "an XDP", auto_mode, config_id,
-		      e)))
+	    (occupied(q.drv_prog_id, ifname, "XDP", auto_mode, config_id, e) ||
+	     occupied(q.skb_prog_id, ifname, "XDP", auto_mode, config_id, e) ||
+	     occupied(q.hw_prog_id, ifname, "XDP", auto_mode, config_id, e)))
 		return -EEXIST;
 	if (req != XDP_REQ_SKB)
 		try[n++] = WGT_XDP_NATIVE;
