@@ -61,8 +61,9 @@ start() {
 		done
 		expect_eq "site $s: two tc egress filters on its uplink" 2 "$(tc_filters $s egress)"
 	done
-	check "the second up says it uses TC ingress behind the first's XDP" \
-		grep -q "another WireGuard interface (port 51820, id [0-9]*): using .*TC ingress" "$WORLD_TMP/up-$A2.log"
+	expect_eq "the second up runs TC ingress behind the first's XDP (show --json)" "tc ingress" \
+		"$(W a show "$A2" --json | jq -r '.uplinks[0].ingress')"
+	check "... and warns of nothing" sh -c "! grep -q warning '$WORLD_TMP/up-$A2.log'"
 }
 
 both() {

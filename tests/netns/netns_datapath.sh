@@ -1011,9 +1011,9 @@ two_instances() {
 		fail "$tag attach $NAME2: $(cat "$tmp/attach2.out")"
 		return 1
 	fi
-	note "$(cat "$tmp/attach2.out")"
-	check "$tag $NAME2 says it uses TC ingress behind $NAME's XDP" \
-		grep -q "another WireGuard interface (port $WGPORT, id [0-9]*): using .*TC ingress" "$tmp/attach2.out"
+	expect_eq "$tag $NAME2 attaches without a word (a normal setup)" "" "$(cat "$tmp/attach2.out")"
+	expect_eq "$tag $NAME2 runs TC ingress behind $NAME's XDP (show --json)" "tc ingress" \
+		"$(wgt show "$NAME2" --json | jq -r '.uplinks[0].ingress')"
 	check "$tag $NAME's XDP still on s0" test -n "$(xdp_on_link s0)"
 	expect_eq "$tag two tc egress filters on s0" 2 \
 		"$(tc -n "$ns1" filter show dev s0 egress | grep -c 'direct-action')"

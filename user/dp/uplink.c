@@ -16,14 +16,16 @@
 #define TC_PRIO_MAX 8
 
 /* Someone else's program at that slot: never clobber it. With fallback,
- * say what is used instead; else it is an error. */
+ * say what is used instead (a warning for another tool's program, a
+ * note for another instance's); else it is an error. */
 static int occupied(__u32 id, const char *ifname, const char *where,
 		    bool fallback, __u32 config_id, struct wgt_err *e)
 {
 	struct owner_info o;
+	enum prog_owner who = prog_owner(id, config_id, &o);
 	char what[160];
 
-	switch (prog_owner(id, config_id, &o)) {
+	switch (who) {
 	case OWNER_NONE:
 	case OWNER_US:
 		return 0;
@@ -37,7 +39,10 @@ static int occupied(__u32 id, const char *ifname, const char *where,
 			 "%s already has an %s program '%s' (id %u)", ifname,
 			 where, o.name, id);
 	}
-	if (fallback)
+	if (fallback && who == OWNER_WGTURN)
+		/* instances side by side: the normal case, not a warning */
+		wgt_err_note(e, "%s: TC ingress behind it", what);
+	else if (fallback)
 		wgt_err_warn(e, "%s: using wgturn's TC ingress program instead",
 			     what);
 	else
