@@ -85,13 +85,21 @@ struct {
 	__type(value, struct wgt_scratch);
 } scratch SEC(".maps");
 
-static __always_inline void count(enum wgt_reason r, __u32 n)
+static __always_inline void count(__u32 r, __u32 n)
 {
+	__u64 i = r;	/* widened once: the register checked is the one used */
 	__u32 zero = 0;
-	__u64 *c = bpf_map_lookup_elem(&counters, &zero);
+	__u64 *c;
 
-	if (c && r < WGT_REASON_MAX)
-		c[r] += n;
+	/* Bound the index itself: clang may otherwise test a copy, or the
+	 * value it was negated from, which 6.1's and 6.12's verifiers
+	 * cannot follow to the index (6.18's can). */
+	asm volatile("" : "+r"(i));
+	if (i >= WGT_REASON_MAX)
+		return;
+	c = bpf_map_lookup_elem(&counters, &zero);
+	if (c)
+		c[i] += n;
 }
 
 static __always_inline struct wgt_config *get_config(void)
