@@ -11,7 +11,8 @@
 
 #define IPV6_MIN_MTU 1280	/* an IPv6 route takes no less (RFC 8200) */
 
-uint32_t tmtu_of(uint32_t path_mtu, uint8_t family, bool relayed)
+/* The tunnel MTU for a path MTU of the outer family (WGT_AF_*). */
+static uint32_t tmtu_of(uint32_t path_mtu, uint8_t family, bool relayed)
 {
 	uint32_t over = (family == WGT_AF_INET ? 20 : 40) + 8 + WG_OVERHEAD +
 			(relayed ? WGT_CHANDATA_HLEN : 0);

@@ -57,7 +57,5 @@ void tmtu_check(struct tunnel_mtu *t, const struct wg_snapshot *wg,
 void tmtu_clear(struct tunnel_mtu *t);
 const struct tmtu_peer *tmtu_find(const struct tunnel_mtu *t,
 				  const uint8_t key[WG_KEY_LEN]);
-/* The tunnel MTU for a path MTU of the outer family (WGT_AF_*). */
-uint32_t tmtu_of(uint32_t path_mtu, uint8_t family, bool relayed);
 
 #endif
