@@ -13,6 +13,17 @@
 #include "maps.h"
 #include "rewrite.h"
 
+/*
+ * Where egress() runs. On the uplink (uplink 0) the MTU is skb->dev's and
+ * a relay-bound GSO batch goes to its veth to be segmented (redirect).
+ * On the way back from that veth each segment is encapsulated like any
+ * datagram, checked against the uplink's MTU and sent out of it.
+ */
+struct wgt_egress_at {
+	__u32 uplink;		/* in: 0 on the uplink, else its ifindex */
+	__u32 redirect;		/* out: TX_GSO_SPLIT's veth end */
+};
+
 /* Datagrams in an skb: a GSO batch carries gso_segs of them. */
 static __always_inline __u32 skb_datagrams(const struct __sk_buff *skb)
 {
@@ -63,9 +74,30 @@ static __always_inline int chandata_push(struct __sk_buff *skb,
 	return 0;
 }
 
+/*
+ * One header per datagram: a GSO batch cannot take one, and no helper
+ * grows each segment. The kernel segments it on the way through a veth
+ * without UDP segmentation offload; the segments come back through
+ * wgt_tc_gso_return. A batch there would loop: never send it again.
+ */
+static __always_inline int egress_gso(struct __sk_buff *skb,
+				      struct wgt_egress_at *at)
+{
+	__u32 key = skb->ifindex, *veth;
+
+	if (at->uplink)
+		return -WGT_DROP_GSO;
+	veth = bpf_map_lookup_elem(&gso_links, &key);
+	if (!veth)
+		return -WGT_DROP_GSO;
+	at->redirect = *veth;
+	return WGT_TX_GSO_SPLIT;
+}
+
 static __always_inline int egress_relay(struct __sk_buff *skb,
 					const struct wgt_pkt *p,
-					const struct wgt_path *path)
+					const struct wgt_path *path,
+					struct wgt_egress_at *at)
 {
 	struct wgt_rewrite rw = {};
 	__u32 mtu = 0;
@@ -74,10 +106,9 @@ static __always_inline int egress_relay(struct __sk_buff *skb,
 
 	if (path->via.family != p->family)
 		return -WGT_DROP_MALFORMED;
-	/* One header per datagram: a GSO batch cannot take one. */
 	if (skb->gso_size)
-		return -WGT_DROP_GSO;
-	if (bpf_check_mtu(skb, 0, &mtu, WGT_CHANDATA_HLEN, 0))
+		return egress_gso(skb, at);
+	if (bpf_check_mtu(skb, at->uplink, &mtu, WGT_CHANDATA_HLEN, 0))
 		return -WGT_DROP_TOO_BIG;
 
 	err = chandata_push(skb, p, path->channel);
@@ -110,7 +141,8 @@ static __always_inline int egress_readdress(struct __sk_buff *skb,
 
 /* Returns the reason to count: >= 0 handled or passed, < 0 a drop (the
  * one sign rule of bpf/). */
-static __always_inline int egress(struct __sk_buff *skb)
+static __always_inline int egress(struct __sk_buff *skb,
+				  struct wgt_egress_at *at)
 {
 	struct wgt_config *cfg = get_config();
 	struct wgt_path *path;
@@ -137,14 +169,18 @@ static __always_inline int egress(struct __sk_buff *skb)
 	if (p.src.port != cfg->wg_port)
 		return WGT_PASS_NOT_OURS;
 	path = bpf_map_lookup_elem(&endpoints, &p.dst);
+	/* From WireGuard's port to a relay: a segment wgt_tc_gso_return
+	 * encapsulated, passing this uplink's egress once more. */
+	if (!path && bpf_map_lookup_elem(&relays, &p.dst))
+		return WGT_PASS_ENCAPSULATED;
 	if (!path)
 		return WGT_PASS_NOT_OURS;
 
 	bytes = p.udp_len - sizeof(struct udphdr);
 	if (path->kind == WGT_PATH_RELAY) {
-		err = egress_relay(skb, &p, path);
+		err = egress_relay(skb, &p, path, at);
 		if (err)
-			return err;
+			return err;	/* a drop, or TX_GSO_SPLIT */
 		account(&p.dst, bytes, 1, 1);
 		return WGT_TX_RELAY;
 	}

@@ -64,6 +64,14 @@ struct {
 	__type(value, struct wgt_uplink);
 } uplinks SEC(".maps");
 
+/* Where GSO batches are segmented: include/wgturn.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WGT_MAX_GSO_LINKS);
+	__type(key, __u32);	/* ifindex */
+	__type(value, __u32);	/* ifindex */
+} gso_links SEC(".maps");
+
 /* Fragments dropped (frag.h): their later fragments follow them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

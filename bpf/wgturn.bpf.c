@@ -31,8 +31,41 @@ static __always_inline int verdict(int r, __u32 n, int handled, int pass,
 SEC("tc")
 int wgt_tc_egress(struct __sk_buff *skb)
 {
-	return verdict(egress(skb), skb_datagrams(skb), TC_ACT_OK, TC_ACT_UNSPEC,
+	struct wgt_egress_at at = {};
+	int r = egress(skb, &at);
+
+	if (r == WGT_TX_GSO_SPLIT) {
+		count(r, skb_datagrams(skb));
+		return bpf_redirect(at.redirect, 0);
+	}
+	return verdict(r, skb_datagrams(skb), TC_ACT_OK, TC_ACT_UNSPEC,
 		       TC_ACT_SHOT);
+}
+
+/*
+ * TC ingress of the veth end where a relay-bound GSO batch arrives as
+ * segments (egress_gso()): encapsulate each and send it out of its
+ * uplink. Nothing else belongs here: what is not sent is dropped.
+ */
+SEC("tc")
+int wgt_tc_gso_return(struct __sk_buff *skb)
+{
+	struct wgt_egress_at at = {};
+	__u32 key = skb->ifindex, *uplink;
+	int r;
+
+	uplink = bpf_map_lookup_elem(&gso_links, &key);
+	if (!uplink)
+		return verdict(-WGT_DROP_GSO_RETURN, 1, 0, 0, TC_ACT_SHOT);
+	at.uplink = *uplink;
+	r = egress(skb, &at);
+	if (r == WGT_TX_RELAY || r == WGT_TX_DIRECT) {
+		count(r, 1);
+		return bpf_redirect(at.uplink, 0);
+	}
+	if (r >= 0)
+		r = -WGT_DROP_GSO_RETURN;
+	return verdict(r, skb_datagrams(skb), 0, 0, TC_ACT_SHOT);
 }
 
 SEC("xdp")

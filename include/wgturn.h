@@ -91,8 +91,16 @@ struct wgt_uplink {
 	__u32 ifindex;		/* 0 = unused slot */
 	__u32 xdp_mode;		/* enum wgt_xdp_mode */
 	__u32 mtu;		/* at attach time, for show */
-	__u32 pad;
+	__u32 gso_ifindex;	/* veth end that segments GSO batches, 0 = none */
 };
+
+/*
+ * gso_links: the veth pair per uplink where relay-bound GSO batches are
+ * segmented by the kernel (user/dp/gso_link.c). Two entries each: uplink
+ * ifindex -> the veth end batches are sent into, and the other end's
+ * ifindex -> the uplink its segments go back out of, encapsulated.
+ */
+#define WGT_MAX_GSO_LINKS (2 * WGT_MAX_UPLINKS)
 
 /*
  * Why the datapath did what it did: one per-CPU counter each. Handled
@@ -105,10 +113,14 @@ struct wgt_uplink {
 	X(TX_RELAY, tx_relay, "encapsulated to a relay")		\
 	X(TX_DIRECT, tx_direct, "sent on a direct path")		\
 	X(TX_CONTROL, tx_control, "control socket source port rewritten") \
+	X(TX_GSO_SPLIT, tx_gso_split,					\
+	  "relay-bound GSO batch sent to its veth to be segmented")	\
 	X(RX_RELAY, rx_relay, "ChannelData decapsulated")		\
 	X(RX_DIRECT, rx_direct, "received on a direct path")		\
 	X(RX_STUN, rx_stun, "STUN steered to the control port")		\
 	X(PASS_NOT_OURS, pass_not_ours, "no mapping: not wgturn's packet") \
+	X(PASS_ENCAPSULATED, pass_encapsulated,				\
+	  "ChannelData already, a GSO segment back out of its veth")	\
 	X(PASS_IP_OPTIONS, pass_ip_options, "IPv4 header with options")	\
 	X(PASS_IPV6_EXT, pass_ipv6_ext, "IPv6 extension headers")	\
 	X(PASS_FRAGMENT, pass_fragment, "IP fragment")			\
@@ -117,14 +129,16 @@ struct wgt_uplink {
 	  "from a relay, channel not bound")				\
 	X(PASS_BAD_CHANNEL_LEN, pass_bad_channel_len,			\
 	  "ChannelData length beyond datagram")				\
-	X(DROP_GSO, drop_gso, "datagram of a relay-bound GSO batch")			\
+	X(DROP_GSO, drop_gso, "relay-bound GSO batch, no veth to segment it") \
 	X(DROP_TOO_BIG, drop_too_big, "relay-bound, would exceed uplink MTU") \
 	X(DROP_MALFORMED, drop_malformed, "relay-bound, cannot be encapsulated") \
 	X(DROP_ERROR, drop_error, "a kernel helper failed mid-rewrite")	\
 	X(DROP_FRAGMENT, drop_fragment,					\
 	  "relay-bound IP fragment: cannot carry ChannelData")		\
 	X(DROP_RX_FRAGMENT, drop_rx_fragment,				\
-	  "fragmented ChannelData: WireGuard would get it wrapped")
+	  "fragmented ChannelData: WireGuard would get it wrapped")	\
+	X(DROP_GSO_RETURN, drop_gso_return,				\
+	  "segment not relayable on its way back (mapping gone)")
 
 enum wgt_reason {
 #define WGT_REASON_ENUM(u, l, what) WGT_##u,

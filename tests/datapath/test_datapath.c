@@ -76,6 +76,7 @@ enum hook {
 	XDP = 1 << 1,		/* wgt_xdp_ingress */
 	TC_IN = 1 << 2,		/* wgt_tc_ingress, CHECKSUM_NONE skb */
 	TC_IN_CSUM = 1 << 3,	/* wgt_tc_ingress, CHECKSUM_COMPLETE skb */
+	GSO_RET = 1 << 4,	/* wgt_tc_gso_return: segments coming back */
 };
 #define INGRESS (XDP | TC_IN | TC_IN_CSUM)
 
@@ -111,6 +112,9 @@ struct dp_case {
 static void no_config(void);
 static void first_frags_dropped(void);
 static void first_frags_dropped_long_ago(void);
+static void gso_link(void);
+static void gso_link_back(void);
+static void gso_link_back_small(void);
 
 static const struct dp_case cases[] = {
 	/* -- Egress, relay path: ChannelData header inserted -- */
@@ -333,12 +337,75 @@ static const struct dp_case cases[] = {
 	{ "direct path of the other family (v6)", EGRESS,
 	  .in = { .src = LOCAL6, .dst = MIXD6, WG(100) },
 	  .same = true, .verdict = DROP, COUNT(WGT_DROP_MALFORMED) },
-	{ "relay v4 GSO batch", EGRESS, .gso_size = 148, .gso_segs = 2,
+
+	/* -- GSO batches: segmented through the uplink's veth -- */
+	{ "relay v4 GSO batch, no veth", EGRESS, .gso_size = 148, .gso_segs = 2,
 	  .in = { .src = LOCAL4, .dst = PEER4, WG(296) },
 	  .same = true, .verdict = DROP, .counts = { [WGT_DROP_GSO] = 2 } },
-	{ "relay v6 GSO batch", EGRESS, .gso_size = 148, .gso_segs = 3,
+	{ "relay v6 GSO batch, no veth", EGRESS, .gso_size = 148, .gso_segs = 3,
 	  .in = { .src = LOCAL6, .dst = PEER6, WG(444) },
 	  .same = true, .verdict = DROP, .counts = { [WGT_DROP_GSO] = 3 } },
+	{ "relay v4 GSO batch to its veth", EGRESS, .setup = gso_link,
+	  .gso_size = 148, .gso_segs = 2,
+	  .in = { .src = LOCAL4, .dst = PEER4, WG(296) },
+	  .same = true, .counts = { [WGT_TX_GSO_SPLIT] = 2 } },
+	{ "relay v6 GSO batch to its veth", EGRESS, .setup = gso_link,
+	  .gso_size = 148, .gso_segs = 3,
+	  .in = { .src = LOCAL6, .dst = PEER6, WG(444) },
+	  .same = true, .counts = { [WGT_TX_GSO_SPLIT] = 3 } },
+	{ "direct v4 GSO batch with a veth: rewritten", EGRESS,
+	  .setup = gso_link, .gso_size = 148, .gso_segs = 2,
+	  .in = { .src = LOCAL4, .dst = DPEER4, WG(296) },
+	  .out = { .src = LOCAL4, .dst = DIRECT4, WG(296) },
+	  .counts = { [WGT_TX_DIRECT] = 2 },
+	  .stats = { .ep = DPEER4, .tx_packets = 2, .tx_bytes = 296 } },
+	{ "ChannelData v4 to a relay from WireGuard's port passes", EGRESS,
+	  .in = { .src = LOCAL4, .dst = RELAY4, WG(148), CD(CHAN) },
+	  .same = true, COUNT(WGT_PASS_ENCAPSULATED) },
+	{ "ChannelData v6 to a relay from WireGuard's port passes", EGRESS,
+	  .in = { .src = LOCAL6, .dst = RELAY6, WG(148), CD(CHAN) },
+	  .same = true, COUNT(WGT_PASS_ENCAPSULATED) },
+	{ "to a relay's address, other port: not ours", EGRESS,
+	  .in = { .src = LOCAL4, .dst = A4(203, 0, 113, 1, 3479), WG(148) },
+	  .same = true, COUNT(WGT_PASS_NOT_OURS) },
+	{ "segment back: relay v4 encapsulated", GSO_RET,
+	  .setup = gso_link_back,
+	  .in = { .src = LOCAL4, .dst = PEER4, WG(148), .seed = 4 },
+	  .out = { .src = LOCAL4, .dst = RELAY4, WG(148), .seed = 4, CD(CHAN) },
+	  COUNT(WGT_TX_RELAY), TX(PEER4, 148) },
+	{ "segment back: relay v6 odd encapsulated", GSO_RET,
+	  .setup = gso_link_back,
+	  .in = { .src = LOCAL6, .dst = PEER6, WG(147), .seed = 5 },
+	  .out = { .src = LOCAL6, .dst = RELAY6, WG(147), .seed = 5, CD(CHAN) },
+	  COUNT(WGT_TX_RELAY), TX(PEER6, 147) },
+	{ "segment back: path switched to direct", GSO_RET,
+	  .setup = gso_link_back,
+	  .in = { .src = LOCAL4, .dst = DPEER4, WG(148) },
+	  .out = { .src = LOCAL4, .dst = DIRECT4, WG(148) },
+	  COUNT(WGT_TX_DIRECT), TX(DPEER4, 148) },
+	{ "segment back: mapping gone", GSO_RET, .setup = gso_link_back,
+	  .in = { .src = LOCAL4, .dst = OTHER4, WG(148) },
+	  .same = true, .verdict = DROP, COUNT(WGT_DROP_GSO_RETURN) },
+	{ "segment back: not from WireGuard's port", GSO_RET,
+	  .setup = gso_link_back,
+	  .in = { .src = LOCAL4_P(4444), .dst = PEER4, WG(148) },
+	  .same = true, .verdict = DROP, COUNT(WGT_DROP_GSO_RETURN) },
+	{ "segment back: on a veth of no uplink", GSO_RET,
+	  .in = { .src = LOCAL4, .dst = PEER4, WG(148) },
+	  .same = true, .verdict = DROP, COUNT(WGT_DROP_GSO_RETURN) },
+	{ "segment back: still a batch, never sent again", GSO_RET,
+	  .setup = gso_link_back, .gso_size = 148, .gso_segs = 2,
+	  .in = { .src = LOCAL4, .dst = PEER4, WG(296) },
+	  .same = true, .verdict = DROP, .counts = { [WGT_DROP_GSO] = 2 } },
+	{ "segment back: fits the uplink's MTU 1280 exactly", GSO_RET,
+	  .setup = gso_link_back_small, .small_mtu = true,
+	  .in = { .src = LOCAL4, .dst = PEER4, WG(1248) },
+	  .out = { .src = LOCAL4, .dst = RELAY4, WG(1248), CD(CHAN) },
+	  COUNT(WGT_TX_RELAY), TX(PEER4, 1248) },
+	{ "segment back: 1 byte over the uplink's MTU 1280", GSO_RET,
+	  .setup = gso_link_back_small, .small_mtu = true,
+	  .in = { .src = LOCAL4, .dst = PEER4, WG(1249) },
+	  .same = true, .verdict = DROP, COUNT(WGT_DROP_TOO_BIG) },
 
 	/* -- Egress, MTU 1280 uplink: the 4 bytes must fit -- */
 	{ "relay v4 fits MTU 1280 exactly", EGRESS, .small_mtu = true,
@@ -713,6 +780,34 @@ static void first_frags_dropped(void)
 	put_frags(mono_ns());
 }
 
+/* The test run's skb->dev is lo (ifindex 1, this test's own netns), or
+ * the MTU-1280 veth for small_mtu cases. */
+#define TEST_DEV_IFINDEX 1
+#define SOME_VETH_IFINDEX 4242	/* bpf_redirect() only records it */
+
+static void gso_link(void)
+{
+	uint32_t up = TEST_DEV_IFINDEX, veth = SOME_VETH_IFINDEX;
+
+	map_put(fx.skel->maps.gso_links, &up, &veth);
+}
+
+/* Segments arrive on the test device, and go back out of lo. */
+static void gso_link_back(void)
+{
+	uint32_t veth = TEST_DEV_IFINDEX, up = TEST_DEV_IFINDEX;
+
+	map_put(fx.skel->maps.gso_links, &veth, &up);
+}
+
+/* The uplink they go back out of has MTU 1280. */
+static void gso_link_back_small(void)
+{
+	uint32_t dev = (uint32_t)fx.small_ifindex;
+
+	map_put(fx.skel->maps.gso_links, &dev, &dev);
+}
+
 /* Dropped 3 s ago: the same IP ID now is another datagram's. */
 static void first_frags_dropped_long_ago(void)
 {
@@ -738,6 +833,7 @@ static void world_install(uint16_t ctl_port)
 	map_clear(fx.skel->maps.channels);
 	map_clear(fx.skel->maps.directs);
 	map_clear(fx.skel->maps.relays);
+	map_clear(fx.skel->maps.gso_links);
 	map_clear(fx.skel->maps.stats);
 	map_clear(fx.skel->maps.frags);
 	put_config(WG_PORT, ctl_port);
@@ -859,6 +955,8 @@ static int prog_fd(enum hook h)
 		return bpf_program__fd(fx.skel->progs.wgt_tc_egress);
 	case XDP:
 		return bpf_program__fd(fx.skel->progs.wgt_xdp_ingress);
+	case GSO_RET:
+		return bpf_program__fd(fx.skel->progs.wgt_tc_gso_return);
 	default:
 		return bpf_program__fd(fx.skel->progs.wgt_tc_ingress);
 	}
@@ -911,7 +1009,8 @@ static void run_tc(enum hook h, const struct dp_case *c, const uint8_t *frame,
 	r->meta_ok = true;
 }
 
-/* TC hands a packet it leaves alone to the next filter (UNSPEC). */
+/* TC hands a packet it leaves alone to the next filter (UNSPEC). A GSO
+ * batch goes to its veth, a segment back to its uplink (REDIRECT). */
 static uint32_t verdict_code(enum hook h, const struct dp_case *c)
 {
 	bool handled = false;
@@ -922,6 +1021,8 @@ static uint32_t verdict_code(enum hook h, const struct dp_case *c)
 		return c->verdict == PASS ? XDP_PASS : XDP_DROP;
 	if (c->verdict == DROP)
 		return TC_ACT_SHOT;
+	if (h == GSO_RET || c->counts[WGT_TX_GSO_SPLIT])
+		return TC_ACT_REDIRECT;
 	return handled ? TC_ACT_OK : (uint32_t)TC_ACT_UNSPEC;
 }
 
@@ -1177,6 +1278,8 @@ static const char *hook_name(enum hook h)
 		return "xdp";
 	case TC_IN:
 		return "tc-ingress";
+	case GSO_RET:
+		return "tc-gso-return";
 	default:
 		return "tc-ingress-csum";
 	}
@@ -1184,14 +1287,14 @@ static const char *hook_name(enum hook h)
 
 int main(void)
 {
-	static struct CMUnitTest tests[NCASES * 4];
-	static struct dp_test runs[NCASES * 4];
+	static struct CMUnitTest tests[NCASES * 5];
+	static struct dp_test runs[NCASES * 5];
 	size_t n = 0;
 
 	/* Our diagnostics (stdout) must interleave with cmocka's (stderr). */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (size_t i = 0; i < NCASES; i++) {
-		for (unsigned int h = EGRESS; h <= TC_IN_CSUM; h <<= 1) {
+		for (unsigned int h = EGRESS; h <= GSO_RET; h <<= 1) {
 			char *name;
 
 			if (!(cases[i].hooks & h))

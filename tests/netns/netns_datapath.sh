@@ -87,6 +87,9 @@
 #     datagram once its first fragment is refused), ingress drops the relay's
 #     fragmented ChannelData (nothing reaches :51820); drop_fragment
 #     counts each datagram, drop_rx_fragment each fragment
+# 11. GSO: UDP_SEGMENT batches (control message and socket option) to E
+#     arrive at the relay as one ChannelData per datagram, byte for byte,
+#     through the uplink's veth pair; counters count datagrams
 #
 # Run as root from the repo root after `make test-build`.
 set -u
@@ -464,6 +467,8 @@ detach() {
 		"$(tc -n "$ns1" filter show dev s0 egress)"
 	expect_eq "detach ($mode): no tc ingress filter on s0" "" \
 		"$(tc -n "$ns1" filter show dev s0 ingress)"
+	expect_eq "detach ($mode): no GSO veth left" "" \
+		"$(ip -n "$ns1" -o link show | grep -o "wgt$WGPORT-[sr][0-9]*")"
 	# Programs are freed after an RCU grace period.
 	for ((i = 0; i < 50; i++)); do
 		left=""
@@ -1034,6 +1039,8 @@ two_instances() {
 	check "$tag the refused one left no pins" test ! -e "$BPFFS/wgturn/nd3-$$"
 	expect_eq "$tag the refused one left the programs as they were" \
 		"$(echo $ids)" "$(echo $(prog_ids))"
+	check "$tag the refused one left $NAME's GSO veth pair" \
+		ip -n "$ns1" link show "wgt$WGPORT-s$(ip -n "$ns1" -o link show s0 | cut -d: -f1)"
 
 	tag="[two instances, first detached]"
 	check "$tag detach $NAME" wgt detach "$NAME" && attached=0
@@ -1053,6 +1060,53 @@ two_instances() {
 		"$(tc -n "$ns1" filter show dev s0 ingress)"
 	check "$tag $NAME's XDP still on s0" test -n "$(xdp_on_link s0)"
 	relays_both "$NAME" $WGPORT $CHAN4 $CHAN6 "$tag"
+}
+
+# GSO batches -------------------------------------------------------------------------
+# UDP GSO (UDP_SEGMENT) batches to a relayed endpoint, as newer
+# wireguard-go sends them: every datagram must reach the relay as its own
+# ChannelData, byte for byte, through the uplink's veth pair (the kernel
+# segments there; the segments come back encapsulated). Batches of 16 by
+# control message, of 8 by socket option at the largest size that fits.
+# Paced (a batch per GSO_GAP_US) so no receive queue overflows; the
+# throughput against unbatched is make bench's.
+GSO_N=640
+GSO_GAP_US=$(tscale_int 300)
+gso_batches() {
+	local fam tag b=$tmp/b.json a=$tmp/a.json seg ret up cnt
+	up=$(ip -n "$ns1" -o link show s0 | cut -d: -f1)
+	seg=wgt$WGPORT-s$up ret=wgt$WGPORT-r$up
+	check "[gso] veth $seg exists, GSO limited to 1 segment" \
+		sh -c "ip -n $ns1 -d link show $seg | grep -q 'gso_max_segs 1 '"
+	check "[gso] $ret carries wgt_tc_gso_return on TC ingress" \
+		sh -c "tc -n $ns1 filter show dev $ret ingress | grep -q wgt_tc_gso_ret"
+	expect_eq "[gso] show --json names s0's gso_link" "$seg" \
+		"$(wgt show "$NAME" --json | jq -r '.uplinks[] | select(.name == "s0") | .gso_link')"
+	for fam in 4 6; do
+		setfam $fam
+		tag="[v$fam gso]"
+		snap "$b"
+		csum_snap_all
+		xfer "$tag $GSO_N x 1200 bytes in batches of 16 (cmsg) arrive as ChannelData $CHAN" \
+			"$ns3" "recv-chandata --bind $RELAY --expect-from $S --channel $CHAN --count $GSO_N --size 1200" \
+			"$ns1" "send --bind $S --to $E --count $GSO_N --size 1200 --gso 16 --gap-us $GSO_GAP_US"
+		xfer "$tag $GSO_N x $MAX bytes in batches of 8 (sockopt) arrive as ChannelData $CHAN" \
+			"$ns3" "recv-chandata --bind $RELAY --expect-from $S --channel $CHAN --count $GSO_N --size $MAX" \
+			"$ns1" "send --bind $S --to $E --count $GSO_N --size $MAX --gso 8 --gso-sockopt --gap-us $GSO_GAP_US"
+		snap "$a"
+		cnt=$((2 * GSO_N))
+		expect_delta "$tag tx_gso_split counts datagrams" $cnt "$(counter "$b" tx_gso_split)" "$(counter "$a" tx_gso_split)"
+		expect_delta "$tag tx_relay counts each segment" $cnt "$(counter "$b" tx_relay)" "$(counter "$a" tx_relay)"
+		expect_delta "$tag pass_encapsulated: each segment back out of s0" $cnt \
+			"$(counter "$b" pass_encapsulated)" "$(counter "$a" pass_encapsulated)"
+		expect_delta "$tag drop_gso" 0 "$(counter "$b" drop_gso)" "$(counter "$a" drop_gso)"
+		expect_delta "$tag drop_gso_return" 0 "$(counter "$b" drop_gso_return)" "$(counter "$a" drop_gso_return)"
+		expect_delta "$tag peer $E tx_packets" $cnt "$(peer_field "$b" "$E" tx_packets)" "$(peer_field "$a" "$E" tx_packets)"
+		expect_delta "$tag peer $E tx_bytes" $((GSO_N * (1200 + MAX))) \
+			"$(peer_field "$b" "$E" tx_bytes)" "$(peer_field "$a" "$E" tx_bytes)"
+		csum_unchanged "$tag relay's" "$ns3" 3
+		csum_unchanged "$tag router's" "$ns2" 2
+	done
 }
 
 # Main -------------------------------------------------------------------------------
@@ -1084,6 +1138,7 @@ if attach ""; then
 	two_uplinks
 	two_instances
 	fragments "xdp"
+	gso_batches
 
 	check "WGTURN_BPFFS names the bpffs" env WGTURN_BPFFS="$BPFFS" \
 		timeout "$T_CMD" ip netns exec "$ns1" "$WGTURN" show "$NAME" --json >/dev/null

@@ -10,6 +10,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 #include "route_mtu.h"
+#include "rtnl.h"
 
 uint32_t link_mtu(const char *ifname)
 {
@@ -182,24 +183,6 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
-		void *data)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	uint32_t portid = mnl_socket_get_portid(nl);
-	int ret;
-
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (ret < 0)
-			return -errno;
-		ret = mnl_cb_run(buf, ret, nlh->nlmsg_seq, portid, cb, data);
-	} while (ret > 0);
-	return ret < 0 ? -errno : 0;
-}
-
 /* The route again (how: NLM_F_REPLACE), or anew (NLM_F_CREATE), with
  * MTU metric mtu (0: none) and its lock bit. */
 static int replace(struct mnl_socket *nl, const struct rt *r, uint32_t mtu,
@@ -242,7 +225,7 @@ static int replace(struct mnl_socket *nl, const struct rt *r, uint32_t mtu,
 	if (mtu)
 		mnl_attr_put_u32(nlh, RTAX_MTU, mtu);
 	mnl_attr_nest_end(nlh, m);
-	return talk(nl, nlh, NULL, NULL);
+	return rtnl_talk(nl, nlh, NULL, NULL);
 }
 
 static int oif_cb(const struct nlmsghdr *nlh, void *data)
@@ -265,7 +248,7 @@ static int main_oif(struct mnl_socket *nl, uint8_t family,
 	int oif = 0;
 
 	nlh->nlmsg_type = RTM_GETROUTE;
-	/* the ACK after the answer ends talk()'s reading */
+	/* the ACK after the answer ends rtnl_talk()'s reading */
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	nlh->nlmsg_seq = seq;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
@@ -274,7 +257,7 @@ static int main_oif(struct mnl_socket *nl, uint8_t family,
 	rtm->rtm_flags = RTM_F_LOOKUP_TABLE;
 	mnl_attr_put(nlh, RTA_DST, family == WGT_AF_INET ? 4 : 16, addr);
 	mnl_attr_put_u32(nlh, RTA_TABLE, RT_TABLE_MAIN);
-	if (talk(nl, nlh, oif_cb, &oif))
+	if (rtnl_talk(nl, nlh, oif_cb, &oif))
 		return 0;
 	return oif;
 }
@@ -318,21 +301,19 @@ static int del_own(struct mnl_socket *nl, const struct rt *r, uint32_t seq)
 	mnl_attr_put_u32(nlh, RTA_OIF, r->oif);
 	if (r->has_prio)
 		mnl_attr_put_u32(nlh, RTA_PRIORITY, r->prio);
-	return talk(nl, nlh, NULL, NULL);
+	return rtnl_talk(nl, nlh, NULL, NULL);
 }
 
 /* A bound rtnetlink socket with d's routes dumped into d, or NULL. */
 static struct mnl_socket *dump_routes(struct dump *d, uint32_t seq, int *ret)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	struct mnl_socket *nl = rtnl_open();
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
 
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if (!nl) {
 		*ret = -errno;
-		if (nl)
-			mnl_socket_close(nl);
 		return NULL;
 	}
 	nlh = mnl_nlmsg_put_header(buf);
@@ -341,7 +322,7 @@ static struct mnl_socket *dump_routes(struct dump *d, uint32_t seq, int *ret)
 	nlh->nlmsg_seq = seq;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = d->family == WGT_AF_INET ? AF_INET : AF_INET6;
-	*ret = talk(nl, nlh, route_cb, d);
+	*ret = rtnl_talk(nl, nlh, route_cb, d);
 	return nl;
 }
 

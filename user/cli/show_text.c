@@ -122,6 +122,10 @@ void show_text(const struct show_data *d)
 			printf(" %s (%s, mtu %u)", ifname_of(up[i].ifindex, ifn),
 			       xdp_mode_str(up[i].xdp_mode), up[i].mtu);
 	printf("\n");
+	for (int i = 0; i < WGT_MAX_UPLINKS; i++)
+		if (up[i].ifindex && !up[i].gso_ifindex)
+			printf("  GSO batches to relays through %s: dropped, no veth to segment them\n",
+			       ifname_of(up[i].ifindex, ifn));
 	if (cnt[WGT_DROP_TOO_BIG])
 		printf("  too big: %llu packets dropped, relaying would exceed the uplink MTU (lower the WireGuard MTU by 4)\n",
 		       (unsigned long long)cnt[WGT_DROP_TOO_BIG]);

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 #include "wgturn.skel.h"
 #include "bpf_load_error.h"
+#include "gso_link.h"
 #include "base/err.h"
 #include "base/route_mtu.h"
 #include "loader.h"
@@ -19,7 +20,8 @@
 
 static const char *const prog_pins[] = { "prog_xdp_ingress",
 					 "prog_tc_egress",
-					 "prog_tc_ingress" };
+					 "prog_tc_ingress",
+					 "prog_tc_gso_return" };
 
 const char *xdp_mode_str(__u32 mode)
 {
@@ -51,10 +53,11 @@ static int pin_progs(struct wgturn_bpf *skel, const struct wgt_pins *p)
 {
 	struct bpf_program *progs[] = { skel->progs.wgt_xdp_ingress,
 					skel->progs.wgt_tc_egress,
-					skel->progs.wgt_tc_ingress };
+					skel->progs.wgt_tc_ingress,
+					skel->progs.wgt_tc_gso_return };
 	char path[PATH_MAX];
 
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 		pins_path(p, prog_pins[i], path, sizeof(path));
 		unlink(path);
 		if (bpf_program__pin(progs[i], path))
@@ -96,6 +99,57 @@ static int load_error(int ret, const char *libbpf_text,
 			   strerror(-ret));
 }
 
+/*
+ * The uplink's veth pair for GSO batches, and its two gso_links entries.
+ * Without it relay-bound batches are dropped (drop_gso): a warning, not
+ * an error, since everything else works.
+ */
+static void gso_link_attach(struct wgturn_bpf *skel, const char *ifname,
+			    struct wgt_uplink *up, __u16 port, struct wgt_err *e)
+{
+	int fd = bpf_program__fd(skel->progs.wgt_tc_gso_return);
+	__u32 k, v;
+	struct gso_link l;
+	struct wgt_err why = {};
+
+	if (gso_link_up((int)up->ifindex, port, fd, &l, &why)) {
+		wgt_err_warn(e, "%s; GSO batches to relays through %s will be dropped",
+			     why.msg, ifname);
+		return;
+	}
+	k = up->ifindex, v = (__u32)l.seg_ifindex;
+	bpf_map__update_elem(skel->maps.gso_links, &k, 4, &v, 4, BPF_ANY);
+	k = (__u32)l.ret_ifindex, v = up->ifindex;
+	bpf_map__update_elem(skel->maps.gso_links, &k, 4, &v, 4, BPF_ANY);
+	up->gso_ifindex = (__u32)l.seg_ifindex;
+}
+
+/* Drop gso_links entries of uplinks and veths no longer in use. */
+static void gso_links_prune(struct wgturn_bpf *skel,
+			    const struct wgt_uplink now[WGT_MAX_UPLINKS])
+{
+	int fd = bpf_map__fd(skel->maps.gso_links);
+	__u32 key, next, val, stale[WGT_MAX_GSO_LINKS];
+	int n = 0;
+	bool more = bpf_map_get_next_key(fd, NULL, &next) == 0;
+
+	while (more && n < WGT_MAX_GSO_LINKS) {
+		bool used = false;
+
+		key = next;
+		more = bpf_map_get_next_key(fd, &key, &next) == 0;
+		if (bpf_map_lookup_elem(fd, &key, &val))
+			continue;
+		for (int i = 0; i < WGT_MAX_UPLINKS; i++)
+			used |= now[i].ifindex && now[i].gso_ifindex &&
+				(now[i].ifindex == key || now[i].ifindex == val);
+		if (!used)
+			stale[n++] = key;
+	}
+	while (n--)
+		bpf_map_delete_elem(fd, &stale[n]);
+}
+
 int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o,
 	       struct wgt_err *e)
 {
@@ -106,6 +160,7 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o,
 	struct uplink_progs progs = {};
 	struct wgturn_bpf *skel;
 	const char *libbpf_text;
+	__u16 old_port;
 	bool fresh;
 
 	for (int i = 0; i < o->n_uplinks; i++) {
@@ -161,6 +216,7 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o,
 		goto out;
 	}
 
+	old_port = cfg.wg_port;
 	cfg.wg_port = o->port;
 	cfg.netns_ino = netns_ino();
 	ret = bpf_map__update_elem(skel->maps.config, &(__u32){ 0 }, 4, &cfg,
@@ -184,16 +240,24 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o,
 			goto out;
 		now[i].ifindex = ifindex[i];
 		now[i].mtu = link_mtu(o->uplinks[i]);
+		gso_link_attach(skel, o->uplinks[i], &now[i], o->port, e);
 		wgt_err_note(e, "attached to %s (%s)", o->uplinks[i],
 			     xdp_mode_str(now[i].xdp_mode));
 	}
 	for (__u32 i = 0; i < WGT_MAX_UPLINKS; i++)
 		bpf_map__update_elem(skel->maps.uplinks, &i, 4, &now[i],
 				     sizeof(now[i]), BPF_ANY);
+	gso_links_prune(skel, now);
 	/* Uplinks dropped from the list lose the programs. */
 	for (int i = 0; i < WGT_MAX_UPLINKS; i++)
-		if (old[i].ifindex && !in_list(o, old[i].ifindex))
+		if (old[i].ifindex && !in_list(o, old[i].ifindex)) {
 			uplink_detach(old[i].ifindex, progs.config_id);
+			gso_link_down((int)old[i].ifindex, o->port);
+		}
+	/* veths are named after the port: a new port made new ones */
+	for (int i = 0; old_port && old_port != o->port && i < WGT_MAX_UPLINKS; i++)
+		if (old[i].ifindex)
+			gso_link_down((int)old[i].ifindex, old_port);
 	ret = 0;
 out:
 	if (ret) {
@@ -204,8 +268,13 @@ out:
 
 			for (int j = 0; j < WGT_MAX_UPLINKS; j++)
 				was |= (int)old[j].ifindex == ifindex[i];
-			if (!was || fresh)
+			if (!was || fresh) {
 				uplink_detach(ifindex[i], progs.config_id);
+				/* made by this call only if the uplink took
+				 * our programs: never another instance's */
+				if (i < attached)
+					gso_link_down(ifindex[i], o->port);
+			}
 		}
 		if (fresh)
 			pins_remove(p);
@@ -236,8 +305,10 @@ int wgt_detach(const struct wgt_pins *p, struct wgt_err *e)
 			     p->name);
 	else
 		for (int i = 0; i < WGT_MAX_UPLINKS; i++)
-			if (up[i].ifindex)
+			if (up[i].ifindex) {
 				uplink_detach(up[i].ifindex, config_id);
+				gso_link_down((int)up[i].ifindex, cfg.wg_port);
+			}
 	if (pins_remove(p))
 		return wgt_err_set(e, -errno, "cannot remove all pins in %s: %s",
 				   p->dir, strerror(errno));

@@ -12,7 +12,6 @@
 
 /* Our filters' place in clsact: one priority per instance sharing the
  * uplink, each handing what is not its own to the next (TC_ACT_UNSPEC). */
-#define TC_HANDLE 0x5754	/* "WT" */
 #define TC_PRIO_MAX 8
 
 /* Someone else's program at that slot: never clobber it. With fallback,
@@ -107,7 +106,7 @@ static __u32 tc_slot(struct bpf_tc_hook *hook, __u32 config_id, __u16 port,
 	*ours = false;
 	*twin = 0;
 	for (__u32 prio = 1; prio <= TC_PRIO_MAX; prio++) {
-		LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_HANDLE,
+		LIBBPF_OPTS(bpf_tc_opts, q, .handle = WGT_TC_HANDLE,
 			    .priority = prio);
 
 		if (bpf_tc_query(hook, &q)) {
@@ -136,7 +135,7 @@ static int tc_attach(int ifindex, const char *ifname, int fd,
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = where);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .prog_fd = fd,
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = WGT_TC_HANDLE, .prog_fd = fd,
 		    .flags = BPF_TC_F_REPLACE);
 	int ret = bpf_tc_hook_create(&hook);
 	__u32 twin;
@@ -153,7 +152,7 @@ static int tc_attach(int ifindex, const char *ifname, int fd,
 	if (!opts.priority)
 		return wgt_err_set(e, -EBUSY,
 				   "%s already has %d tc filters with wgturn's handle %#x at priorities 1-%d; detach an instance first",
-				   ifname, TC_PRIO_MAX, TC_HANDLE, TC_PRIO_MAX);
+				   ifname, TC_PRIO_MAX, WGT_TC_HANDLE, TC_PRIO_MAX);
 	return bpf_tc_attach(&hook, &opts);
 }
 
@@ -162,7 +161,7 @@ static void tc_detach(int ifindex, enum bpf_tc_attach_point where,
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = where);
-	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_HANDLE);
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = WGT_TC_HANDLE);
 	__u32 twin;
 	bool ours;
 

@@ -5,6 +5,9 @@
 
 #include "loader.h"
 
+/* Our tc filters' handle, on uplinks and on our own veths. */
+#define WGT_TC_HANDLE 0x5754	/* "WT" */
+
 struct uplink_progs {
 	int xdp_fd, tc_egress_fd, tc_ingress_fd;
 	__u32 config_id;	/* names the instance: owner.h */
