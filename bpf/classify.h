@@ -40,6 +40,19 @@ static __always_inline int is_stun(const __u8 *b, __u32 plen)
 	return ((__u32)b[2] << 8 | b[3]) + 20 == plen;
 }
 
+/* A STUN message inside ChannelData (b: the ChannelData header, then the
+ * payload's first 4 bytes): a path MTU probe between two daemons
+ * through the relay (user/daemon/peer_pmtu.c), never WireGuard's. Its
+ * length must fill the channel's payload exactly. */
+static __always_inline int is_chandata_stun(const __u8 *b, __u16 cdlen)
+{
+	if (b[4] & WGT_STUN_TYPE_MASK)
+		return 0;
+	if (b[5] == 0 && b[6] == 0 && b[7] == 0)
+		return 0;
+	return ((__u32)b[6] << 8 | b[7]) + 20 == cdlen;
+}
+
 /*
  * Decide what a packet to the WireGuard port is. Returns the reason to
  * count: WGT_RX_* when it is ours to rewrite, WGT_PASS_* otherwise.
@@ -68,6 +81,9 @@ static __always_inline int ingress_classify(const struct wgt_config *cfg,
 			return WGT_PASS_UNKNOWN_CHANNEL;
 		if (ep->family != p->family)
 			return WGT_PASS_MALFORMED;
+		/* to the daemon whole: it answers on the same channel */
+		if (cfg->ctl_port && is_chandata_stun(pk->b, rx->cd.cdlen))
+			return WGT_RX_STUN;
 		rx->ep = *ep;
 		return WGT_RX_RELAY;
 	}

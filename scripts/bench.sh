@@ -82,6 +82,40 @@ for off in on off; do
 		fi
 	done
 done
+
+# GSO: the same datagrams in UDP_SEGMENT batches of 16 and one by one,
+# relayed and to an unmapped address (plain UDP, no rewrite): the
+# sender's wall time per datagram (send syscalls, the stack, both
+# programs, software segmentation and the veth hop all run in its
+# context here) and the programs' own run time per datagram.
+gid=$(bpftool prog show pinned "$FS/wgturn/bench/prog_tc_gso_return" | sed -nE 's/^([0-9]+):.*/\1/p')
+n ethtool -K up0 tx on >/dev/null
+counter_of() { n "$W" --bpffs "$FS" show bench --json | jq ".counters.$1"; }
+# gso_measure TO GSO: "wall-ns-per-datagram bpf-ns-per-datagram"
+gso_measure() {
+	local to=$1 batch=$2 t0 c0 g0 h0 t1 c1 g1 h1 us
+	read -r t0 c0 <<<"$(prog_stats "$id")"
+	read -r g0 h0 <<<"$(prog_stats "$gid")"
+	us=$(n "$UDPTOOL" send --bind 192.0.2.1:51820 --to "$to" --count "$N" \
+		--size 1420 --gap-us 0 ${batch:+--gso $batch} | sed -nE 's/.* ([0-9]+) us$/\1/p')
+	read -r t1 c1 <<<"$(prog_stats "$id")"
+	read -r g1 h1 <<<"$(prog_stats "$gid")"
+	echo "$((us * 1000 / N)) $(((t1 - t0 + g1 - g0) / N))"
+}
+declare -A gso
+for to in 198.51.100.7:51820 198.51.100.99:51820; do
+	for b in "" 16; do
+		before=$(counter_of tx_relay)
+		gso[$to,$b]=$(gso_measure "$to" "$b")
+		after=$(counter_of tx_relay)
+		want=$N
+		[ "$to" = 198.51.100.99:51820 ] && want=0
+		if [ $((after - before)) -ne "$want" ]; then
+			echo "bench: GSO ${b:-none} to $to: tx_relay grew by $((after - before)), not $want" >&2
+			exit 1
+		fi
+	done
+done
 n "$W" --bpffs "$FS" detach bench
 
 n tc qdisc add dev up0 clsact 2>/dev/null || true
@@ -104,5 +138,21 @@ for off in on off; do
 		v=${res[wgt,$off,$s]} e=${res[empty,$off,$s]}
 		printf '| %-30s | %5d | %8d | %8d | %6s |\n' "$what" "$s" "$v" "$e" \
 			"$(awk -v a="$v" -v b="$e" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+	done
+done
+
+echo
+echo "Relay-bound GSO batches, $N datagrams of 1420 bytes per row, CHECKSUM_PARTIAL"
+echo "(wall: the sender's time per datagram, everything in its context;"
+echo " programs: run_time_ns of TC egress + wgt_tc_gso_return per datagram)"
+echo
+printf '| %-36s | %10s | %12s |\n' case "wall ns" "programs ns"
+echo '|--------------------------------------|-----------:|-------------:|'
+for to in 198.51.100.7:51820 198.51.100.99:51820; do
+	for b in "" 16; do
+		if [ "$to" = 198.51.100.7:51820 ]; then what=relayed; else what="unmapped (plain UDP)"; fi
+		[ -n "$b" ] && what="$what, batches of $b" || what="$what, one by one"
+		read -r wall progs <<<"${gso[$to,$b]}"
+		printf '| %-36s | %10d | %12d |\n' "$what" "$wall" "$progs"
 	done
 done

@@ -20,6 +20,10 @@
 #     relay within the probe step (8); A's tunnel MTU follows
 #     ((1396 - 64) rounded to 16 = 1328); 20 MB both ways; the search
 #     time is printed
+#  4. IPv4, a 1400-byte hop between NAT B and the internet, ICMP
+#     dropped: A's leg to the relay stays 1500; A's probes through the
+#     relay to B's daemon find the relay's leg to B (1400 within 8), and
+#     A's tunnel MTU toward B follows (1328); 20 MB both ways
 # Every time: nothing leaves a site toward the relay unencapsulated
 # (nftables counters on both NATs: UDP to the relay's address on another
 # port than the TURN port), no UDP checksum errors anywhere, show prints
@@ -163,14 +167,15 @@ v4_small() {
 	both_ways "A's link at $m"
 }
 
-hop_mtu() { # MTU: the link between NAT A and the internet
-	ip -n "$NS_NATA" link set wan mtu "$1" && ip -n "$NS_INET" link set r-nata mtu "$1"
+hop_mtu() { # MTU [b]: the link between NAT A (or B) and the internet
+	local s=${2:-a}
+	ip -n "$(world_ns "nat$s")" link set wan mtu "$1" && ip -n "$NS_INET" link set "r-nat$s" mtu "$1"
 }
 
 # icmp_frag DROP|ACCEPT: the routers' own "fragmentation needed".
 icmp_frag() {
 	local ns
-	for ns in "$NS_NATA" "$NS_INET"; do
+	for ns in "$NS_NATA" "$NS_NATB" "$NS_INET"; do
 		ip netns exec "$ns" nft -f - <<-EOF || return 1
 			table inet wgt_icmp
 			delete table inet wgt_icmp
@@ -218,6 +223,42 @@ hop() { # MTU drop|accept dropped|allowed
 	hop_mtu 1500
 }
 
+# A 1400-byte hop between NAT B and the internet, ICMP dropped: A's own
+# leg to the relay stays 1500, the relay's leg to B is the small one.
+# A's probes through the relay (ChannelData to B's daemon, answered on
+# B's channel back) find it; A's tunnel MTU toward B follows it.
+far_hop() {
+	local tag="1400 hop on B's side, ICMP dropped" v r i
+	check "[$FAM] $tag: set up" icmp_frag drop
+	check "[$FAM] $tag: the hop at MTU 1400" hop_mtu 1400 b
+	in_ns a ip route flush cache
+	in_ns b ip route flush cache
+	check "[$FAM] $tag: wgturn down A" W a down "$A"
+	check "[$FAM] $tag: wgturn down B" W b down "$B"
+	rdv_up b "$B" || fail "[$FAM] $tag: wgturn up $B: $(cat "$WORLD_TMP/up-$B.log")"
+	rdv_up a "$A" || fail "[$FAM] $tag: wgturn up $A: $(cat "$WORLD_TMP/up-$A.log")"
+	check "[$FAM] $tag: first answer through the tunnel" wgt_ping_first a "$(tun b)"
+	for ((i = 0; i < $(tscale_int 300); i++)); do
+		v=$(show_mtu a "$A" peer_path_mtu)
+		[ -n "$v" ] && [ "$v" -ge 1393 ] && [ "$v" -le 1400 ] && break
+		sleep 0.1
+	done
+	if [ -n "$v" ] && [ "$v" -ge 1393 ] && [ "$v" -le 1400 ]; then
+		ok "[$FAM] $tag: A's path MTU through the relay to B $v (1400 within 8), after $((i / 10)) s"
+	else
+		fail "[$FAM] $tag: A's path MTU through the relay to B: '${v}'"
+	fi
+	relay_pmtu_is 1493 1500 && ok "[$FAM] $tag: A's own leg to the relay still $(wgt_state "$A" .relay_path_mtu.value)" ||
+		fail "[$FAM] $tag: A's own leg to the relay: $(wgt_state "$A" .relay_path_mtu)"
+	r=${v:-1400}
+	mtu_is a "$A" "$r" $(((r - 64) / 16 * 16)) && ok "[$FAM] $tag: A's tunnel MTU toward B $(((r - 64) / 16 * 16))" ||
+		fail "[$FAM] $tag: A's tunnel MTU toward B"
+	check "[$FAM] $tag: show prints the leg through the relay" \
+		sh -c "ip netns exec $NS_A $WGTURN --bpffs $FS show $A | grep -q 'through the relay to the peer: $r'"
+	both_ways "$tag"
+	hop_mtu 1500 b
+}
+
 if start v6; then
 	v6_1420
 fi
@@ -233,6 +274,7 @@ if start v4; then
 	hop 1400 drop dropped
 	hop 1400 accept allowed
 	hop 1280 drop dropped
+	far_hop
 fi
 cleanup
 trap - EXIT

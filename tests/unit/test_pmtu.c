@@ -26,7 +26,7 @@ struct path {
 	size_t last_len;
 };
 
-static int fake_send(void *ctx, const uint8_t *buf, size_t len)
+static int fake_send(void *ctx, uint8_t *buf, size_t len)
 {
 	struct path *p = ctx;
 	uint32_t ip = (uint32_t)len + 8 + (p->family == WGT_AF_INET ? 20 : 40);

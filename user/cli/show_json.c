@@ -59,9 +59,9 @@ static void add_wg_fields(json_object *c, json_object *wp)
 	json_object_object_add(c, "record", record_json(obj(wp, "record")));
 	json_object_object_add(c, "lookup_error", st_str(wp, "lookup_error") ?
 		json_object_new_string(st_str(wp, "lookup_error")) : NULL);
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		static const char *const k[] = { "path_mtu", "tunnel_mtu",
-						  "route_mtu" };
+						  "route_mtu", "peer_path_mtu" };
 		long long v;
 
 		json_object_object_add(c, k[i], st_int(wp, k[i], &v) ?

@@ -62,13 +62,15 @@ static void print_daemon(json_object *st)
  * peer's allowed IPs when below the interface's). */
 static void print_mtu(json_object *wp)
 {
-	long long path, tun, route;
+	long long path, tun, route, through;
 
 	if (!st_int(wp, "path_mtu", &path) || !st_int(wp, "tunnel_mtu", &tun))
 		return;
 	printf("  path mtu: %lld, tunnel mtu: %lld", path, tun);
 	if (st_int(wp, "route_mtu", &route))
 		printf(" (set on its routes: %lld)", route);
+	if (st_int(wp, "peer_path_mtu", &through))
+		printf("; through the relay to the peer: %lld", through);
 	printf("\n");
 }
 

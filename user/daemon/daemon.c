@@ -29,6 +29,7 @@
 #include "base/log.h"
 #include "dp/maps.h"
 #include "paths.h"
+#include "peer_pmtu.h"
 #include "pmtu.h"
 #include "dp/pins.h"
 #include "base/route.h"
@@ -60,6 +61,8 @@ struct relay {
 	int ctl_fd;
 	struct turn_client turn;
 	struct pmtu pmtu;	/* path MTU to the server, probed */
+	uint32_t pmtu_was;	/* its value when the peers' were searched */
+	struct peer_pmtu peers;	/* ... and through it to each peer */
 };
 
 /* The datapath as the daemon holds it. */
@@ -124,31 +127,68 @@ static int turn_send(void *ctx, const uint8_t *buf, size_t len)
 	return send(d->relay.ctl_fd, buf, len, MSG_DONTWAIT) < 0 ? -1 : 0;
 }
 
-static int probe_send(void *ctx, const uint8_t *buf, size_t len)
+static int relay_send(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct relay *r = ctx;
 
 	return send(r->ctl_fd, buf, len, MSG_DONTWAIT) < 0 ? -1 : 0;
 }
 
+static int probe_send(void *ctx, uint8_t *buf, size_t len)
+{
+	return relay_send(ctx, buf, len);
+}
+
+static uint32_t server_mtu(void *ctx);
+
+/* The upper bound through the relay to a peer: our leg's path MTU. */
+static uint32_t relay_leg(struct relay *r)
+{
+	uint32_t v = pmtu_value(&r->pmtu);
+
+	return v ? v : server_mtu(r);
+}
+
+/* Follow the bound channels; a new result for our leg bounds the peers'
+ * searches anew. */
+static void peers_follow(struct relay *r, uint64_t now)
+{
+	uint32_t v = pmtu_value(&r->pmtu);
+
+	peer_pmtu_sync(&r->peers, &r->turn, relay_leg(r), now);
+	if (v && v != r->pmtu_was) {
+		r->pmtu_was = v;
+		peer_pmtu_research(&r->peers, v, now);
+	}
+}
+
 static void relay_input(void *ctx, uint64_t now)
 {
+	static uint8_t buf[PMTU_MAX + 64];
 	struct relay *r = ctx;
-	uint8_t buf[2048];
 	ssize_t n;
 
-	while ((n = recv(r->ctl_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-		if (stun_classify(buf, n) == STUN_KIND_STUN &&
-		    !pmtu_input(&r->pmtu, buf, n, now))
+	while ((n = recv(r->ctl_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		enum stun_kind k = stun_classify(buf, n);
+
+		if (k == STUN_KIND_CHANNELDATA)
+			peer_pmtu_input(&r->peers, buf, n, now);
+		else if (k == STUN_KIND_STUN && !pmtu_input(&r->pmtu, buf, n, now))
 			turn_input(&r->turn, buf, n, now);
+	}
+	peers_follow(r, now);
 }
 
 static int relay_next(void *ctx, uint64_t now)
 {
 	struct relay *r = ctx;
-	int a = turn_next_ms(&r->turn, now), b = pmtu_next_ms(&r->pmtu, now);
+	int t[3] = { turn_next_ms(&r->turn, now), pmtu_next_ms(&r->pmtu, now),
+		     peer_pmtu_next_ms(&r->peers, now) }, best = -1;
 
-	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+	for (int i = 0; i < 3; i++)
+		if (t[i] >= 0 && (best < 0 || t[i] < best))
+			best = t[i];
+	return best;
 }
 
 /* The upper bound of a search: the route's MTU toward the server. */
@@ -180,6 +220,8 @@ static void relay_tick(void *ctx, uint64_t now)
 	if (!r->pmtu.started_ms && r->turn.state == TURN_ALLOCATED)
 		relay_pmtu_search(r, now);
 	pmtu_tick(&r->pmtu, now, server_mtu, r);
+	peers_follow(r, now);
+	peer_pmtu_tick(&r->peers, now, relay_leg(r));
 }
 
 /* The events the relay reports, to the path manager and the state file. */
@@ -434,7 +476,8 @@ static void state_tick(void *ctx, uint64_t now)
 	if (d->running && now >= d->next_mtu_ms) {
 		d->next_mtu_ms = now + TMTU_CHECK_MS;
 		tmtu_check(&d->mtu, wg_watch_now(&d->wg), &d->dp.maps,
-			   &d->relay.turn.server, pmtu_value(&d->relay.pmtu));
+			   &d->relay.turn.server, pmtu_value(&d->relay.pmtu),
+			   &d->relay.peers);
 	}
 	if (now >= d->next_live_ms && d->dp.maps.stats >= 0) {
 		d->next_live_ms = now + LIVE_CHECK_MS;
@@ -782,6 +825,7 @@ static int setup_allocation(struct daemon *d)
 	turn_init(&r->turn, &server, r->conf->username, r->password,
 		  turn_send, d);
 	pmtu_init(&r->pmtu, probe_send, r);
+	peer_pmtu_init(&r->peers, relay_send, r);
 	r->turn.on_chan = on_chan;
 	r->turn.on_state = on_state;
 	r->turn.keepalive_ms = RELAY_KEEPALIVE_MS;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
 #include <string.h>
 #include "base/log.h"
 #include "pmtu.h"
@@ -33,6 +34,7 @@ void pmtu_init(struct pmtu *p, pmtu_send_fn send, void *ctx)
 	memset(p, 0, sizeof(*p));
 	p->send = send;
 	p->ctx = ctx;
+	snprintf(p->label, sizeof(p->label), "the relay");
 }
 
 static void send_probe(struct pmtu *p, uint64_t now)
@@ -44,14 +46,15 @@ static void send_probe(struct pmtu *p, uint64_t now)
 
 	if (!p->sends && stun_txid_new(p->txid))
 		return;
-	len = pmtu_build(buf, sizeof(buf), p->family, p->size, p->txid);
+	len = pmtu_build(buf + p->frame_hlen, sizeof(buf) - p->frame_hlen,
+			 p->family, p->size - p->frame_hlen, p->txid);
 	p->sends++;
 	p->probes++;
 	p->sent_ms = now;
 	p->wait_until_ms = now + wait;
 	/* EMSGSIZE: bigger than the device itself; it counts as lost */
 	if (len > 0)
-		p->send(p->ctx, buf, (size_t)len);
+		p->send(p->ctx, buf, (size_t)len + p->frame_hlen);
 }
 
 /* The next size: the upper bound first, then halfway, 4-aligned. */
@@ -65,11 +68,17 @@ static void next(struct pmtu *p, uint64_t now)
 		p->took_ms = (uint32_t)(now - p->started_ms);
 		p->next_search_ms = now + PMTU_REPROBE_MS;
 		if (p->result != was)
-			pr_info("path MTU to the relay: %u (%u probes, %u ms)",
-				p->result, p->probes, p->took_ms);
+			pr_info("path MTU to %s: %u (%u probes, %u ms)",
+				p->label, p->result, p->probes, p->took_ms);
 		return;
 	}
-	p->size = p->probes ? (p->lo + p->hi + 1) / 2 : p->hi;
+	if (p->floor_first && !p->lo_seen)
+		p->size = p->lo;
+	else if (!p->tried_hi)
+		p->size = p->hi;
+	else
+		p->size = (p->lo + p->hi + 1) / 2;
+	p->tried_hi |= p->size == p->hi;
 	if (p->hi < p->lo + PMTU_STEP)
 		p->size = p->lo;	/* the floor itself, unconfirmed */
 	p->size &= ~3u;
@@ -88,6 +97,7 @@ void pmtu_search(struct pmtu *p, uint8_t family, uint32_t hi, uint64_t now)
 	p->family = family;
 	p->lo = floor < hi ? floor : hi;
 	p->lo_seen = false;
+	p->tried_hi = false;
 	p->hi = hi;
 	p->probes = 0;
 	p->started_ms = now;
@@ -130,7 +140,8 @@ void pmtu_tick(struct pmtu *p, uint64_t now, uint32_t (*ask_hi)(void *),
 	 * no measurement (the relay may be down), keep the last result */
 	if (p->size <= p->lo) {
 		p->size = 0;
-		p->next_search_ms = now + PMTU_RESEARCH_MS;
+		p->next_search_ms = now + (p->retry_ms ? p->retry_ms :
+							 PMTU_RESEARCH_MS);
 		return;
 	} else {
 		uint32_t told = ask_hi(hi_ctx);

@@ -28,7 +28,8 @@
 #define PMTU_MAX 9216		/* jumbo frames: the largest probe */
 #define PMTU_MIN6 1280
 
-typedef int (*pmtu_send_fn)(void *ctx, const uint8_t *buf, size_t len);
+/* buf holds frame_hlen bytes for the sender to fill, then the message. */
+typedef int (*pmtu_send_fn)(void *ctx, uint8_t *buf, size_t len);
 
 struct pmtu {
 	uint8_t family;		/* the target's, WGT_AF_* */
@@ -45,6 +46,14 @@ struct pmtu {
 	uint32_t probes;	/* sent in the last search */
 	pmtu_send_fn send;
 	void *ctx;
+	/* Set by the owner after pmtu_init(), all optional: */
+	uint8_t frame_hlen;	/* bytes send fills before each message
+				 * (ChannelData's 4 through the relay) */
+	uint32_t retry_ms;	/* after a silent search: PMTU_RESEARCH_MS */
+	bool floor_first;	/* confirm the far end answers at all before
+				 * any loss may count as "too big" */
+	bool tried_hi;		/* this search has probed hi */
+	char label[72];		/* for the log: "the relay" */
 };
 
 void pmtu_init(struct pmtu *p, pmtu_send_fn send, void *ctx);

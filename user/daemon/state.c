@@ -94,6 +94,8 @@ static void add_mtu(json_object *o, const struct tmtu_peer *p)
 		json_object_new_int((int32_t)p->tunnel_mtu) : NULL);
 	json_object_object_add(o, "route_mtu", known && p->applied ?
 		json_object_new_int((int32_t)p->applied) : NULL);
+	json_object_object_add(o, "peer_path_mtu", known && p->through_mtu ?
+		json_object_new_int((int32_t)p->through_mtu) : NULL);
 }
 
 /* WireGuard's peers by public key, with what the rendezvous read. */

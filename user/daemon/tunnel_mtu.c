@@ -163,11 +163,12 @@ static bool same_host(const struct wgt_ep *a, const struct wgt_ep *b)
 
 static void check_peer(struct tunnel_mtu *t, int ifindex, uint32_t wg_mtu,
 		       const struct wg_peer *wp, const struct wgt_maps *m,
-		       const struct wgt_ep *probed_to, uint32_t probed)
+		       const struct wgt_ep *probed_to, uint32_t probed,
+		       const struct peer_pmtu *through)
 {
 	struct tmtu_peer *p = peer_get(t, wp->pubkey);
 	struct wgt_path path;
-	uint32_t want = 0, pmtu = 0, tun = 0;
+	uint32_t want = 0, pmtu = 0, tun = 0, e2e = 0;
 	char k[WG_KEY_B64LEN];
 	int r;
 
@@ -180,6 +181,11 @@ static void check_peer(struct tunnel_mtu *t, int ifindex, uint32_t wg_mtu,
 		if (r > 0 && probed && same_host(&path.via, probed_to) &&
 		    probed < (uint32_t)r)
 			r = (int)probed;
+		/* the relay's leg to the peer, as its answers showed */
+		if (path.kind == WGT_PATH_RELAY && through)
+			e2e = peer_pmtu_value(through, &wp->endpoint);
+		if (r > 0 && e2e && e2e < (uint32_t)r)
+			r = (int)e2e;
 		if (r > 0) {
 			pmtu = (uint32_t)r;
 			tun = tmtu_of(pmtu, path.via.family,
@@ -193,6 +199,7 @@ static void check_peer(struct tunnel_mtu *t, int ifindex, uint32_t wg_mtu,
 		pr_info("peer %s: path MTU %u: tunnel MTU %u (%s is %u)", k,
 			pmtu, tun, t->ifname, wg_mtu);
 	p->path_mtu = pmtu;
+	p->through_mtu = pmtu ? e2e : 0;
 	p->tunnel_mtu = tun;
 	if (want != p->applied || p->failed || allowed_changed(p, wp) ||
 	    (want && t->checks % TMTU_REPAIR_EVERY == 0))
@@ -201,7 +208,7 @@ static void check_peer(struct tunnel_mtu *t, int ifindex, uint32_t wg_mtu,
 
 void tmtu_check(struct tunnel_mtu *t, const struct wg_snapshot *wg,
 		const struct wgt_maps *m, const struct wgt_ep *probed_to,
-		uint32_t probed)
+		uint32_t probed, const struct peer_pmtu *through)
 {
 	int ifindex = (int)if_nametoindex(t->ifname);
 	uint32_t wg_mtu = link_mtu(t->ifname);
@@ -221,7 +228,7 @@ void tmtu_check(struct tunnel_mtu *t, const struct wg_snapshot *wg,
 		t->peers[i].seen_now = false;
 	for (uint32_t i = 0; i < wg->n_peers; i++)
 		check_peer(t, ifindex, wg_mtu, &wg->peers[i], m, probed_to,
-			   probed);
+			   probed, through);
 	/* Peers gone from WireGuard: their routes lose our MTU. */
 	for (uint32_t i = 0; i < t->n;) {
 		if (t->peers[i].seen_now) {

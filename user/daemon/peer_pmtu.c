@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <string.h>
+#include "base/addr.h"
+#include "base/log.h"
+#include "peer_pmtu.h"
+
+#define CD_HLEN 4		/* ChannelData header */
+
+/* pmtu's sender: the ChannelData header in front of the probe. */
+static int probe_send(void *ctx, uint8_t *buf, size_t len)
+{
+	struct peer_probe *p = ctx;
+	size_t body = len - CD_HLEN;
+
+	buf[0] = p->channel >> 8;
+	buf[1] = p->channel & 0xff;
+	buf[2] = body >> 8;
+	buf[3] = body & 0xff;
+	return p->owner->send(p->owner->ctx, buf, len);
+}
+
+void peer_pmtu_init(struct peer_pmtu *pp, peer_pmtu_send_fn send, void *ctx)
+{
+	memset(pp, 0, sizeof(*pp));
+	pp->send = send;
+	pp->ctx = ctx;
+}
+
+static bool same_ep(const struct wgt_ep *a, const struct wgt_ep *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+static struct peer_probe *by_channel(struct peer_pmtu *pp, uint16_t chan)
+{
+	for (int i = 0; i < pp->n; i++)
+		if (pp->probes[i].channel == chan)
+			return &pp->probes[i];
+	return NULL;
+}
+
+static void start(struct peer_probe *p, uint32_t hi, uint64_t now)
+{
+	pmtu_search(&p->pmtu, p->ep.family, hi, now);
+}
+
+void peer_pmtu_sync(struct peer_pmtu *pp, const struct turn_client *c,
+		    uint32_t hi, uint64_t now)
+{
+	char a[EP_STRLEN];
+
+	pp->hi = hi;
+	for (int i = 0; i < pp->n; i++)
+		pp->probes[i].seen = false;
+	for (int i = 0; i < c->n_peers; i++) {
+		const struct turn_peer *tp = &c->peers[i];
+		struct peer_probe *p = by_channel(pp, tp->channel);
+
+		if (tp->chan != TB_OK || !tp->channel)
+			continue;
+		if (p && !same_ep(&p->ep, &tp->ep))
+			memset(p, 0, sizeof(*p));	/* channel reused */
+		if (!p || !p->channel) {
+			if (!p && pp->n == TURN_MAX_PEERS)
+				continue;
+			p = p ? p : &pp->probes[pp->n++];
+			p->ep = tp->ep;
+			p->channel = tp->channel;
+			p->owner = pp;
+			pmtu_init(&p->pmtu, probe_send, p);
+			p->pmtu.frame_hlen = CD_HLEN;
+			p->pmtu.retry_ms = PEER_PMTU_RETRY_MS;
+			/* a peer without wgturn, or not up yet, is silent:
+			 * that must not read as "too big" */
+			p->pmtu.floor_first = true;
+			snprintf(p->pmtu.label, sizeof(p->pmtu.label),
+				 "%s through the relay",
+				 ep_str(&p->ep, a, sizeof(a)));
+			start(p, hi, now);
+		}
+		p->seen = true;
+	}
+	for (int i = 0; i < pp->n;) {
+		if (pp->probes[i].seen) {
+			i++;
+			continue;
+		}
+		pp->probes[i] = pp->probes[--pp->n];
+		/* the moved probe's pmtu still points at its old slot */
+		if (i < pp->n)
+			pp->probes[i].pmtu.ctx = &pp->probes[i];
+	}
+}
+
+void peer_pmtu_research(struct peer_pmtu *pp, uint32_t hi, uint64_t now)
+{
+	pp->hi = hi;
+	for (int i = 0; i < pp->n; i++)
+		start(&pp->probes[i], hi, now);
+}
+
+/* A peer's probe: answer on the channel it came on, small. */
+static void answer(struct peer_pmtu *pp, uint16_t chan,
+		   const struct stun_msg *req)
+{
+	uint8_t buf[CD_HLEN + 64];
+	struct stun_builder b;
+	int len;
+
+	stun_begin(&b, buf + CD_HLEN, sizeof(buf) - CD_HLEN,
+		   stun_type(STUN_BINDING, STUN_SUCCESS), req->txid);
+	len = stun_finish(&b);
+	if (len <= 0)
+		return;
+	buf[0] = chan >> 8;
+	buf[1] = chan & 0xff;
+	buf[2] = (uint8_t)(len >> 8);
+	buf[3] = (uint8_t)len;
+	if (!pp->send(pp->ctx, buf, CD_HLEN + (size_t)len))
+		pp->answered++;
+}
+
+bool peer_pmtu_input(struct peer_pmtu *pp, const uint8_t *buf, size_t len,
+		     uint64_t now)
+{
+	struct peer_probe *p;
+	struct stun_msg m;
+	uint16_t chan, cdlen;
+
+	if (len < CD_HLEN + STUN_HDR_LEN)
+		return false;
+	chan = (uint16_t)(buf[0] << 8 | buf[1]);
+	cdlen = (uint16_t)(buf[2] << 8 | buf[3]);
+	if (chan < 0x4000 || chan > 0x4fff || CD_HLEN + (size_t)cdlen > len ||
+	    stun_parse(&m, buf + CD_HLEN, cdlen))
+		return false;
+	p = by_channel(pp, chan);
+	if (m.type == stun_type(STUN_BINDING, STUN_REQUEST)) {
+		/* The relay delivers only on channels we bound, and the
+		 * answer goes back on it to that peer; our own probes may
+		 * not know the channel yet. */
+		answer(pp, chan, &m);
+		/* the peer probes us: it is up and has its channel now,
+		 * so a search of ours that met silence may go again */
+		if (p && !pmtu_value(&p->pmtu) && !p->pmtu.size)
+			start(p, pp->hi, now);
+		return true;
+	}
+	return p && pmtu_input(&p->pmtu, buf + CD_HLEN, cdlen, now);
+}
+
+static uint32_t give_hi(void *ctx)
+{
+	return *(const uint32_t *)ctx;
+}
+
+void peer_pmtu_tick(struct peer_pmtu *pp, uint64_t now, uint32_t hi)
+{
+	pp->hi = hi;
+	for (int i = 0; i < pp->n; i++)
+		pmtu_tick(&pp->probes[i].pmtu, now, give_hi, &hi);
+}
+
+int peer_pmtu_next_ms(const struct peer_pmtu *pp, uint64_t now)
+{
+	int best = -1;
+
+	for (int i = 0; i < pp->n; i++) {
+		int t = pmtu_next_ms(&pp->probes[i].pmtu, now);
+
+		if (t >= 0 && (best < 0 || t < best))
+			best = t;
+	}
+	return best;
+}
+
+uint32_t peer_pmtu_value(const struct peer_pmtu *pp, const struct wgt_ep *ep)
+{
+	for (int i = 0; i < pp->n; i++)
+		if (same_ep(&pp->probes[i].ep, ep))
+			return pmtu_value(&pp->probes[i].pmtu);
+	return 0;
+}
