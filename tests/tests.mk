@@ -30,6 +30,7 @@ TEST_MODS_test_turn := turn base
 TEST_MODS_test_upconf := daemon/upconf base
 TEST_MODS_test_route_mtu := base/route_mtu base/rtnl
 TEST_MODS_test_pmtu := daemon/pmtu turn/stun base
+TEST_MODS_test_peer_pmtu := daemon/peer_pmtu daemon/pmtu turn/stun base
 TEST_MODS_test_wg := wg base
 TEST_MODS_wgsnap := wg base
 test_objs = $(foreach m,$(TEST_MODS_$(1)),$(if $(findstring /,$(m)),$(BUILD)/user/$(m).o,$(filter $(BUILD)/user/$(m)/%,$(USER_OBJ))))

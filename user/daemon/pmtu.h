@@ -10,7 +10,9 @@
  * measured nothing: the last result stays and it tries again after
  * PMTU_RESEARCH_MS. It runs again every PMTU_REPROBE_MS, and
  * when asked (a new allocation, an uplink change, a silent path: the
- * evidence of a black hole). Nothing here needs ICMP.
+ * evidence of a black hole). Nothing here needs ICMP. With floor_first
+ * a search begins with one probe at the floor: a far end that answers
+ * nothing (not up yet) is then silence, never "too big".
  */
 #ifndef WGT_PMTU_H
 #define WGT_PMTU_H
