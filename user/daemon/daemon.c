@@ -378,6 +378,8 @@ static void on_silent(void *ctx, const struct wg_peer *p, uint64_t silent_ms)
 	if (!d->relay.pmtu.size &&
 	    now - d->relay.pmtu.started_ms > PMTU_RESEARCH_MS)
 		relay_pmtu_search(&d->relay, now);
+	peer_pmtu_suspect(&d->relay.peers, &p->endpoint, relay_leg(&d->relay),
+			  now);
 	/* Servers may keep permissions and channels shorter than RFC 8656's
 	 * 300 and 600 s: renewing them is cheap and harmless. */
 	turn_peer_refresh(&d->relay.turn, &p->endpoint, now);

@@ -101,6 +101,18 @@ void peer_pmtu_research(struct peer_pmtu *pp, uint32_t hi, uint64_t now)
 		start(&pp->probes[i], hi, now);
 }
 
+void peer_pmtu_suspect(struct peer_pmtu *pp, const struct wgt_ep *ep,
+		       uint32_t hi, uint64_t now)
+{
+	for (int i = 0; i < pp->n; i++) {
+		struct pmtu *m = &pp->probes[i].pmtu;
+
+		if (same_ep(&pp->probes[i].ep, ep) && !m->size &&
+		    now - m->started_ms > PMTU_RESEARCH_MS)
+			start(&pp->probes[i], hi, now);
+	}
+}
+
 /* A peer's probe: answer on the channel it came on, small. */
 static void answer(struct peer_pmtu *pp, uint16_t chan,
 		   const struct stun_msg *req)

@@ -50,6 +50,10 @@ void peer_pmtu_sync(struct peer_pmtu *pp, const struct turn_client *c,
 		    uint32_t hi, uint64_t now);
 /* Search every peer again (the relay leg changed). */
 void peer_pmtu_research(struct peer_pmtu *pp, uint32_t hi, uint64_t now);
+/* The path to ep went silent (large packets lost where small ones
+ * pass?): search it again, unless it just did. */
+void peer_pmtu_suspect(struct peer_pmtu *pp, const struct wgt_ep *ep,
+		       uint32_t hi, uint64_t now);
 /* A datagram from the relay: ChannelData carrying a probe or an answer?
  * Then it is consumed (true). */
 bool peer_pmtu_input(struct peer_pmtu *pp, const uint8_t *buf, size_t len,
