@@ -83,12 +83,15 @@ static __always_inline int chandata_push(struct __sk_buff *skb,
 static __always_inline int egress_gso(struct __sk_buff *skb,
 				      struct wgt_egress_at *at)
 {
-	__u32 key = skb->ifindex, *veth;
+	__u32 key = skb->ifindex, *veth, mtu = 0;
 
 	if (at->uplink)
 		return -WGT_DROP_GSO;
 	veth = bpf_map_lookup_elem(&gso_links, &key);
 	if (!veth)
+		return -WGT_DROP_GSO;
+	/* a veth deleted by hand: the redirect would drop it uncounted */
+	if (bpf_check_mtu(skb, *veth, &mtu, 0, 0) < 0)
 		return -WGT_DROP_GSO;
 	at->redirect = *veth;
 	return WGT_TX_GSO_SPLIT;

@@ -113,6 +113,7 @@ static void no_config(void);
 static void first_frags_dropped(void);
 static void first_frags_dropped_long_ago(void);
 static void gso_link(void);
+static void gso_link_gone(void);
 static void gso_link_back(void);
 static void gso_link_back_small(void);
 
@@ -353,6 +354,10 @@ static const struct dp_case cases[] = {
 	  .gso_size = 148, .gso_segs = 3,
 	  .in = { .src = LOCAL6, .dst = PEER6, WG(444) },
 	  .same = true, .counts = { [WGT_TX_GSO_SPLIT] = 3 } },
+	{ "relay v4 GSO batch, its veth deleted", EGRESS,
+	  .setup = gso_link_gone, .gso_size = 148, .gso_segs = 2,
+	  .in = { .src = LOCAL4, .dst = PEER4, WG(296) },
+	  .same = true, .verdict = DROP, .counts = { [WGT_DROP_GSO] = 2 } },
 	{ "direct v4 GSO batch with a veth: rewritten", EGRESS,
 	  .setup = gso_link, .gso_size = 148, .gso_segs = 2,
 	  .in = { .src = LOCAL4, .dst = DPEER4, WG(296) },
@@ -811,11 +816,21 @@ static void first_frags_dropped(void)
 /* The test run's skb->dev is lo (ifindex 1, this test's own netns), or
  * the MTU-1280 veth for small_mtu cases. */
 #define TEST_DEV_IFINDEX 1
-#define SOME_VETH_IFINDEX 4242	/* bpf_redirect() only records it */
+#define GONE_IFINDEX 4242	/* no such device in the test's netns */
 
+/* Batches go into lo itself: a device that exists is all the egress
+ * program checks; bpf_redirect() only records it. */
 static void gso_link(void)
 {
-	uint32_t up = TEST_DEV_IFINDEX, veth = SOME_VETH_IFINDEX;
+	uint32_t up = TEST_DEV_IFINDEX, veth = TEST_DEV_IFINDEX;
+
+	map_put(fx.skel->maps.gso_links, &up, &veth);
+}
+
+/* The veth was deleted behind wgturn's back. */
+static void gso_link_gone(void)
+{
+	uint32_t up = TEST_DEV_IFINDEX, veth = GONE_IFINDEX;
 
 	map_put(fx.skel->maps.gso_links, &up, &veth);
 }

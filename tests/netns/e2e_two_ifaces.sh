@@ -11,6 +11,8 @@
 #  2. `down` of the first interface's daemon on site A: the second
 #     tunnel keeps answering without loss, A's uplink keeps the second's
 #     programs only
+#  3. the second's GSO veth deleted by hand: its daemon makes it anew
+#     within seconds and the tunnel keeps answering
 set -u
 cd "$(dirname "$0")/../.."
 : "${BUILD:=build}"
@@ -104,9 +106,32 @@ first_down() {
 	ping_ok b "${TUN2[a]}" 20 "B -> A on the second interfaces after the first's down"
 }
 
+# The second's GSO veth deleted behind its daemon's back: the daemon
+# attaches again within seconds (a new pair, named in show --json), and
+# the tunnel keeps answering.
+gso_mended() {
+	local up seg i got old now t0=$SECONDS
+	up=$(in_ns a cat /sys/class/net/eth0/ifindex)
+	seg=wgt51821-s$up
+	check "A's second instance has its GSO veth $seg" in_ns a ip link show "$seg"
+	old=$(in_ns a cat "/sys/class/net/$seg/ifindex")
+	check "ip link del $seg" in_ns a ip link del "$seg"
+	for ((i = 0; i < $(tscale_int 100); i++)); do
+		now=$(in_ns a cat "/sys/class/net/$seg/ifindex" 2>/dev/null)
+		got=$(W a show "$A2" --json 2>/dev/null | jq -r '.uplinks[0].gso_link // empty')
+		[ -n "$now" ] && [ "$got" = "$seg" ] && break
+		sleep 0.1
+	done
+	check "the daemon made $seg anew (ifindex $old -> ${now:-none}, within $((SECONDS - t0 + 1)) s)" \
+		test -n "$now" -a "$now" != "$old"
+	expect_eq "show --json names it again" "$seg" "$got"
+	ping_ok a "${TUN2[b]}" 20 "A -> B on the second interfaces after the veth was mended"
+}
+
 if start; then
 	both
 	first_down
+	gso_mended
 fi
 cleanup
 trap - EXIT

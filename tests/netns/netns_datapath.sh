@@ -89,7 +89,8 @@
 #     counts each datagram, drop_rx_fragment each fragment
 # 11. GSO: UDP_SEGMENT batches (control message and socket option) to E
 #     arrive at the relay as one ChannelData per datagram, byte for byte,
-#     through the uplink's veth pair; counters count datagrams
+#     through the uplink's veth pair; counters count datagrams; with the
+#     veth deleted by hand they are dropped and counted, attach mends it
 #
 # Run as root from the repo root after `make test-build`.
 set -u
@@ -1107,6 +1108,26 @@ gso_batches() {
 		csum_unchanged "$tag relay's" "$ns3" 3
 		csum_unchanged "$tag router's" "$ns2" 2
 	done
+
+	# The veth deleted by hand: batches are dropped and counted, never
+	# lost silently; attach makes it anew.
+	setfam 4
+	tag="[gso, veth deleted]"
+	check "$tag ip link del $seg" ip -n "$ns1" link del "$seg"
+	snap "$b"
+	xfer "$tag nothing reaches the relay" \
+		"$ns3" "recv-chandata --timeout 1 --bind $RELAY --channel $CHAN --count 0 --size 1200" \
+		"$ns1" "send --bind $S --to $E --count 32 --size 1200 --gso 16"
+	snap "$a"
+	expect_delta "$tag drop_gso counts the datagrams" 32 "$(counter "$b" drop_gso)" "$(counter "$a" drop_gso)"
+	expect_delta "$tag tx_gso_split" 0 "$(counter "$b" tx_gso_split)" "$(counter "$a" tx_gso_split)"
+	check "$tag attach again" wgt attach "$NAME" --uplink s0 --port "$WGPORT"
+	check "$tag the pair is back" ip -n "$ns1" link show "$seg"
+	xfer "$tag then batches arrive again" \
+		"$ns3" "recv-chandata --bind $RELAY --expect-from $S --channel $CHAN --count 64 --size 1200" \
+		"$ns1" "send --bind $S --to $E --count 64 --size 1200 --gso 16 --gap-us $GSO_GAP_US"
+	expect_eq "$tag gso_links holds the live pairs only (2 entries)" 2 \
+		"$(bpftool map dump pinned "$BPFFS/wgturn/$NAME/gso_links" -j | jq length)"
 }
 
 # Main -------------------------------------------------------------------------------

@@ -183,19 +183,40 @@ static void test_peer_not_ready(void **state)
 	(void)state;
 	reset();
 	peer_pmtu_sync(&pa, &ta, 1500, 1000);
-	now = run(1000, 5000, 0);
+	now = run(1000, PMTU_RESEARCH_MS, 0);
 	assert_int_equal(peer_pmtu_value(&pa, &ta.peers[0].ep), 0);
 	assert_int_equal(pa.probes[0].pmtu.size, 0);
-	assert_true(pa.probes[0].pmtu.next_search_ms >= now + 20000);
-	/* B comes up and probes A: A answers and searches again */
+	assert_true(pa.probes[0].pmtu.next_search_ms >= now + 15000);
+	/* B comes up and probes A: A answers and searches again (at most
+	 * once per PMTU_RESEARCH_MS: a request costs the sender little) */
 	peer_pmtu_sync(&pb, &tb, 1500, now);
 	now = run(now, 5000, 1400);
 	assert_true(peer_pmtu_value(&pa, &ta.peers[0].ep) > 1392);
 	assert_true(peer_pmtu_value(&pb, &tb.peers[0].ep) > 1392);
 }
 
-/* WireGuard inside ChannelData is not ours; a channel gone takes its
- * value with it. */
+/* Found, then the peer goes away mid-search (a re-search after our leg
+ * changed): the losses were silence, the old value stays. */
+static void test_peer_gone_mid_search(void **state)
+{
+	uint64_t now;
+
+	(void)state;
+	reset();
+	peer_pmtu_sync(&pa, &ta, 1500, 1000);
+	peer_pmtu_sync(&pb, &tb, 1500, 1000);
+	now = run(1000, 5000, 1400);
+	assert_true(peer_pmtu_value(&pa, &ta.peers[0].ep) > 1392);
+	peer_pmtu_research(&pa, 1500, now);
+	now = run(now, 30, 1400);	/* the floor answered */
+	now = run(now, 20000, 0);	/* then nothing */
+	assert_true(peer_pmtu_value(&pa, &ta.peers[0].ep) > 1392);
+	assert_int_equal(pa.probes[0].pmtu.size, 0);
+}
+
+/* WireGuard inside ChannelData is not ours; an unbound channel keeps
+ * the value (a rebind), a new channel number searches again, a peer
+ * gone takes its value with it. */
 static void test_not_ours_and_gone(void **state)
 {
 	uint8_t wg[4 + 148] = { 0x40, 0x01, 0, 148, 4, 0, 0, 0 };
@@ -209,6 +230,19 @@ static void test_not_ours_and_gone(void **state)
 	assert_int_equal(peer_pmtu_value(&pa, &ta.peers[0].ep), 1500);
 	ta.peers[0].chan = TB_NONE;
 	peer_pmtu_sync(&pa, &ta, 1500, 7000);
+	assert_int_equal(pa.n, 1);
+	assert_int_equal(peer_pmtu_value(&pa, &ta.peers[0].ep), 1500);
+	from_a.n = 0;
+	peer_pmtu_tick(&pa, 30000, 1500);
+	assert_int_equal(from_a.n, 0);		/* unbound: not probed */
+	ta.peers[0].chan = TB_OK;
+	ta.peers[0].channel = 0x4009;
+	peer_pmtu_sync(&pa, &ta, 1500, 30000);
+	assert_int_equal(from_a.n, 1);		/* a new search ... */
+	assert_int_equal(get16(from_a.q[0].buf), 0x4009);
+	assert_int_equal(peer_pmtu_value(&pa, &ta.peers[0].ep), 1500);
+	ta.n_peers = 0;				/* ... and the peer gone */
+	peer_pmtu_sync(&pa, &ta, 1500, 30010);
 	assert_int_equal(pa.n, 0);
 	assert_int_equal(peer_pmtu_value(&pa, &ta.peers[0].ep), 0);
 }
@@ -219,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_finds_the_relays_leg),
 		cmocka_unit_test(test_answer),
 		cmocka_unit_test(test_peer_not_ready),
+		cmocka_unit_test(test_peer_gone_mid_search),
 		cmocka_unit_test(test_not_ours_and_gone),
 	};
 

@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <net/if.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -120,4 +122,19 @@ int veth_pair_add(const char *a, const char *b, uint32_t mtu,
 	if (ret && ret != -EEXIST)
 		link_del(a);
 	return ret;
+}
+
+bool link_is_up(int ifindex)
+{
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool up = false;
+
+	if (s < 0)
+		return false;
+	if (if_indextoname((unsigned int)ifindex, ifr.ifr_name) &&
+	    !ioctl(s, SIOCGIFFLAGS, &ifr))
+		up = ifr.ifr_flags & IFF_UP;
+	close(s);
+	return up;
 }

@@ -3,6 +3,7 @@
 #ifndef WGT_VETH_H
 #define WGT_VETH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -13,6 +14,8 @@
  */
 int veth_pair_add(const char *a, const char *b, uint32_t mtu,
 		  uint32_t gso_max_segs);
+/* Does the link exist, and is it up? */
+bool link_is_up(int ifindex);
 /* Delete the link called name (a veth's peer goes with it): 0 or -errno. */
 int link_del(const char *name);
 

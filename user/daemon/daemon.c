@@ -34,6 +34,7 @@
 #include "dp/pins.h"
 #include "base/route.h"
 #include "base/route_mtu.h"
+#include "base/veth.h"
 #include "liveness.h"
 #include "names.h"
 #include "rendezvous.h"
@@ -467,6 +468,37 @@ static void uplink_check(struct daemon *d, uint64_t now)
 	turn_restart(&r->turn, now, "the uplink address changed");
 }
 
+/* The veth pairs where GSO batches are segmented: deleted or set down
+ * behind our back, batches to relays would be dropped (counted in
+ * drop_gso). Attach again: it makes them anew and replaces the programs
+ * in place, as `wgturn attach` does under traffic. */
+static void gso_check(struct daemon *d)
+{
+	struct wgt_uplink up[WGT_MAX_UPLINKS];
+	struct attach_opts ao = { .xdp = XDP_REQ_AUTO, .port = d->wg_port };
+	struct wgt_err e = {};
+	bool broken = false;
+	int rc;
+
+	if (d->dp.maps.uplinks < 0 || uplinks_read(&d->dp.maps, up))
+		return;
+	for (int i = 0; i < WGT_MAX_UPLINKS; i++) {
+		if (!up[i].ifindex)
+			continue;
+		if (!if_indextoname(up[i].ifindex, ao.uplinks[ao.n_uplinks++]))
+			return;	/* the uplink itself is gone: not ours to mend */
+		if (up[i].xdp_mode == WGT_XDP_SKB)
+			ao.xdp = XDP_REQ_SKB;
+		broken |= up[i].gso_ifindex && !link_is_up((int)up[i].gso_ifindex);
+	}
+	if (!broken)
+		return;
+	pr_warn("a GSO veth of %s is gone or down: attaching again",
+		d->conf->wgif);
+	rc = wgt_attach(&d->dp.pins, &ao, &e);
+	log_report(&e, rc);
+}
+
 static void state_tick(void *ctx, uint64_t now)
 {
 	struct daemon *d = ctx;
@@ -474,6 +506,7 @@ static void state_tick(void *ctx, uint64_t now)
 	if (d->running && now >= d->next_uplink_ms) {
 		d->next_uplink_ms = now + UPLINK_CHECK_MS;
 		uplink_check(d, now);
+		gso_check(d);
 	}
 	if (d->running && now >= d->next_mtu_ms) {
 		d->next_mtu_ms = now + TMTU_CHECK_MS;

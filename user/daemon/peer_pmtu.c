@@ -33,10 +33,19 @@ static bool same_ep(const struct wgt_ep *a, const struct wgt_ep *b)
 	       !memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
+/* A bound channel's probe: what the relay delivers on it is for us. */
 static struct peer_probe *by_channel(struct peer_pmtu *pp, uint16_t chan)
 {
 	for (int i = 0; i < pp->n; i++)
-		if (pp->probes[i].channel == chan)
+		if (pp->probes[i].bound && pp->probes[i].channel == chan)
+			return &pp->probes[i];
+	return NULL;
+}
+
+static struct peer_probe *by_ep(struct peer_pmtu *pp, const struct wgt_ep *ep)
+{
+	for (int i = 0; i < pp->n; i++)
+		if (same_ep(&pp->probes[i].ep, ep))
 			return &pp->probes[i];
 	return NULL;
 }
@@ -46,41 +55,66 @@ static void start(struct peer_probe *p, uint32_t hi, uint64_t now)
 	pmtu_search(&p->pmtu, p->ep.family, hi, now);
 }
 
+static struct peer_probe *add(struct peer_pmtu *pp,
+			      const struct turn_peer *tp)
+{
+	struct peer_probe *p;
+	char a[EP_STRLEN];
+
+	if (pp->n == TURN_MAX_PEERS)
+		return NULL;
+	p = &pp->probes[pp->n++];
+	memset(p, 0, sizeof(*p));
+	p->ep = tp->ep;
+	p->owner = pp;
+	pmtu_init(&p->pmtu, probe_send, p);
+	p->pmtu.frame_hlen = CD_HLEN;
+	p->pmtu.retry_ms = PEER_PMTU_RETRY_MS;
+	/* a peer without wgturn, or not up yet, is silent: that must not
+	 * read as "too big" */
+	p->pmtu.floor_first = true;
+	snprintf(p->pmtu.label, sizeof(p->pmtu.label), "%s through the relay",
+		 ep_str(&p->ep, a, sizeof(a)));
+	return p;
+}
+
+/*
+ * Probes live as long as the endpoint is the relay's peer, and keep their
+ * result while its channel is rebound (a reallocation, a failed refresh):
+ * the tunnel MTU must not grow back meanwhile. Only a bound channel is
+ * probed; a new channel number means a new search.
+ */
 void peer_pmtu_sync(struct peer_pmtu *pp, const struct turn_client *c,
 		    uint32_t hi, uint64_t now)
 {
-	char a[EP_STRLEN];
-
 	pp->hi = hi;
 	for (int i = 0; i < pp->n; i++)
 		pp->probes[i].seen = false;
 	for (int i = 0; i < c->n_peers; i++) {
 		const struct turn_peer *tp = &c->peers[i];
-		struct peer_probe *p = by_channel(pp, tp->channel);
+		struct peer_probe *p = by_ep(pp, &tp->ep);
+		bool bound = tp->chan == TB_OK && tp->channel;
 
-		if (tp->chan != TB_OK || !tp->channel)
+		if (!p && bound)
+			p = add(pp, tp);
+		if (!p)
 			continue;
-		if (p && !same_ep(&p->ep, &tp->ep))
-			memset(p, 0, sizeof(*p));	/* channel reused */
-		if (!p || !p->channel) {
-			if (!p && pp->n == TURN_MAX_PEERS)
-				continue;
-			p = p ? p : &pp->probes[pp->n++];
-			p->ep = tp->ep;
-			p->channel = tp->channel;
-			p->owner = pp;
-			pmtu_init(&p->pmtu, probe_send, p);
-			p->pmtu.frame_hlen = CD_HLEN;
-			p->pmtu.retry_ms = PEER_PMTU_RETRY_MS;
-			/* a peer without wgturn, or not up yet, is silent:
-			 * that must not read as "too big" */
-			p->pmtu.floor_first = true;
-			snprintf(p->pmtu.label, sizeof(p->pmtu.label),
-				 "%s through the relay",
-				 ep_str(&p->ep, a, sizeof(a)));
-			start(p, hi, now);
-		}
 		p->seen = true;
+		if (bound && (!p->bound || p->channel != tp->channel)) {
+			bool again = p->channel != tp->channel;
+
+			p->channel = tp->channel;
+			p->bound = true;
+			if (again || !p->pmtu.started_ms)
+				start(p, hi, now);
+		} else if (!bound && p->bound) {
+			p->bound = false;
+			/* no answer can come: not a loss, a pause */
+			if (p->pmtu.size) {
+				p->pmtu.size = 0;
+				p->pmtu.next_search_ms = now + PMTU_RESEARCH_MS;
+			}
+		}
 	}
 	for (int i = 0; i < pp->n;) {
 		if (pp->probes[i].seen) {
@@ -98,7 +132,8 @@ void peer_pmtu_research(struct peer_pmtu *pp, uint32_t hi, uint64_t now)
 {
 	pp->hi = hi;
 	for (int i = 0; i < pp->n; i++)
-		start(&pp->probes[i], hi, now);
+		if (pp->probes[i].bound)
+			start(&pp->probes[i], hi, now);
 }
 
 void peer_pmtu_suspect(struct peer_pmtu *pp, const struct wgt_ep *ep,
@@ -107,7 +142,8 @@ void peer_pmtu_suspect(struct peer_pmtu *pp, const struct wgt_ep *ep,
 	for (int i = 0; i < pp->n; i++) {
 		struct pmtu *m = &pp->probes[i].pmtu;
 
-		if (same_ep(&pp->probes[i].ep, ep) && !m->size &&
+		if (same_ep(&pp->probes[i].ep, ep) && pp->probes[i].bound &&
+		    !m->size &&
 		    now - m->started_ms > PMTU_RESEARCH_MS)
 			start(&pp->probes[i], hi, now);
 	}
@@ -156,7 +192,8 @@ bool peer_pmtu_input(struct peer_pmtu *pp, const uint8_t *buf, size_t len,
 		answer(pp, chan, &m);
 		/* the peer probes us: it is up and has its channel now,
 		 * so a search of ours that met silence may go again */
-		if (p && !pmtu_value(&p->pmtu) && !p->pmtu.size)
+		if (p && !pmtu_value(&p->pmtu) && !p->pmtu.size &&
+		    now - p->pmtu.started_ms >= PMTU_RESEARCH_MS)
 			start(p, pp->hi, now);
 		return true;
 	}
@@ -172,7 +209,8 @@ void peer_pmtu_tick(struct peer_pmtu *pp, uint64_t now, uint32_t hi)
 {
 	pp->hi = hi;
 	for (int i = 0; i < pp->n; i++)
-		pmtu_tick(&pp->probes[i].pmtu, now, give_hi, &hi);
+		if (pp->probes[i].bound)
+			pmtu_tick(&pp->probes[i].pmtu, now, give_hi, &hi);
 }
 
 int peer_pmtu_next_ms(const struct peer_pmtu *pp, uint64_t now)
@@ -180,7 +218,8 @@ int peer_pmtu_next_ms(const struct peer_pmtu *pp, uint64_t now)
 	int best = -1;
 
 	for (int i = 0; i < pp->n; i++) {
-		int t = pmtu_next_ms(&pp->probes[i].pmtu, now);
+		int t = pp->probes[i].bound ?
+			pmtu_next_ms(&pp->probes[i].pmtu, now) : -1;
 
 		if (t >= 0 && (best < 0 || t < best))
 			best = t;

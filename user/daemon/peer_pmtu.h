@@ -25,8 +25,9 @@
 
 struct peer_probe {
 	struct wgt_ep ep;	/* the peer as WireGuard and the relay know it */
-	uint16_t channel;
-	bool seen;		/* still bound (this sync) */
+	uint16_t channel;	/* the last one bound */
+	bool bound;		/* channel bound now: probed */
+	bool seen;		/* still the relay's peer (this sync) */
 	struct pmtu pmtu;
 	struct peer_pmtu *owner;
 };
@@ -44,8 +45,9 @@ struct peer_pmtu {
 };
 
 void peer_pmtu_init(struct peer_pmtu *pp, peer_pmtu_send_fn send, void *ctx);
-/* Follow the relay's bound channels: a new one is searched at once,
- * between the floor and hi (the path MTU to the relay); gone ones go. */
+/* Follow the relay's peers and channels: a newly bound one is searched
+ * at once, between the floor and hi (the path MTU to the relay); a peer
+ * keeps its value while its channel is rebound; gone peers go. */
 void peer_pmtu_sync(struct peer_pmtu *pp, const struct turn_client *c,
 		    uint32_t hi, uint64_t now);
 /* Search every peer again (the relay leg changed). */

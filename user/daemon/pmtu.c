@@ -63,6 +63,15 @@ static void next(struct pmtu *p, uint64_t now)
 	if (p->hi < p->lo + PMTU_STEP && (p->lo_seen || p->hi <= p->lo)) {
 		uint32_t was = p->result;
 
+		/* still there? else the losses were silence, not size */
+		if (p->floor_first && p->lost_since_answer) {
+			p->lost_since_answer = false;
+			p->size = p->lo;
+			p->sends = 0;
+			send_probe(p, now);
+			return;
+		}
+
 		p->result = p->lo;
 		p->size = 0;
 		p->took_ms = (uint32_t)(now - p->started_ms);
@@ -98,6 +107,7 @@ void pmtu_search(struct pmtu *p, uint8_t family, uint32_t hi, uint64_t now)
 	p->lo = floor < hi ? floor : hi;
 	p->lo_seen = false;
 	p->tried_hi = false;
+	p->lost_since_answer = false;
 	p->hi = hi;
 	p->probes = 0;
 	p->started_ms = now;
@@ -118,6 +128,7 @@ bool pmtu_input(struct pmtu *p, const uint8_t *buf, size_t len,
 	p->rtt_ms = (uint32_t)(now - p->sent_ms);
 	p->lo = p->size;
 	p->lo_seen = true;
+	p->lost_since_answer = false;
 	next(p, now);
 	return true;
 }
@@ -147,6 +158,7 @@ void pmtu_tick(struct pmtu *p, uint64_t now, uint32_t (*ask_hi)(void *),
 		uint32_t told = ask_hi(hi_ctx);
 
 		p->hi = p->size - 1;
+		p->lost_since_answer = true;
 		/* an ICMP for the lost probe taught the kernel more */
 		if (told < p->hi && told >= p->lo)
 			p->hi = told;

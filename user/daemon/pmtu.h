@@ -11,8 +11,9 @@
  * PMTU_RESEARCH_MS. It runs again every PMTU_REPROBE_MS, and
  * when asked (a new allocation, an uplink change, a silent path: the
  * evidence of a black hole). Nothing here needs ICMP. With floor_first
- * a search begins with one probe at the floor: a far end that answers
- * nothing (not up yet) is then silence, never "too big".
+ * a search begins with one probe at the floor, and one at the lower
+ * bound before it ends on losses: a far end that answers nothing (not
+ * up yet, or gone mid-search) is then silence, never "too big".
  */
 #ifndef WGT_PMTU_H
 #define WGT_PMTU_H
@@ -55,6 +56,9 @@ struct pmtu {
 	bool floor_first;	/* confirm the far end answers at all before
 				 * any loss may count as "too big" */
 	bool tried_hi;		/* this search has probed hi */
+	bool lost_since_answer;	/* a size counted too big after the last
+				 * answer: floor_first confirms lo again
+				 * before ending on it */
 	char label[72];		/* for the log: "the relay" */
 };
 

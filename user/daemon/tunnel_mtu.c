@@ -182,7 +182,8 @@ static void check_peer(struct tunnel_mtu *t, int ifindex, uint32_t wg_mtu,
 		    probed < (uint32_t)r)
 			r = (int)probed;
 		/* the relay's leg to the peer, as its answers showed */
-		if (path.kind == WGT_PATH_RELAY && through)
+		if (path.kind == WGT_PATH_RELAY && through && probed_to &&
+		    same_host(&path.via, probed_to))
 			e2e = peer_pmtu_value(through, &wp->endpoint);
 		if (r > 0 && e2e && e2e < (uint32_t)r)
 			r = (int)e2e;

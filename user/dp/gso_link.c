@@ -11,11 +11,14 @@
 /* Segments are at most the uplink's MTU; any uplink's fits. */
 #define GSO_LINK_MTU 65535
 
-void gso_link_names(int uplink, __u16 port, char seg[IF_NAMESIZE],
-		    char ret[IF_NAMESIZE])
+int gso_link_names(int uplink, __u16 port, char seg[IF_NAMESIZE],
+		   char ret[IF_NAMESIZE])
 {
-	snprintf(seg, IF_NAMESIZE, "wgt%u-s%d", port, uplink);
+	int n = snprintf(seg, IF_NAMESIZE, "wgt%u-s%d", port, uplink);
+
 	snprintf(ret, IF_NAMESIZE, "wgt%u-r%d", port, uplink);
+	/* an ifindex of 6 digits and more: two uplinks must not share */
+	return n >= IF_NAMESIZE ? -ENAMETOOLONG : 0;
 }
 
 static int attach_return(int ifindex, int prog_fd)
@@ -37,11 +40,15 @@ int gso_link_up(int uplink, __u16 port, int prog_fd, struct gso_link *l,
 	char seg[IF_NAMESIZE], ret[IF_NAMESIZE];
 	int err;
 
-	gso_link_names(uplink, port, seg, ret);
+	if (gso_link_names(uplink, port, seg, ret))
+		return wgt_err_set(e, -ENAMETOOLONG,
+				   "the uplink's ifindex %d makes its GSO veth's name too long",
+				   uplink);
 	l->seg_ifindex = (int)if_nametoindex(seg);
 	l->ret_ifindex = (int)if_nametoindex(ret);
-	if (!l->seg_ifindex || !l->ret_ifindex) {
-		/* half a pair is no use: start again */
+	if (!l->seg_ifindex || !l->ret_ifindex || !link_is_up(l->seg_ifindex) ||
+	    !link_is_up(l->ret_ifindex)) {
+		/* half a pair, or one set down, is no use: start again */
 		link_del(seg);
 		link_del(ret);
 		err = veth_pair_add(seg, ret, GSO_LINK_MTU, 1);
@@ -64,7 +71,8 @@ void gso_link_down(int uplink, __u16 port)
 {
 	char seg[IF_NAMESIZE], ret[IF_NAMESIZE];
 
-	gso_link_names(uplink, port, seg, ret);
+	if (gso_link_names(uplink, port, seg, ret))
+		return;
 	link_del(seg);
 	link_del(ret);
 }

@@ -20,8 +20,9 @@ struct gso_link {
 
 struct wgt_err;
 
-void gso_link_names(int uplink, __u16 port, char seg[IF_NAMESIZE],
-		    char ret[IF_NAMESIZE]);
+/* 0, or -ENAMETOOLONG when they would not fit IF_NAMESIZE. */
+int gso_link_names(int uplink, __u16 port, char seg[IF_NAMESIZE],
+		   char ret[IF_NAMESIZE]);
 /* Make the pair (or keep it, if there) and put prog_fd on the return
  * end's TC ingress. 0, or -errno and e's message; nothing left behind. */
 int gso_link_up(int uplink, __u16 port, int prog_fd, struct gso_link *l,

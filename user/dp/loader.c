@@ -99,6 +99,27 @@ static int load_error(int ret, const char *libbpf_text,
 			   strerror(-ret));
 }
 
+/* Before recording an uplink's pair: entries of an earlier pair of the
+ * same uplink go, so the map never fills with dead return ends. */
+static void gso_links_prune(struct wgturn_bpf *skel, __u32 uplink,
+			    __u32 ret_ifindex)
+{
+	int fd = bpf_map__fd(skel->maps.gso_links);
+	__u32 key, next, val, stale[WGT_MAX_GSO_LINKS];
+	int n = 0;
+	bool more = bpf_map_get_next_key(fd, NULL, &next) == 0;
+
+	while (more && n < WGT_MAX_GSO_LINKS) {
+		key = next;
+		more = bpf_map_get_next_key(fd, &key, &next) == 0;
+		if (!bpf_map_lookup_elem(fd, &key, &val) && val == uplink &&
+		    key != ret_ifindex)
+			stale[n++] = key;
+	}
+	while (n--)
+		bpf_map_delete_elem(fd, &stale[n]);
+}
+
 /*
  * The uplink's veth pair for GSO batches, and its two gso_links entries.
  * Without it relay-bound batches are dropped (drop_gso): a warning, not
@@ -117,22 +138,41 @@ static void gso_link_attach(struct wgturn_bpf *skel, const char *ifname,
 			     why.msg, ifname);
 		return;
 	}
+	gso_links_prune(skel, up->ifindex, (__u32)l.ret_ifindex);
 	k = up->ifindex, v = (__u32)l.seg_ifindex;
-	bpf_map__update_elem(skel->maps.gso_links, &k, 4, &v, 4, BPF_ANY);
+	if (bpf_map__update_elem(skel->maps.gso_links, &k, 4, &v, 4, BPF_ANY))
+		goto fail;
 	k = (__u32)l.ret_ifindex, v = up->ifindex;
-	bpf_map__update_elem(skel->maps.gso_links, &k, 4, &v, 4, BPF_ANY);
+	if (bpf_map__update_elem(skel->maps.gso_links, &k, 4, &v, 4, BPF_ANY))
+		goto fail;
 	up->gso_ifindex = (__u32)l.seg_ifindex;
+	return;
+fail:
+	wgt_err_warn(e, "cannot record %s's GSO veth in the gso_links map; GSO batches to relays through it will be dropped",
+		     ifname);
+	k = up->ifindex;
+	bpf_map__delete_elem(skel->maps.gso_links, &k, 4, 0);
 }
 
-/* Drop gso_links entries of uplinks and veths no longer in use. */
-static void gso_links_prune(struct wgturn_bpf *skel,
-			    const struct wgt_uplink now[WGT_MAX_UPLINKS])
+/* Keep only the exact pairs of the uplinks in use (their return ends
+ * found by name): a veth made anew leaves an entry for its old ifindex. */
+static void gso_links_keep(struct wgturn_bpf *skel,
+			   const struct wgt_uplink now[WGT_MAX_UPLINKS],
+			   __u16 port)
 {
 	int fd = bpf_map__fd(skel->maps.gso_links);
-	__u32 key, next, val, stale[WGT_MAX_GSO_LINKS];
+	__u32 key, next, val, stale[WGT_MAX_GSO_LINKS], ret[WGT_MAX_UPLINKS];
+	char sn[IF_NAMESIZE], rn[IF_NAMESIZE];
 	int n = 0;
 	bool more = bpf_map_get_next_key(fd, NULL, &next) == 0;
 
+	for (int i = 0; i < WGT_MAX_UPLINKS; i++) {
+		ret[i] = 0;
+		if (now[i].gso_ifindex) {
+			gso_link_names((int)now[i].ifindex, port, sn, rn);
+			ret[i] = if_nametoindex(rn);
+		}
+	}
 	while (more && n < WGT_MAX_GSO_LINKS) {
 		bool used = false;
 
@@ -141,8 +181,10 @@ static void gso_links_prune(struct wgturn_bpf *skel,
 		if (bpf_map_lookup_elem(fd, &key, &val))
 			continue;
 		for (int i = 0; i < WGT_MAX_UPLINKS; i++)
-			used |= now[i].ifindex && now[i].gso_ifindex &&
-				(now[i].ifindex == key || now[i].ifindex == val);
+			used |= now[i].gso_ifindex &&
+				((key == now[i].ifindex &&
+				  val == now[i].gso_ifindex) ||
+				 (key == ret[i] && val == now[i].ifindex));
 		if (!used)
 			stale[n++] = key;
 	}
@@ -247,7 +289,7 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o,
 	for (__u32 i = 0; i < WGT_MAX_UPLINKS; i++)
 		bpf_map__update_elem(skel->maps.uplinks, &i, 4, &now[i],
 				     sizeof(now[i]), BPF_ANY);
-	gso_links_prune(skel, now);
+	gso_links_keep(skel, now, o->port);
 	/* Uplinks dropped from the list lose the programs. */
 	for (int i = 0; i < WGT_MAX_UPLINKS; i++)
 		if (old[i].ifindex && !in_list(o, old[i].ifindex)) {
