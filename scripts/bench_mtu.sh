@@ -14,6 +14,10 @@
 #     BENCH_MTU_REPS (default 5) repetitions: the probed value and the
 #     daemon's own search_ms and probe count (relay_path_mtu in its state
 #     file), and the time from `wgturn up` to the result there.
+#     Then the 1400 change, ICMP dropped, under a running daemon and a TCP
+#     stream A -> B, nothing restarted: the time until the daemon, which
+#     notices the silent path itself, has the result, and the stream's
+#     stall.
 #  2. One TCP stream, site A -> site B, through the 1400 hop with ICMP
 #     dropped, BENCH_MTU_TCP_RUNS (default 3) runs of iperf3 -t
 #     BENCH_MTU_TCP_S (default 5) s each: relayed by wgturn (tunnel MTU
@@ -76,11 +80,11 @@ cell() {
 # (copied from e2e_mtu.sh).
 hop_mtu() { ip -n "$NS_NATA" link set wan mtu "$1" && ip -n "$NS_INET" link set r-nata mtu "$1"; }
 
-# icmp_frag drop|accept: the two routers' own "fragmentation needed"
-# (copied from e2e_mtu.sh): dropped, the hop is a black hole.
+# icmp_frag drop|accept: the routers' own "fragmentation needed" (copied
+# from e2e_mtu.sh): dropped, the hop is a black hole.
 icmp_frag() {
 	local ns
-	for ns in "$NS_NATA" "$NS_INET"; do
+	for ns in "$NS_NATA" "$NS_NATB" "$NS_INET"; do
 		ip netns exec "$ns" nft -f - <<-EOF || return 1
 			table inet wgt_icmp
 			delete table inet wgt_icmp
@@ -94,9 +98,14 @@ icmp_frag() {
 	done
 }
 
-# forget: site A's kernel drops the path MTUs it learnt from ICMP, so each
-# repetition starts from the route's MTU.
-forget() { in_ns a ip route flush cache; }
+# forget: the hosts drop the path MTUs they learnt from ICMP, so each
+# repetition starts from the route's MTU. The relay's host too: with ICMP
+# allowed, coturn's sends toward NAT A teach it the hop, for 10 minutes
+# (net.ipv4.route.mtu_expires), and B's probes through the relay find it.
+forget() {
+	local s
+	for s in a b relay; do in_ns "$s" ip route flush cache || return 1; done
+}
 
 # pmtu_result: the daemon's finished search, "value search_ms probes",
 # or nothing while there is none (a new daemon has none before its first).
@@ -117,6 +126,18 @@ wait_pmtu() {
 
 # a_up: wgturn up on site A with the rendezvous (tests/lib/e2e.sh).
 a_up() { rdv_up a "$A" || die "wgturn up $A: $(cat "$WORLD_TMP/up-$A.log")"; }
+
+# both_anew: both daemons down, then up (B first, as e2e_mtu.sh's
+# far_hop): B's measurement of its path through the relay to A is fresh
+# too. B's tunnel MTU toward A sets the MSS B advertises, so a stale small
+# one from an earlier case would shrink A's segments to fit any hop.
+both_anew() {
+	W a down "$A" >/dev/null 2>&1 || die "wgturn down $A"
+	W b down "$B" >/dev/null 2>&1 || die "wgturn down $B"
+	forget
+	rdv_up b "$B" || die "wgturn up $B: $(cat "$WORLD_TMP/up-$B.log")"
+	a_up
+}
 
 # a_tunnel_mtu: the tunnel MTU A's daemon gives B (show --json).
 a_tunnel_mtu() { W a show "$A" --json | jq -r '.peers[0].tunnel_mtu // empty'; }
@@ -183,7 +204,7 @@ done
 
 # ---- 1b. the same change under a running daemon and a TCP stream ----------
 
-RUNRAW=$WORLD_TMP/running.tsv # rep value search_ms probes change_to_result_ms stall_ms
+RUNRAW=$WORLD_TMP/running.tsv # rep value search_ms probes change_to_result_ms stall_ms to_search_ms
 
 # b_rx: bytes B's WireGuard interface received (decrypted, inner).
 b_rx() { ip -n "$NS_B" -s -j link show dev "$B" | jq '.[0].stats64.rx.bytes'; }
@@ -202,10 +223,9 @@ iperf3_server() {
 # stall: the longest stretch of 0.1 s samples in which B's WireGuard
 # interface received under 128 KB each.
 running_rep() {
-	local r=$1 t0 t tp rx rxp res="" tres=NA cur=0 stall=0 fast=0 cli
-	W a down "$A" >/dev/null 2>&1 || die "wgturn down $A"
-	hop_mtu 1500 && forget || die "hop back to 1500"
-	a_up
+	local r=$1 t0 t tp rx rxp res="" tres=NA cur=0 stall=0 fast=0 cli mss
+	hop_mtu 1500 || die "hop back to 1500"
+	both_anew
 	wait_pmtu >/dev/null || die "running: no search result at 1500"
 	wgt_ping_first a "$(tun b)" >/dev/null || die "running: no answer through the tunnel"
 	# a silent path starts a search only 10 s after the last began (pmtu.h)
@@ -214,6 +234,16 @@ running_rep() {
 	world_bg a "iperf3-c-running-$r" timeout 60 iperf3 -c "$(tun b)" -t 45
 	cli=$WORLD_BG_PID
 	sleep 2
+	# segments that fit the 1400 hop anyway (MSS + 116 bytes of headers
+	# and ChannelData: a smaller MSS advertised by B) would test nothing
+	mss=$(in_ns a ss -tin dst "$(tun b)" | grep -oE ' mss:[0-9]+' | cut -d: -f2 | sort -n | tail -n1)
+	if [ "${mss:-0}" -le 1284 ]; then
+		note "running #$r: A's segments fit the hop already (MSS ${mss:-none}): not counted"
+		_stop_pid "$cli"
+		_stop_pid "$SRV"
+		printf '%s\tNA\tNA\tNA\tNA\tNA\tNA\n' "$r" >>"$RUNRAW"
+		return
+	fi
 	t0=$(now_ms)
 	hop_mtu 1400 || die "hop at 1400"
 	tp=$t0 rxp=$(b_rx)
@@ -237,8 +267,10 @@ running_rep() {
 	_stop_pid "$SRV"
 	((fast >= 2000)) || stall=NA
 	note "running #$r: value search_ms probes = ${res:-none}, $tres ms after the change; TCP stall $stall ms"
+	local took=NA
+	[ -n "$res" ] && took=$((tres - $(cut -d' ' -f2 <<<"$res")))
 	[ -n "$res" ] || res="NA NA NA"
-	printf '%s\t%s\t%s\t%s\n' "$r" "${res// /$'\t'}" "$tres" "$stall" >>"$RUNRAW"
+	printf '%s\t%s\t%s\t%s\t%s\n' "$r" "${res// /$'\t'}" "$tres" "$stall" "$took" >>"$RUNRAW"
 	hop_mtu 1500
 }
 
@@ -312,9 +344,7 @@ open_nats() {
 
 icmp_frag drop || die "nft: ICMP drop"
 hop_mtu 1400 || die "hop at 1400"
-forget
-W a down "$A" >/dev/null 2>&1 || die "wgturn down $A"
-a_up
+both_anew
 wait_pmtu >/dev/null || die "relayed: no path MTU search result"
 RELAY_PMTU=$(wgt_state "$A" .relay_path_mtu.value)
 RELAY_TMTU=$(((RELAY_PMTU - 64) / 16 * 16))
@@ -329,7 +359,6 @@ for ((r = 1; r <= TCP_RUNS; r++)); do tcp_run relayed $r; done
 W a down "$A" >/dev/null && W b down "$B" >/dev/null || die "wgturn down"
 [ -z "$(ip -n "$NS_A" route show proto 87 table all)" ] || die "direct: wgturn's routes left on A"
 forget
-in_ns b ip route flush cache
 open_nats || die "open NATs"
 wg_peer a "$A" "${WG_PUBKEY[$B]}" "$NATB4:51820" "$(allowed b)" &&
 	wg_peer b "$B" "${WG_PUBKEY[$A]}" "$NATA4:51820" "$(allowed a)" || die "direct endpoints"
@@ -345,7 +374,8 @@ T1=$(date +%s)
 col() { awk -F'\t' -v c="$1" -v f="$2" '$1 == c { print $f }' "$RAW" 2>/dev/null; }
 
 # rcol FIELD: the same for the running-daemon repetitions (2 value,
-# 3 search_ms, 4 probes, 5 change to result, 6 stall).
+# 3 search_ms, 4 probes, 5 change to result, 6 stall, 7 change to the
+# search's start).
 rcol() { awk -F'\t' -v f="$1" '$f != "NA" { print $f }' "$RUNRAW"; }
 
 # tcol MODE FIELD: the same for the TCP runs (4 Mbit/s of finished runs).
@@ -386,16 +416,17 @@ mkdir -p "$OUT"
 	echo
 	echo "## The same change under a running daemon and one TCP stream A -> B, $REPS repetitions"
 	echo
-	echo "| path change (between NAT A and the internet) | real path MTU | probed value | search (ms) | probes | change to result (ms) | TCP stall (ms) | results |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| path change (between NAT A and the internet) | real path MTU | probed value | search (ms) | probes | change to search start (ms) | change to result (ms) | TCP stall (ms) | results |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 	echo "| 1500 -> 1400-byte hop, ICMP dropped | 1400 | $(rcol 2 | cell %d) | $(rcol 3 | cell %d) |" \
-		"$(rcol 4 | cell %d) | $(rcol 5 | cell %d) | $(rcol 6 | cell %d) | $(rcol 2 | grep -c .)/$REPS |"
+		"$(rcol 4 | cell %d) | $(rcol 7 | cell %d) | $(rcol 5 | cell %d) | $(rcol 6 | cell %d) | $(rcol 2 | grep -c .)/$REPS |"
 	echo
-	echo "Each repetition restarts A's daemon at 1500, waits 11 s (a silent path starts a search only 10 s after the last one began), starts iperf3 -c B -t 45 and 2 s later drops the hop to 1400; nothing else is done."
+	echo "Each repetition restarts both daemons at 1500, waits 11 s (a silent path starts a search only 10 s after the last one began), starts iperf3 -c B -t 45 and 2 s later drops the hop to 1400; nothing else is done."
 	echo "- probed value, search (ms), probes: as above, of the search the daemon started by itself."
-	echo "- change to result (ms): wall time from the hop change until A's state file shows that search's result; includes the 1.5 s of silence after which the daemon suspects the path, the search, and up to 1 s of the state file's refresh."
+	echo "- change to search start (ms): change to result less the search's own time: how long the daemon took to suspect the path and start searching, plus up to 1 s of the state file's refresh."
+	echo "- change to result (ms): wall time from the hop change until A's state file shows that search's result; includes the time the daemon takes to suspect the path (its rule: WireGuard keeps sending and nothing came back for 1.5 s), the search, and up to 1 s of the state file's refresh."
 	echo "- TCP stall (ms): after the change, the longest stretch of 0.1 s samples in which B's WireGuard interface received under 128 KB each (the stream runs at tens of MB/s otherwise); n/a if the stream was not back at that pace for 2 s within 25 s of the change."
-	echo "- results: repetitions whose search ended within 25 s of the change."
+	echo "- results: repetitions whose search ended within 25 s of the change (a repetition whose TCP segments already fitted the hop, MSS 1284 or less, is not counted)."
 	echo
 	echo "## One TCP stream A -> B through the 1400-byte hop, ICMP dropped, $TCP_RUNS runs per mode"
 	echo

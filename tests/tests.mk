@@ -77,6 +77,7 @@ bench: all $(BUILD)/bench/bench_datapath $(BUILD)/bench/proxy $(BUILD)/tests/too
 	@BUILD=$(BUILD) scripts/bench.sh
 	@BUILD=$(BUILD) scripts/bench_e2e.sh
 	@BUILD=$(BUILD) scripts/bench_recovery.sh
+	@BUILD=$(BUILD) scripts/bench_mtu.sh
 
 # Benchmarks: bench/<name>.c with the test packet builder; bench/empty.bpf.c
 # is the baseline program.
