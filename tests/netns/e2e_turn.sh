@@ -13,8 +13,8 @@
 #     no loss
 #  2. a capture on the relay host, decoded by tshark: every packet between
 #     the sites and the relay is STUN or ChannelData (channel 0x4000-0x4FFF,
-#     length matching) carrying WireGuard (type 1-4, three zero bytes);
-#     nothing malformed; UdpInCsumErrors stays 0 on every host
+#     length matching) carrying WireGuard (type 1-4, three zero bytes) or
+#     a daemon's path MTU probe (STUN); nothing malformed; UdpInCsumErrors stays 0 on every host
 # IPv4 only (the checks do not depend on the family):
 #  3. a plain wireguard-go peer on the internet reaches site A through A's
 #     relayed address; under ping, A's path to it is switched to direct and
@@ -123,12 +123,12 @@ capture_stop() {
 }
 
 # Every UDP payload to or from the relay port: STUN, or ChannelData whose
-# length fits and whose payload is a WireGuard message.
+# length fits and whose payload is a WireGuard message or a STUN probe.
 capture_check() {
-	local fields total stun cd bad malformed
+	local fields total stun cd pm bad malformed
 	fields=$(tshark -r "$CAP" -T fields -e udp.payload 2>/dev/null)
 	total=$(grep -c . <<<"$fields")
-	read -r stun cd bad < <(awk '
+	read -r stun cd pm bad < <(awk '
 		function hex(h,   i, v) { v = 0; h = tolower(h)
 			for (i = 1; i <= length(h); i++)
 				v = v * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1
@@ -137,11 +137,12 @@ capture_check() {
 		  if (substr(p, 9, 8) == "2112a442" && b0 ~ /^[0-3]/) { s++; next }
 		  ch = hex(substr(p, 1, 4)); len = hex(substr(p, 5, 4))
 		  t = substr(p, 9, 8)
-		  if (ch >= 16384 && ch <= 20479 && len * 2 <= length(p) - 8 &&
-		      length(p) - 8 - len * 2 < 8 &&
-		      t ~ /^0[1-4]000000$/) c++
+		  ok = ch >= 16384 && ch <= 20479 && len * 2 <= length(p) - 8 &&
+		      length(p) - 8 - len * 2 < 8
+		  if (ok && t ~ /^0[1-4]000000$/) c++
+		  else if (ok && substr(p, 17, 8) == "2112a442" && substr(t, 1, 1) ~ /^[0-3]/) m++
 		  else { x++; print "bad: " substr(p, 1, 32) > "/dev/stderr" } }
-		END { print s + 0, c + 0, x + 0 }' <<<"$fields")
+		END { print s + 0, c + 0, m + 0, x + 0 }' <<<"$fields")
 	malformed=$(tshark -r "$CAP" -Y _ws.malformed 2>/dev/null | grep -c .)
 	# tshark's own decode: every packet is a STUN message, or ChannelData
 	# that tshark's WireGuard dissector takes.
@@ -149,9 +150,11 @@ capture_check() {
 	all=$(tshark -X "lua_script:$lua" -r "$CAP" 2>/dev/null | grep -c .)
 	msgs=$(tshark -X "lua_script:$lua" -r "$CAP" -Y 'stun && !stun.channel' 2>/dev/null | grep -c .)
 	wgcd=$(tshark -X "lua_script:$lua" -r "$CAP" -Y 'stun.channel && wg' 2>/dev/null | grep -c .)
-	expect_eq "[$FAM] tshark: all $all packets are STUN ($msgs) or ChannelData decoded as WireGuard ($wgcd)" \
-		"$all" "$((msgs + wgcd))"
-	note_line="$total packets: $stun STUN, $cd ChannelData carrying WireGuard, $bad other"
+	# ChannelData carrying STUN: path MTU probes between the daemons
+	# (user/daemon/peer_pmtu.c), counted from the payload above.
+	expect_eq "[$FAM] tshark: all $all packets are STUN ($msgs), ChannelData decoded as WireGuard ($wgcd) or carrying STUN probes ($pm)" \
+		"$all" "$((msgs + wgcd + pm))"
+	note_line="$total packets: $stun STUN, $cd ChannelData carrying WireGuard, $pm carrying STUN probes, $bad other"
 	check "[$FAM] relay capture has ChannelData ($note_line)" test "$cd" -gt 0
 	# One 5-tuple: the daemon's requests and WireGuard's ChannelData leave
 	# each site from the same public address and port.
@@ -164,7 +167,7 @@ capture_check() {
 		expect_eq "[$FAM] site $site: STUN and ChannelData share one source port at the relay ($ports)" \
 			1 "$(wc -w <<<"$ports")"
 	done
-	expect_eq "[$FAM] relay capture: packets neither STUN nor ChannelData+WireGuard" 0 "$bad"
+	expect_eq "[$FAM] relay capture: packets neither STUN nor ChannelData carrying WireGuard or a probe" 0 "$bad"
 	expect_eq "[$FAM] relay capture: tshark malformed" 0 "$malformed"
 }
 
