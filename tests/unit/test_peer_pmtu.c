@@ -38,21 +38,14 @@ static struct wire from_a, from_b;
 static struct peer_pmtu pa, pb;
 static struct turn_client ta, tb;
 
-static int send_a(void *ctx, const uint8_t *buf, size_t len)
+/* Each daemon's sender: ctx is its side of the wire. */
+static int send_to(void *ctx, const uint8_t *buf, size_t len)
 {
-	(void)ctx;
-	assert_true(from_a.n < QMAX && len <= PMTU_MAX);
-	memcpy(from_a.q[from_a.n].buf, buf, len);
-	from_a.q[from_a.n++].len = len;
-	return 0;
-}
+	struct wire *w = ctx;
 
-static int send_b(void *ctx, const uint8_t *buf, size_t len)
-{
-	(void)ctx;
-	assert_true(from_b.n < QMAX && len <= PMTU_MAX);
-	memcpy(from_b.q[from_b.n].buf, buf, len);
-	from_b.q[from_b.n++].len = len;
+	assert_true(w->n < QMAX && len <= PMTU_MAX);
+	memcpy(w->q[w->n].buf, buf, len);
+	w->q[w->n++].len = len;
 	return 0;
 }
 
@@ -74,8 +67,8 @@ static void reset(void)
 {
 	memset(&from_a, 0, sizeof(from_a));
 	memset(&from_b, 0, sizeof(from_b));
-	peer_pmtu_init(&pa, send_a, NULL);
-	peer_pmtu_init(&pb, send_b, NULL);
+	peer_pmtu_init(&pa, send_to, &from_a);
+	peer_pmtu_init(&pb, send_to, &from_b);
 	peer(&ta, 2, CHAN_A);	/* A knows B as 203.0.113.2 */
 	peer(&tb, 1, CHAN_B);
 }
