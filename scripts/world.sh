@@ -236,13 +236,23 @@ _defroute() {
 }
 
 # _nat NS "masquerade flags": NAT (both families) from lan out of wan, and a
-# stateful forward filter: from wan only replies and related ICMP.
+# stateful filter: from wan only replies and related ICMP pass, to the
+# router itself too (but ICMP). A datagram for the router that nothing
+# listens for would otherwise leave a conntrack entry on the very tuple a
+# host behind it is about to use, and masquerade would then move that
+# host to another port: hole punching between two such NATs would fail.
 _nat() {
 	ip netns exec "$1" nft -f - <<-EOF
 		table inet world {
 			chain world_fwd {
 				type filter hook forward priority filter; policy accept;
 				iifname "wan" ct state established,related accept
+				iifname "wan" drop
+			}
+			chain world_in {
+				type filter hook input priority filter; policy accept;
+				iifname "wan" ct state established,related accept
+				iifname "wan" meta l4proto { icmp, ipv6-icmp } accept
 				iifname "wan" drop
 			}
 			chain world_post {

@@ -102,3 +102,40 @@ bool ep_eq(const struct wgt_ep *a, const struct wgt_ep *b)
 {
 	return memcmp(a, b, sizeof(*a)) == 0;
 }
+
+void ep_from_sa(struct wgt_ep *ep, const struct sockaddr *sa)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)sa;
+
+		memcpy(ep->addr, &s->sin_addr, 4);
+		ep->port = ntohs(s->sin_port);
+		ep->family = WGT_AF_INET;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)sa;
+
+		memcpy(ep->addr, &s->sin6_addr, 16);
+		ep->port = ntohs(s->sin6_port);
+		ep->family = WGT_AF_INET6;
+	}
+}
+
+socklen_t ep_to_sa(const struct wgt_ep *ep, struct sockaddr_storage *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	if (ep->family == WGT_AF_INET) {
+		struct sockaddr_in *s = (void *)sa;
+
+		s->sin_family = AF_INET;
+		s->sin_port = htons(ep->port);
+		memcpy(&s->sin_addr, ep->addr, 4);
+		return sizeof(*s);
+	}
+	struct sockaddr_in6 *s6 = (void *)sa;
+
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(ep->port);
+	memcpy(&s6->sin6_addr, ep->addr, 16);
+	return sizeof(*s6);
+}

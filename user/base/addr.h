@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include "wgturn.h"
 
 #define EP_STRLEN 64	/* "[" INET6_ADDRSTRLEN "]:65535" fits */
@@ -15,5 +16,8 @@ int chan_parse(const char *s, __u16 *chan, char *why, size_t whylen);
 int port_parse(const char *s, __u16 *port);
 const char *ep_str(const struct wgt_ep *ep, char *buf, size_t len);
 bool ep_eq(const struct wgt_ep *a, const struct wgt_ep *b);
+/* Between socket addresses and endpoints; ep_to_sa returns the length. */
+void ep_from_sa(struct wgt_ep *ep, const struct sockaddr *sa);
+socklen_t ep_to_sa(const struct wgt_ep *ep, struct sockaddr_storage *sa);
 
 #endif

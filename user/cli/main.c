@@ -277,10 +277,11 @@ static int cmd_up(const struct cli_cmd *cmd, int argc, char **argv)
 		case 'w':
 			snprintf(c.wg_config, sizeof(c.wg_config), "%s", optarg);
 			break;
-		case 'z': case 'd': case 'k': case 'P':
+		case 'z': case 'd': case 'k': case 'P': case 'D':
 			if (rdv_conf_set(&c.rdv, o == 'z' ? "Zone" :
 					 o == 'd' ? "Server" : o == 'k' ?
-					 "TsigKeyFile" : "Publish", optarg,
+					 "TsigKeyFile" : o == 'P' ? "Publish" :
+					 "Direct", optarg,
 					 why, sizeof(why)))
 				return usage_error("%s", why);
 			break;
@@ -377,6 +378,7 @@ static const struct cli_cmd cmds[] = {
 		{ "dns-server", "HOST[:PORT]", 'd', F0, 0, false },
 		{ "tsig-key-file", "FILE", 'k', F0, 0, false },
 		{ "publish", "yes|no", 'P', F0, 0, false },
+		{ "direct", "yes|no", 'D', F0, 0, false },
 		{ "wg-config", "FILE", 'w', F0 | F1, 0, false },
 		{ "uplink", "IF", 'i', F0 | F1, 0, true },
 		{ "foreground", NULL, 'f', F0 | F1, 0, false },

@@ -50,6 +50,40 @@ static json_object *record_json(json_object *rec)
 	return o;
 }
 
+/* The direct path checks: why the path is what it is, the candidates
+ * with ages instead of times. */
+static void add_checks(json_object *c, json_object *wp)
+{
+	json_object *ck = obj(wp, "checks"), *cands, *arr = NULL, *v;
+	long long n;
+
+	json_object_object_add(c, "path_reason", st_str(ck, "reason") ?
+		json_object_new_string(st_str(ck, "reason")) : NULL);
+	json_object_object_add(c, "path_switches", st_int(ck, "switches", &n) ?
+		json_object_new_int64(n) : NULL);
+	json_object_object_add(c, "path_switched_ms_ago",
+			       ck ? ms_json(st_ago(ck, "switched_at")) : NULL);
+	if (ck && json_object_object_get_ex(ck, "candidates", &cands)) {
+		arr = json_object_new_array();
+		for (size_t i = 0; i < json_object_array_length(cands); i++) {
+			json_object *k = json_object_array_get_idx(cands, i);
+			json_object *o = json_object_new_object();
+			static const char *const keys[] = {
+				"kind", "address", "state", "rtt_ms",
+				"checks_sent", "answers" };
+
+			for (size_t j = 0; j < sizeof(keys) / sizeof(keys[0]); j++)
+				json_object_object_add(o, keys[j],
+					json_object_object_get_ex(k, keys[j], &v) ?
+						json_object_get(v) : NULL);
+			json_object_object_add(o, "last_success_ms_ago",
+				ms_json(st_ago(k, "last_success_at")));
+			json_object_array_add(arr, o);
+		}
+	}
+	json_object_object_add(c, "candidates", arr);
+}
+
 static void add_wg_fields(json_object *c, json_object *wp)
 {
 	json_object_object_add(c, "public_key", st_str(wp, "public_key") ?
@@ -67,6 +101,7 @@ static void add_wg_fields(json_object *c, json_object *wp)
 		json_object_object_add(c, k[i], st_int(wp, k[i], &v) ?
 			json_object_new_int64(v) : NULL);
 	}
+	add_checks(c, wp);
 }
 
 static void add_unmapped(void *ctx, json_object *wp)
@@ -198,5 +233,8 @@ json_object *show_json(const struct show_data *d)
 	json_object_object_add(o, "peers", arr);
 	json_object_object_add(o, "daemon", daemon_json(st));
 	json_object_object_add(o, "rendezvous", rendezvous_json(st));
+	json_object_object_add(o, "checks_ignored",
+			       obj(st, "checks_ignored") ?
+			       json_object_get(obj(st, "checks_ignored")) : NULL);
 	return o;
 }

@@ -74,6 +74,39 @@ static void print_mtu(json_object *wp)
 	printf("\n");
 }
 
+/* The direct path checks: the choice, why, and each candidate. */
+static void print_checks(json_object *wp)
+{
+	json_object *ck = obj(wp, "checks"), *cands;
+	long long n = 0, ago;
+
+	if (!ck)
+		return;
+	st_int(ck, "switches", &n);
+	printf("  path choice: %s", st_str(ck, "path") ?: "?");
+	if (st_str(ck, "via"))
+		printf(" %s", st_str(ck, "via"));
+	if (st_str(ck, "reason"))
+		printf(" (%s)", st_str(ck, "reason"));
+	ago = st_ago(ck, "switched_at");
+	if (ago >= 0)
+		printf(", switched %lld s ago, %lld switches", ago / 1000, n);
+	printf("\n");
+	if (!json_object_object_get_ex(ck, "candidates", &cands))
+		return;
+	for (size_t i = 0; i < json_object_array_length(cands); i++) {
+		json_object *k = json_object_array_get_idx(cands, i), *rtt;
+
+		printf("  candidate %s %s: %s", st_str(k, "kind") ?: "?",
+		       st_str(k, "address") ?: "?", st_str(k, "state") ?: "?");
+		if (json_object_object_get_ex(k, "rtt_ms", &rtt) && rtt)
+			printf(", rtt %.1f ms, answered %lld s ago",
+			       json_object_get_double(rtt),
+			       st_ago(k, "last_success_at") / 1000);
+		printf("\n");
+	}
+}
+
 /* The peer's WireGuard side: key, handshake, the record it came from. */
 static void print_wg_peer(json_object *wp)
 {
@@ -92,6 +125,7 @@ static void print_wg_peer(json_object *wp)
 	if (st_str(wp, "lookup_error"))
 		printf("  lookup error: %s\n", st_str(wp, "lookup_error"));
 	print_mtu(wp);
+	print_checks(wp);
 }
 
 static void print_unmapped(void *ctx, json_object *wp)

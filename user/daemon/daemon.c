@@ -18,8 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "base/addr.h"
 #include "base/err.h"
@@ -35,6 +38,7 @@
 #include "base/route.h"
 #include "base/route_mtu.h"
 #include "base/veth.h"
+#include "checks.h"
 #include "liveness.h"
 #include "names.h"
 #include "rendezvous.h"
@@ -64,6 +68,7 @@ struct relay {
 	struct pmtu pmtu;	/* path MTU to the server, probed */
 	uint32_t pmtu_was;	/* its value when the peers' were searched */
 	struct peer_pmtu peers;	/* ... and through it to each peer */
+	struct checks *checks;	/* direct paths; NULL: none */
 };
 
 /* The datapath as the daemon holds it. */
@@ -81,6 +86,7 @@ struct daemon {
 	struct paths paths;
 	struct rendezvous rdv;
 	bool rdv_on;
+	struct checks checks;	/* on with the rendezvous */
 	struct names names;
 	bool names_on;
 	bool relay_unreachable;	/* as last logged */
@@ -101,38 +107,22 @@ struct daemon {
 static int ctl_open(struct relay *r, __u16 *port);
 static int set_ctl_port(struct daemon *d, __u16 port);
 
-static void ep_from_sa(struct wgt_ep *ep, const struct sockaddr *sa)
-{
-	memset(ep, 0, sizeof(*ep));
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)sa;
-
-		memcpy(ep->addr, &s->sin_addr, 4);
-		ep->port = ntohs(s->sin_port);
-		ep->family = WGT_AF_INET;
-	} else {
-		const struct sockaddr_in6 *s = (const void *)sa;
-
-		memcpy(ep->addr, &s->sin6_addr, 16);
-		ep->port = ntohs(s->sin6_port);
-		ep->family = WGT_AF_INET6;
-	}
-}
-
 /* The TURN client's context is the daemon: its callbacks reach the path
  * manager and the state file. */
-static int turn_send(void *ctx, const uint8_t *buf, size_t len)
-{
-	struct daemon *d = ctx;
-
-	return send(d->relay.ctl_fd, buf, len, MSG_DONTWAIT) < 0 ? -1 : 0;
-}
-
+/* The control socket is not connected: checks go to peers from it too. */
 static int relay_send(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct relay *r = ctx;
 
-	return send(r->ctl_fd, buf, len, MSG_DONTWAIT) < 0 ? -1 : 0;
+	return sendto(r->ctl_fd, buf, len, MSG_DONTWAIT, (void *)&r->server,
+		      r->server_len) < 0 ? -1 : 0;
+}
+
+static int turn_send(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct daemon *d = ctx;
+
+	return relay_send(&d->relay, buf, len);
 }
 
 static int probe_send(void *ctx, uint8_t *buf, size_t len)
@@ -167,11 +157,24 @@ static void relay_input(void *ctx, uint64_t now)
 {
 	static uint8_t buf[PMTU_MAX + 64];
 	struct relay *r = ctx;
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof(from);
+	struct wgt_ep src, server;
 	ssize_t n;
 
-	while ((n = recv(r->ctl_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+	ep_from_sa(&server, (void *)&r->server);
+	while ((n = recvfrom(r->ctl_fd, buf, sizeof(buf), MSG_DONTWAIT,
+			     (void *)&from, &flen)) > 0) {
 		enum stun_kind k = stun_classify(buf, n);
 
+		ep_from_sa(&src, (void *)&from);
+		flen = sizeof(from);
+		/* not the relay: a peer's connectivity check, or nothing */
+		if (!ep_eq(&src, &server)) {
+			if (r->checks && k == STUN_KIND_STUN)
+				checks_input(r->checks, &src, buf, n, now);
+			continue;
+		}
 		if (k == STUN_KIND_CHANNELDATA)
 			peer_pmtu_input(&r->peers, buf, n, now);
 		else if (k == STUN_KIND_STUN && !pmtu_input(&r->pmtu, buf, n, now))
@@ -183,10 +186,11 @@ static void relay_input(void *ctx, uint64_t now)
 static int relay_next(void *ctx, uint64_t now)
 {
 	struct relay *r = ctx;
-	int t[3] = { turn_next_ms(&r->turn, now), pmtu_next_ms(&r->pmtu, now),
-		     peer_pmtu_next_ms(&r->peers, now) }, best = -1;
+	int t[4] = { turn_next_ms(&r->turn, now), pmtu_next_ms(&r->pmtu, now),
+		     peer_pmtu_next_ms(&r->peers, now),
+		     r->checks ? checks_next_ms(r->checks, now) : -1 }, best = -1;
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (t[i] >= 0 && (best < 0 || t[i] < best))
 			best = t[i];
 	return best;
@@ -223,6 +227,8 @@ static void relay_tick(void *ctx, uint64_t now)
 	pmtu_tick(&r->pmtu, now, server_mtu, r);
 	peers_follow(r, now);
 	peer_pmtu_tick(&r->peers, now, relay_leg(r));
+	if (r->checks)
+		checks_tick(r->checks, now);
 }
 
 /* The events the relay reports, to the path manager and the state file. */
@@ -239,6 +245,7 @@ static void write_state(struct daemon *d, uint64_t now)
 				.rdv = d->rdv_on ? &d->rdv : NULL,
 				.mtu = &d->mtu,
 				.pmtu = &d->relay.pmtu,
+				.checks = d->relay.checks,
 				.wg = d->wg.dev.backend ? wg_watch_now(&d->wg) :
 							  NULL };
 
@@ -304,8 +311,11 @@ static void on_peer(void *ctx, uint32_t what, const struct wg_peer *old,
 		return;
 	if (what & WG_CH_ADDED)
 		rdv_peer_add(&d->rdv, cur->pubkey, ev_now_ms());
-	if (what & WG_CH_REMOVED)
+	if (what & WG_CH_REMOVED) {
 		rdv_peer_del(&d->rdv, old->pubkey);
+		if (d->relay.checks)
+			checks_peer_del(d->relay.checks, old->pubkey);
+	}
 }
 
 /* Point WireGuard's peer key at ep (from: where we learnt it). The
@@ -334,10 +344,117 @@ static void point_wireguard(struct daemon *d, const uint8_t *key,
 	wg_watch_soon(&d->wg);
 }
 
-/* A peer's record changed: point WireGuard at where it says. */
+/* The checks' view of a peer: WireGuard's endpoint for it (the key of
+ * the datapath's maps), family 0 when none. */
+static struct wgt_ep wg_endpoint_of(struct daemon *d, const uint8_t *key)
+{
+	const struct wg_peer *wp = wg_snapshot_find(wg_watch_now(&d->wg), key);
+
+	return wp ? wp->endpoint : (struct wgt_ep){ 0 };
+}
+
+static int check_send(void *ctx, const struct wgt_ep *to, const uint8_t *buf,
+		      size_t len)
+{
+	struct daemon *d = ctx;
+	struct sockaddr_storage sa;
+
+	return sendto(d->relay.ctl_fd, buf, len, MSG_DONTWAIT,
+		      (void *)&sa, ep_to_sa(to, &sa)) < 0 ? -1 : 0;
+}
+
+static void check_path(void *ctx, const struct check_peer *p)
+{
+	struct daemon *d = ctx;
+	struct wgt_ep ep = wg_endpoint_of(d, p->key);
+	char k[WG_KEY_B64LEN], a[EP_STRLEN];
+
+	wg_key_to_base64(p->key, k);
+	if (p->use >= 0)
+		pr_info("peer %s: direct to %s (%s)", k,
+			ep_str(&p->c[p->use].ep, a, sizeof(a)), p->why);
+	else
+		pr_info("peer %s: via the relay (%s)", k, p->why);
+	paths_direct(&d->paths, p->key, &ep,
+		     p->use >= 0 ? &p->c[p->use].ep : NULL);
+	write_state(d, ev_now_ms());
+}
+
+static void check_accept(void *ctx, const struct check_peer *p,
+			 const struct wgt_ep *from)
+{
+	struct daemon *d = ctx;
+	struct wgt_ep ep = wg_endpoint_of(d, p->key);
+
+	paths_accept(&d->paths, &ep, from);
+}
+
+/* WireGuard sent towards the peer lately (its own packets, not ours). */
+static bool check_sending(void *ctx, const struct check_peer *p,
+			  uint64_t now)
+{
+	struct daemon *d = ctx;
+	struct wgt_ep ep = wg_endpoint_of(d, p->key);
+	struct wgt_stats st;
+
+	return ep.family && !stats_read(&d->dp.maps, &ep, &st) &&
+	       st.last_tx_ns &&
+	       now * 1000000ull - st.last_tx_ns <= LIVE_SENDING_MS * 1000000ull;
+}
+
+static uint64_t check_wall_ns(void *ctx)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The pair's check key, derived once per peer: the private key is read
+ * from WireGuard for this and wiped at once. */
+static int check_key_for(struct daemon *d, const uint8_t *key,
+			 uint8_t out[CHECK_KEY_LEN])
+{
+	uint8_t priv[WG_KEY_LEN];
+	char why[WG_ERRLEN], k[WG_KEY_B64LEN];
+	int rc = wg_private_key(&d->wg.dev, priv, why, sizeof(why));
+
+	if (!rc)
+		rc = check_key_derive(priv, d->wg.pubkey, key, out);
+	explicit_bzero(priv, sizeof(priv));
+	if (rc) {
+		wg_key_to_base64(key, k);
+		pr_warn("peer %s: no direct path checks: %s", k,
+			rc == -EINVAL ? "unusable public key" :
+			why[0] ? why : "cannot derive the check key");
+	}
+	return rc;
+}
+
+/* The peer's candidates, from its record. */
+static void checks_follow(struct daemon *d, const struct rdv_peer *p)
+{
+	struct checks *k = d->relay.checks;
+	struct check_peer *cp;
+	uint8_t mac[CHECK_KEY_LEN];
+	bool fresh;
+
+	if (!k)
+		return;
+	cp = checks_peer_find(k, p->key);
+	fresh = !cp || !cp->have_mac;
+	if (fresh && check_key_for(d, p->key, mac))
+		return;
+	checks_peer_set(k, p->key, fresh ? mac : NULL, &p->rec, ev_now_ms());
+	explicit_bzero(mac, sizeof(mac));
+}
+
+/* A peer's record changed: point WireGuard at where it says, check the
+ * candidates it lists. */
 static void on_found(void *ctx, const struct rdv_peer *p)
 {
 	point_wireguard(ctx, p->key, &p->rec.endpoint, "the rendezvous");
+	checks_follow(ctx, p);
 }
 
 /* A peer's DNS name resolved. */
@@ -552,8 +669,9 @@ static int resolve(struct relay *r, char *why, size_t len)
 	return 0;
 }
 
-/* The control socket: bound on the uplink's address, connected to the
- * relay; its port becomes the datapath's control port. */
+/* The control socket: bound on the uplink's address, its port the
+ * datapath's control port. Not connected: it talks to the relay and, for
+ * connectivity checks, to peers' addresses. */
 static int ctl_open(struct relay *r, __u16 *port)
 {
 	struct sockaddr_storage sa = r->local;
@@ -564,7 +682,6 @@ static int ctl_open(struct relay *r, __u16 *port)
 	if (r->ctl_fd < 0 ||
 	    bind(r->ctl_fd, (void *)&sa, r->local.ss_family == AF_INET ?
 			sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) ||
-	    connect(r->ctl_fd, (void *)&r->server, r->server_len) ||
 	    getsockname(r->ctl_fd, (void *)&sa, &len))
 		return -1;
 	/* DF on everything, the kernel's PMTU guess ignored: path MTU
@@ -701,6 +818,23 @@ static int setup_rendezvous(struct daemon *d)
 	d->rdv.on_found = on_found;
 	d->rdv.ctx = d;
 	d->rdv_on = true;
+	return 0;
+}
+
+/* Direct paths, with the rendezvous (it lists the candidates). */
+static int setup_checks(struct daemon *d)
+{
+	struct check_ops ops = { .send = check_send, .path = check_path,
+				 .accept = check_accept,
+				 .sending = check_sending,
+				 .wall_ns = check_wall_ns, .ctx = d };
+	struct wgt_ep server;
+
+	if (!d->rdv_on || !d->conf->rdv.direct)
+		return 0;
+	ep_from_sa(&server, (void *)&d->relay.server);
+	checks_init(&d->checks, d->wg.pubkey, server.family, &ops);
+	d->relay.checks = &d->checks;
 	return 0;
 }
 
@@ -934,7 +1068,7 @@ static int setup(struct daemon *d, const char *opt_bpffs)
 
 	if (setup_claim(d) || setup_secret(d) || setup_wireguard(d, &port) ||
 	    setup_rendezvous(d) || setup_route(d, routed_if) ||
-	    setup_names(d) ||
+	    setup_checks(d) || setup_names(d) ||
 	    setup_datapath(d, opt_bpffs, port, routed_if) ||
 	    setup_control(d) || setup_loop(d))
 		return -1;
@@ -960,6 +1094,9 @@ static void teardown(struct daemon *d, bool deallocate)
 	}
 	if (d->names_on)
 		names_close(&d->names);
+	if (d->relay.checks)
+		checks_free(d->relay.checks);
+	paths_free(&d->paths);
 	tmtu_clear(&d->mtu);
 	if (deallocate && d->relay.turn.state == TURN_ALLOCATED) {
 		uint64_t until = ev_now_ms() + 2000;
@@ -1019,6 +1156,9 @@ int daemon_up(const struct up_conf *c, const char *opt_bpffs)
 
 	d.conf = c;
 	d.relay.ctl_fd = d.sig_fd = -1;
+	/* It reads WireGuard's private key: no core dump may hold it. */
+	prctl(PR_SET_DUMPABLE, 0);
+	setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
 	tmtu_init(&d.mtu, c->wgif);
 	for (size_t i = 0; i < sizeof(struct wgt_maps) / sizeof(int); i++)
 		((int *)&d.dp.maps)[i] = -1;

@@ -403,6 +403,11 @@ static void answer_input(struct rendezvous *r, struct rdv_peer *p,
 		query_start(r, p, p->target, LDNS_RR_TYPE_AAAA, now);
 		return;
 	}
+	/* The candidates are extra: a record without them still counts. */
+	if (qtype == LDNS_RR_TYPE_TXT) {
+		lookup_done(r, p, now);
+		return;
+	}
 	if (rc) {
 		lookup_failed(r, p, rc, e.msg, now);
 		return;
@@ -421,6 +426,15 @@ static void answer_input(struct rendezvous *r, struct rdv_peer *p,
 		lookup_failed(r, p, -ENOENT, "no address for the SRV target",
 			      now);
 		return;
+	}
+	/* The TXT with the candidates, unless the answers carried it. */
+	if (!p->part.has_txt) {
+		char name[WGSD_NAME_MAX];
+
+		if (!wgsd_instance(p->key, r->conf->zone, name, sizeof(name))) {
+			query_start(r, p, name, LDNS_RR_TYPE_TXT, now);
+			return;
+		}
 	}
 	lookup_done(r, p, now);
 }

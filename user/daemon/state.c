@@ -98,6 +98,58 @@ static void add_mtu(json_object *o, const struct tmtu_peer *p)
 		json_object_new_int((int32_t)p->through_mtu) : NULL);
 }
 
+/* The direct path checks of a peer: the path chosen and why, each
+ * candidate with what its checks saw. */
+static json_object *checks_json(const struct check_peer *p, uint64_t now,
+				uint64_t epoch)
+{
+	json_object *o = json_object_new_object(), *arr, *c;
+	char a[EP_STRLEN];
+
+	json_object_object_add(o, "path", json_object_new_string(
+		p->use >= 0 ? "direct" : "relay"));
+	add_ep(o, "via", p->use >= 0 ? &p->c[p->use].ep : &(struct wgt_ep){ 0 });
+	json_object_object_add(o, "reason", p->why[0] ?
+		json_object_new_string(p->why) : NULL);
+	json_object_object_add(o, "switched_at", at(p->switch_ms, now, epoch));
+	json_object_object_add(o, "switches", json_object_new_int64(p->switches));
+	arr = json_object_new_array();
+	for (int i = 0; i < p->n; i++) {
+		const struct check_cand *k = &p->c[i];
+
+		c = json_object_new_object();
+		json_object_object_add(c, "kind", json_object_new_string(
+			check_kind_str(k->kind)));
+		json_object_object_add(c, "address", json_object_new_string(
+			ep_str(&k->ep, a, sizeof(a))));
+		json_object_object_add(c, "state", json_object_new_string(
+			check_state_str(k->state)));
+		json_object_object_add(c, "rtt_ms", k->last_ok_ms ?
+			json_object_new_double(k->rtt_us / 1000.0) : NULL);
+		json_object_object_add(c, "last_success_at",
+				       at(k->last_ok_ms, now, epoch));
+		json_object_object_add(c, "checks_sent",
+				       json_object_new_int64(k->sent));
+		json_object_object_add(c, "answers",
+				       json_object_new_int64(k->answered));
+		json_object_array_add(arr, c);
+	}
+	json_object_object_add(o, "candidates", arr);
+	return o;
+}
+
+/* Checks ignored, by why: counted, never acted on. */
+static json_object *checks_ignored_json(const struct checks *k)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "invalid", json_object_new_uint64(k->invalid));
+	json_object_object_add(o, "replayed", json_object_new_uint64(k->replayed));
+	json_object_object_add(o, "unknown_peer", json_object_new_uint64(k->unknown));
+	json_object_object_add(o, "stray_answers", json_object_new_uint64(k->stray));
+	return o;
+}
+
 /* WireGuard's peers by public key, with what the rendezvous read. */
 static json_object *wg_peers_json(const struct state_view *v, uint64_t now,
 				  uint64_t epoch)
@@ -121,6 +173,11 @@ static json_object *wg_peers_json(const struct state_view *v, uint64_t now,
 		json_object_object_add(o, "lookup_error", rp && rp->err ?
 			json_object_new_string(strerror(-rp->err)) : NULL);
 		add_mtu(o, v->mtu ? tmtu_find(v->mtu, wp->pubkey) : NULL);
+		const struct check_peer *cp = v->checks ?
+			checks_peer_find(v->checks,
+					 wp->pubkey) : NULL;
+		json_object_object_add(o, "checks", cp ?
+			checks_json(cp, now, epoch) : NULL);
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -182,6 +239,8 @@ int state_write(const char *wgif, const struct state_view *v, uint64_t now_ms)
 	json_object_object_add(o, "rendezvous", v->rdv ?
 			       rendezvous_json(v->rdv, now_ms, epoch) : NULL);
 	json_object_object_add(o, "wg_peers", wg_peers_json(v, now_ms, epoch));
+	json_object_object_add(o, "checks_ignored", v->checks ?
+			       checks_ignored_json(v->checks) : NULL);
 	json_object_object_add(o, "relay_path_mtu", pmtu_json(v->pmtu));
 	json_object_object_add(o, "allocations",
 			       json_object_new_int(c->allocations));

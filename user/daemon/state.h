@@ -8,6 +8,7 @@
 #define WGT_STATE_H
 
 #include <json-c/json.h>
+#include "checks.h"
 #include "rendezvous.h"
 #include "pmtu.h"
 #include "tunnel_mtu.h"
@@ -22,6 +23,7 @@ struct state_view {
 	const struct wg_snapshot *wg;		/* NULL: not read yet */
 	const struct tunnel_mtu *mtu;		/* NULL: none */
 	const struct pmtu *pmtu;		/* NULL: none */
+	const struct checks *checks;		/* NULL: no direct paths */
 };
 
 void state_path(const char *wgif, const char *ext, char *buf, size_t len);

@@ -106,6 +106,21 @@ int dns_server_parse(const char *s, char *host, size_t hostlen,
 	return 0;
 }
 
+static int yes_no(const char *key, const char *value, bool *out, char *why,
+		  size_t whylen)
+{
+	if (!strcasecmp(value, "yes") || !strcasecmp(value, "true"))
+		*out = true;
+	else if (!strcasecmp(value, "no") || !strcasecmp(value, "false"))
+		*out = false;
+	else {
+		snprintf(why, whylen, "invalid %s '%s': expected yes or no",
+			 key, value);
+		return -1;
+	}
+	return 0;
+}
+
 int rdv_conf_set(struct rdv_conf *r, const char *key, const char *value,
 		 char *why, size_t whylen)
 {
@@ -129,17 +144,12 @@ int rdv_conf_set(struct rdv_conf *r, const char *key, const char *value,
 		return 0;
 	}
 	if (!strcasecmp(key, "Publish")) {
-		if (!strcasecmp(value, "yes") || !strcasecmp(value, "true"))
-			r->publish = true;
-		else if (!strcasecmp(value, "no") || !strcasecmp(value, "false"))
-			r->publish = false;
-		else {
-			snprintf(why, whylen,
-				 "invalid Publish '%s': expected yes or no", value);
-			return -1;
-		}
 		r->publish_set = true;
-		return 0;
+		return yes_no(key, value, &r->publish, why, whylen);
+	}
+	if (!strcasecmp(key, "Direct")) {
+		r->direct_set = true;
+		return yes_no(key, value, &r->direct, why, whylen);
 	}
 	return 1;
 }
@@ -147,7 +157,7 @@ int rdv_conf_set(struct rdv_conf *r, const char *key, const char *value,
 int rdv_conf_check(struct rdv_conf *r, char *why, size_t whylen)
 {
 	if (!r->zone[0] && !r->server[0] && !r->tsig_file[0] &&
-	    !r->publish_set)
+	    !r->publish_set && !r->direct_set)
 		return 0;	/* no rendezvous */
 	if (!r->zone[0] || !r->server[0]) {
 		snprintf(why, whylen, "the rendezvous needs both a zone and a DNS server");
@@ -155,6 +165,8 @@ int rdv_conf_check(struct rdv_conf *r, char *why, size_t whylen)
 	}
 	if (!r->publish_set)
 		r->publish = true;
+	if (!r->direct_set)
+		r->direct = true;
 	if (r->publish && !r->tsig_file[0]) {
 		snprintf(why, whylen,
 			 "publishing in zone %s needs a TSIG key file (or Publish = no)",

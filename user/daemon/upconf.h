@@ -34,6 +34,8 @@ struct rdv_conf {
 	char tsig_file[4096];		/* needed to publish */
 	bool publish;			/* default yes */
 	bool publish_set;		/* Publish given */
+	bool direct;			/* direct paths: default yes */
+	bool direct_set;		/* Direct given */
 };
 
 struct up_conf {

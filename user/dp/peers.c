@@ -167,6 +167,25 @@ fail:
 			   strerror(-err));
 }
 
+int peer_accept(const struct wgt_maps *m, const struct wgt_ep *ep,
+		const struct wgt_path *path, struct wgt_err *e)
+{
+	bool created;
+	int err;
+
+	if (path->via.family != ep->family)
+		return wgt_err_set(e, -EINVAL,
+				   "endpoint and %s must be the same address family",
+				   path->kind == WGT_PATH_RELAY ? "relay" : "direct address");
+	err = reverse_conflict(m, ep, path, e);
+	if (err)
+		return err;
+	if (reverse_add(m, ep, path, &created))
+		return wgt_err_set(e, -errno, "cannot update the maps: %s",
+				   strerror(errno));
+	return 0;
+}
+
 /* Remove every channel and direct entry that maps to ep. */
 static void reverse_del_all(const struct wgt_maps *m, const struct wgt_ep *ep)
 {

@@ -13,6 +13,12 @@ struct wgt_err;
  * error nothing has changed: -errno and e's message. */
 int peer_set(const struct wgt_maps *m, const struct wgt_ep *ep,
 	     const struct wgt_path *path, struct wgt_err *e);
+/* Only the reverse entry: arrivals on path count as ep's, while ep's
+ * packets keep going the way they go. A peer that switched paths before
+ * us is not roamed away from; a channel bound while ep is direct is
+ * ready for the way back. Same errors as peer_set. */
+int peer_accept(const struct wgt_maps *m, const struct wgt_ep *ep,
+		const struct wgt_path *path, struct wgt_err *e);
 int peer_del(const struct wgt_maps *m, const struct wgt_ep *ep,
 	     struct wgt_err *e);
 bool peer_exists(const struct wgt_maps *m, const struct wgt_ep *ep);

@@ -362,6 +362,27 @@ int stun_parse(struct stun_msg *m, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+int stun_attr_find(const struct stun_msg *m, uint16_t attr,
+		   struct stun_str *out)
+{
+	uint32_t end = m->mi256_off ? m->mi256_off :
+		       m->mi_off ? m->mi_off : m->size;
+	size_t off, alen;
+
+	if (m->mi_off && m->mi_off < end)
+		end = m->mi_off;
+	/* stun_parse() checked every length on the way */
+	for (off = STUN_HDR_LEN; off < end; off += 4 + pad4(alen)) {
+		alen = get16(m->buf + off + 2);
+		if (get16(m->buf + off) == attr) {
+			out->p = m->buf + off + 4;
+			out->len = (uint16_t)alen;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int stun_long_term_key(const void *user, size_t ulen, const void *realm,
 		       size_t rlen, const void *pass, size_t plen,
 		       uint8_t key[STUN_MD5_LEN])

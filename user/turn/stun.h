@@ -163,6 +163,10 @@ struct stun_msg {
  */
 int stun_parse(struct stun_msg *m, const uint8_t *buf, size_t len);
 bool stun_has(const struct stun_msg *m, uint16_t attr);
+/* The value of the first attr before the integrity attribute (or the
+ * end): one stun_parse() kept no field for. -1 when absent. */
+int stun_attr_find(const struct stun_msg *m, uint16_t attr,
+		   struct stun_str *out);
 
 /* Long-term key: MD5(username ":" realm ":" password) (RFC 8489 9.2.2). */
 int stun_long_term_key(const void *user, size_t ulen, const void *realm,

@@ -7,6 +7,15 @@
 #include <sys/stat.h>
 #include "wg_backend.h"
 
+static bool snap_has_key(const uint8_t k[WG_KEY_LEN])
+{
+	uint8_t any = 0;
+
+	for (int i = 0; i < WG_KEY_LEN; i++)
+		any |= k[i];
+	return any != 0;
+}
+
 static bool ifname_valid(const char *ifname)
 {
 	size_t n = strnlen(ifname, IF_NAMESIZE);
@@ -136,4 +145,22 @@ int wg_set_endpoint(struct wg_dev *dev, const uint8_t key[WG_KEY_LEN],
 		return -EBADF;
 	}
 	return ops->set_endpoint(dev, key, ep, err, errlen);
+}
+
+int wg_private_key(struct wg_dev *dev, uint8_t out[WG_KEY_LEN], char *err,
+		   size_t errlen)
+{
+	struct wg_snapshot snap = { .private_out = out };
+	int rc;
+
+	memset(out, 0, WG_KEY_LEN);
+	rc = wg_snapshot(dev, &snap, err, errlen);
+	wg_snapshot_free(&snap);
+	if (rc)
+		return rc;
+	if (!snap_has_key(out)) {
+		wg_seterr(err, errlen, "%s has no private key", dev->ifname);
+		return -ENOKEY;
+	}
+	return 0;
 }

@@ -56,6 +56,9 @@ struct wg_snapshot {
 	uint32_t fwmark;
 	bool has_pubkey;	/* the interface has a private key */
 	uint8_t pubkey[WG_KEY_LEN];	/* its public key (never the private) */
+	/* Set by wg_private_key() alone: where a read copies the private
+	 * key; NULL (always, elsewhere): it is never kept. */
+	uint8_t *private_out;
 	uint32_t n_peers;
 	uint32_t cap;		/* allocated peers; reused by the next poll */
 	struct wg_peer *peers;
@@ -129,6 +132,14 @@ uint32_t wg_diff(const struct wg_snapshot *old, const struct wg_snapshot *cur,
 
 /* The X25519 public key of a private key (wg pubkey). */
 int wg_key_public(const uint8_t priv[WG_KEY_LEN], uint8_t pub[WG_KEY_LEN]);
+/* The X25519 shared secret of our private and a peer's public key (the
+ * same on both sides). -EINVAL for a low-order public key. */
+int wg_key_shared(const uint8_t priv[WG_KEY_LEN], const uint8_t pub[WG_KEY_LEN],
+		  uint8_t out[WG_KEY_LEN]);
+/* Read the interface's private key into out (root only). The caller
+ * wipes it (explicit_bzero) as soon as it is used. -ENOKEY: none set. */
+int wg_private_key(struct wg_dev *dev, uint8_t out[WG_KEY_LEN], char *err,
+		   size_t errlen);
 
 /* Keys as wg(8) shows them: standard base64, 44 characters. */
 void wg_key_to_base64(const uint8_t key[WG_KEY_LEN], char out[WG_KEY_B64LEN]);

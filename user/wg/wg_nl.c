@@ -280,6 +280,13 @@ static int device_attr(const struct nlattr *a, void *data)
 		for (int i = 0; i < WG_KEY_LEN; i++)
 			snap->has_pubkey |= snap->pubkey[i] != 0;
 		return 0;
+	case WGDEVICE_A_PRIVATE_KEY:
+		if (want_len(a, WG_KEY_LEN))
+			return -EPROTO;
+		if (snap->private_out)
+			memcpy(snap->private_out, mnl_attr_get_payload(a),
+			       WG_KEY_LEN);
+		return 0;
 	case WGDEVICE_A_PEERS:
 		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
 			return -EPROTO;
@@ -502,6 +509,7 @@ static int talk(struct wg_dev *dev, struct nlmsghdr *req, mnl_cb_t cb,
 	if (!buf)
 		return -ENOMEM;
 	rc = recv_replies(dev, req->nlmsg_seq, buf, cb, data, snap);
+	explicit_bzero(buf, RECV_BUF);	/* the private key went by */
 	free(buf);
 	return rc;
 }

@@ -126,7 +126,7 @@ static int on_public_key(struct wg_uapi_parser *p, const char *v)
 }
 
 /* The UAPI gives the private key only: derive the public one, keep
- * nothing of the private. */
+ * nothing of the private (but for wg_private_key()). */
 static int on_private_key(struct wg_uapi_parser *p, const char *v)
 {
 	uint8_t key[WG_KEY_LEN];
@@ -134,6 +134,8 @@ static int on_private_key(struct wg_uapi_parser *p, const char *v)
 
 	if (!wg_key_from_hex(v, strlen(v), key))
 		rc = wg_key_public(key, p->snap->pubkey);
+	if (!rc && p->snap->private_out)
+		memcpy(p->snap->private_out, key, WG_KEY_LEN);
 	explicit_bzero(key, sizeof(key));
 	p->snap->has_pubkey = !rc;
 	return rc;
