@@ -696,6 +696,28 @@ world_csum_errors() {
 	return $bad
 }
 
+# world_add_a2: a second host at site A, behind NAT A on a LAN of its own
+# (nata lan2 198.51.100.129/26 2001:db8:c::1/64, a2 eth0 198.51.100.130/26
+# 2001:db8:c::2/64, tunnel 192.0.2.4 2001:db8:ffff::4): A and A2 reach
+# each other through NAT A's router without NAT. Sets NS_A2, A2_IP.
+world_add_a2() {
+	local ns=$WORLD_PREFIX-a2
+	WORLD_NS[a2]=$ns NS_A2=$ns
+	WORLD_SITES+=(a2)
+	TUN4[a2]=192.0.2.4/24 TUN6[a2]=2001:db8:ffff::4/64
+	A2_IP=198.51.100.130
+	[ "$WORLD_FAMILY" = v6 ] && A2_IP=2001:db8:c::2
+	ip netns add "$ns" || return 1
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 >/dev/null
+	ip -n "$ns" link set lo up
+	_veth "$ns" eth0 "$NS_NATA" lan2 &&
+		_addr "$NS_NATA" lan2 198.51.100.129/26 2001:db8:c::1/64 &&
+		_addr "$ns" eth0 198.51.100.130/26 2001:db8:c::2/64 &&
+		_defroute "$ns" 198.51.100.129 2001:db8:c::1 &&
+		ip netns exec "$NS_NATA" ethtool -K lan2 tx off >/dev/null
+}
+
 # world_up [v4|v6|dual]: build the world and start coturn. Returns non-zero
 # with a "# " message if anything is missing or fails; call world_down (the
 # EXIT trap) either way.
@@ -768,6 +790,7 @@ world_down() {
 	for s in "${WORLD_SITES[@]}"; do ip netns del "${WORLD_NS[$s]}" 2>/dev/null; done
 	[ -n "$WORLD_TMP" ] && rm -rf "$WORLD_TMP"
 	WORLD_PIDS=()
+	WORLD_SITES=(inet relay nata a natb b pub)	# world_add_a2 added one
 	WG_PUBKEY=() WG_PORT=() WG_SITE=() WG_PID=() WG_KEYFILE=() WG_KIND=()
 	COTURN_PID= KNOT_PID= PION_PID=
 	[ "${_WORLD_MTU_SET:-0}" = 1 ] && unset WG_MTU _WORLD_MTU_SET

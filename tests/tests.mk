@@ -31,6 +31,7 @@ TEST_MODS_test_upconf := daemon/upconf base
 TEST_MODS_test_route_mtu := base/route_mtu base/rtnl
 TEST_MODS_test_pmtu := daemon/pmtu turn/stun base
 TEST_MODS_test_peer_pmtu := daemon/peer_pmtu daemon/pmtu turn/stun base
+TEST_MODS_test_checks := daemon/checks daemon/check_msg daemon/check_key turn/stun wg base
 TEST_MODS_test_wg := wg base
 TEST_MODS_wgsnap := wg base
 test_objs = $(foreach m,$(TEST_MODS_$(1)),$(if $(findstring /,$(m)),$(BUILD)/user/$(m).o,$(filter $(BUILD)/user/$(m)/%,$(USER_OBJ))))
@@ -78,6 +79,7 @@ bench: all $(BUILD)/bench/bench_datapath $(BUILD)/bench/proxy $(BUILD)/tests/too
 	@BUILD=$(BUILD) scripts/bench_e2e.sh
 	@BUILD=$(BUILD) scripts/bench_recovery.sh
 	@BUILD=$(BUILD) scripts/bench_mtu.sh
+	@BUILD=$(BUILD) scripts/bench_direct.sh
 
 # Benchmarks: bench/<name>.c with the test packet builder; bench/empty.bpf.c
 # is the baseline program.

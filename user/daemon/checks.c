@@ -203,6 +203,29 @@ static void switch_to(struct checks *k, struct check_peer *p, int use,
 	k->ops.path(k->ops.ctx, p);
 }
 
+/* The check sent at `sent` is answered: so is every older one; the
+ * silence now counts from the oldest newer one still unanswered. */
+static void answered(struct check_cand *c, uint64_t sent)
+{
+	c->unanswered_ms = 0;
+	for (int t = 0; t < CHECK_TXS; t++) {
+		if (!c->tx[t].ms)
+			continue;
+		if (c->tx[t].ms <= sent)
+			memset(&c->tx[t], 0, sizeof(c->tx[t]));
+		else if (!c->unanswered_ms || c->tx[t].ms < c->unanswered_ms)
+			c->unanswered_ms = c->tx[t].ms;
+	}
+}
+
+/* A candidate given up on: answers to what it was sent come too late. */
+static void give_up(struct check_cand *c)
+{
+	c->state = CHECK_FAILED;
+	c->unanswered_ms = 0;
+	memset(c->tx, 0, sizeof(c->tx));
+}
+
 static void on_answer(struct checks *k, struct check_peer *p,
 		      const struct check_msg *cm, const struct wgt_ep *from,
 		      uint64_t now)
@@ -221,11 +244,15 @@ static void on_answer(struct checks *k, struct check_peer *p,
 				k->stray++;
 				return;
 			}
+			/* given up on: evidence of a path as it was then */
+			if (now - c->tx[t].ms >= CHECK_DEAD_MS) {
+				k->stray++;
+				return;
+			}
 			c->rtt_us = (uint32_t)((now - c->tx[t].ms) * 1000);
-			memset(&c->tx[t], 0, sizeof(c->tx[t]));
+			answered(c, c->tx[t].ms);
 			c->state = CHECK_OK;
 			c->last_ok_ms = now;
-			c->unanswered_ms = 0;
 			c->answered++;
 			k->ops.accept(k->ops.ctx, p, from);
 			if (p->use < 0 || i < p->use)
@@ -326,10 +353,8 @@ static void round_tick(struct checks *k, struct check_peer *p, uint64_t now)
 	if (p->round_end_ms && now >= p->round_end_ms) {
 		p->round_end_ms = 0;
 		for (int i = 0; i < upto; i++)
-			if (p->c[i].unanswered_ms) {
-				p->c[i].state = CHECK_FAILED;
-				p->c[i].unanswered_ms = 0;
-			}
+			if (p->c[i].unanswered_ms)
+				give_up(&p->c[i]);
 		return;
 	}
 	if (!p->round_end_ms)
@@ -351,8 +376,7 @@ static void use_tick(struct checks *k, struct check_peer *p, uint64_t now)
 	if (c->unanswered_ms && now - c->unanswered_ms >= CHECK_DEAD_MS) {
 		uint64_t silent = now - c->unanswered_ms;
 
-		c->state = CHECK_FAILED;
-		c->unanswered_ms = 0;
+		give_up(c);
 		p->round_end_ms = 0;
 		p->next_round_ms = now + CHECK_RETRY_MS;
 		switch_to(k, p, -1, now,
