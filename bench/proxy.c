@@ -71,25 +71,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static socklen_t ep_to_sa(const struct wgt_ep *ep, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (ep->family == WGT_AF_INET) {
-		struct sockaddr_in *s = (void *)ss;
-
-		s->sin_family = AF_INET;
-		s->sin_port = htons(ep->port);
-		memcpy(&s->sin_addr, ep->addr, 4);
-		return sizeof(*s);
-	}
-	struct sockaddr_in6 *s = (void *)ss;
-
-	s->sin6_family = AF_INET6;
-	s->sin6_port = htons(ep->port);
-	memcpy(&s->sin6_addr, ep->addr, 16);
-	return sizeof(*s);
-}
-
 static void die(const char *what)
 {
 	fprintf(stderr, "proxy: %s: %s\n", what, strerror(errno));

@@ -36,6 +36,8 @@ ignored() {
 # between peers); on NAT A, datagrams forwarded between A and NAT B's
 # public address (the direct path between the sites).
 direct_counters() {
+	local ip=ip
+	[ "$FAM" = v6 ] && ip=ip6
 	in_ns relay nft -f - <<-EOF
 		table inet cnt {
 			counter relayed {}
@@ -51,8 +53,8 @@ direct_counters() {
 			counter direct_out {}
 			chain c_fwd {
 				type filter hook forward priority -10; policy accept;
-				ip saddr $NATB4 ip daddr $A4 counter name direct_in
-				ip saddr $A4 ip daddr $NATB4 counter name direct_out
+				$ip saddr $NATB_IP $ip daddr $A_IP counter name direct_in
+				$ip saddr $A_IP $ip daddr $NATB_IP counter name direct_out
 			}
 		}
 	EOF
@@ -64,24 +66,26 @@ cnt() { in_ns "$1" nft -j list counter inet cnt "$2" | jq '.nftables[1].counter.
 # NAT B's public addresses where SITE forwards it (nata or inet); the
 # relay's path is untouched.
 direct_cut() {
+	local ip=ip
+	[ "$FAM" = v6 ] && ip=ip6
 	in_ns "$1" nft -f - <<-EOF
 		table inet cut {
 			chain c {
 				type filter hook forward priority -20; policy accept;
-				ip saddr { $NATA4, $A4 } ip daddr $NATB4 drop
-				ip saddr $NATB4 ip daddr { $NATA4, $A4 } drop
+				$ip saddr { $NATA_IP, $A_IP } $ip daddr $NATB_IP drop
+				$ip saddr $NATB_IP $ip daddr { $NATA_IP, $A_IP } drop
 			}
 		}
 	EOF
 }
 direct_uncut() { in_ns "$1" nft delete table inet cut; }
 
-# direct_world NATB_FLAGS [UDP_TIMEOUT]: the world (v4), Knot, WireGuard
+# direct_world NATB_FLAGS [UDP_TIMEOUT]: the world ($FAM), Knot, WireGuard
 # A and B (peers by key only), the counters; T0 is when `up` began.
 direct_world() {
 	mkdir -p "$FS" && mount -t bpf bpf "$FS" || return 1
 	WORLD_NATA_FLAGS="" WORLD_NATB_FLAGS=$1 WORLD_NAT_UDP_TIMEOUT=${2:-}
-	world_up v4 && knot_start && wg_up a "$A" 51820 && wg_up b "$B" 51820 ||
+	world_up "$FAM" && knot_start && wg_up a "$A" 51820 && wg_up b "$B" 51820 ||
 		return 1
 	wg_peer a "$A" "${WG_PUBKEY[$B]}" - "$(allowed b)" &&
 		wg_peer b "$B" "${WG_PUBKEY[$A]}" - "$(allowed a)" &&

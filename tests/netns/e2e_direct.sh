@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# End to end, direct paths (IPv4 outer): two wgturn daemons with the
+# End to end, direct paths: two wgturn daemons with the
 # rendezvous find each other's candidates, punch holes with authenticated
 # checks from WireGuard's own port, and move the tunnel off the relay
 # when a check works both ways; back to the relay when the direct path
@@ -19,6 +19,7 @@
 #     survives on the daemons' keepalives
 #  5. B behind a port-randomising NAT: the relay stays
 #  6. two hosts on one site (A and A2 behind NAT A): host candidates
+# All over IPv4 outer addresses; 1 and 2 again over IPv6 (NAT66).
 set -u
 cd "$(dirname "$0")/../.."
 : "${BUILD:=build}"
@@ -68,9 +69,16 @@ punch() {
 			(.candidates[] | select(.kind == \"srflx\") | .state == \"ok\" and .rtt_ms >= 0) and
 			(.path_reason | test(\"srflx candidate .* answered\")) and .path_switches == 1 and
 			.path_switched_ms_ago >= 0" <<<"$j" >/dev/null'
-	check "show: the path choice line" eval 'W a show "$A" | grep -qE "^  path choice: direct $NATB4:51820 \(srflx candidate"'
+	check "show: the path choice line" \
+		eval 'W a show "$A" | grep -qF "  path choice: direct $(world_ep "$NATB_IP" 51820) (srflx candidate"'
 	check "the relay keeps B's channel bound while direct" \
 		eval '[ "$(peer_field a "$A" "$KB" .channel_state)" = ok ]'
+	# The check key comes from A's private key: it appears nowhere.
+	local priv hex
+	priv=$(cat "${WG_KEYFILE[$A]}") hex=$(base64 -d <<<"$priv" | xxd -p -c 64)
+	check "A's private key (base64 or hex) is in none of its state file, show, show --json, up's output" \
+		eval '! { cat "/run/wgturn/$A.state" "$WORLD_TMP/up-$A.log"; W a show "$A"; W a show "$A" --json; } |
+			grep -qiF -e "$priv" -e "$hex"'
 }
 
 # 2. Cut under a continuous ping, then restored.
@@ -84,11 +92,22 @@ failover() {
 	expect_eq "both on the relay" "relay relay" "$(path_of a "$A" "$KB") $(path_of b "$B" "$KA")"
 	check "the relay carried the pings meanwhile (+$((r1 - r0)))" test $((r1 - r0)) -ge 20
 	check "the reason says why" eval 'peer_field a "$A" "$KB" .path_reason | grep -q "no answer on the direct path"'
-	local t0=$SECONDS
+	# the way back, under a ping every 0.1 s: one map update, nothing lost
+	local t0=$SECONDS pp out
+	# (ip netns exec execs ping: $! is ping's pid)
+	ip netns exec "$NS_A" ping -i 0.1 -W 1 -w "$(tscale_int 50)" "$(tun b)" >"$WORLD_TMP/back.log" 2>&1 &
+	pp=$!
 	direct_uncut nata
 	check "restored: A direct again within the retry period" path_is a "$A" "$KB" direct 40
 	check "restored: B direct again" path_is b "$B" "$KA" direct 10
 	echo "# back to direct $((SECONDS - t0)) s after the path came back"
+	sleep 1
+	kill "$pp"
+	wait "$pp" 2>/dev/null
+	# lost: the sequence numbers missing below the last answered one
+	out=$(grep -o 'icmp_seq=[0-9]*' "$WORLD_TMP/back.log" | cut -d= -f2 |
+		awk '{ n++; m = $1 } END { print m - n, n }')
+	expect_eq "[$FAM] relay -> direct under a ping every 0.1 s: none lost (lost, answered: $out)" 0 "${out%% *}"
 	ping_ok a "$(tun b)" 20 "A -> B, direct again"
 }
 
@@ -227,6 +246,8 @@ else
 	section "endpoint-independent NATs" "" "" punch failover forgeries same_site
 	section "20 s UDP timeouts" "" 20 idle
 	section "port-randomising NAT B" fully-random "" symmetric
+	FAM=v6
+	section "IPv6 outer, endpoint-independent NAT66" "" "" punch failover
 fi
 recovery_summary
 done_testing

@@ -660,6 +660,35 @@ static void test_after_integrity_ignored(void **state)
 	assert_int_equal(stun_verify_integrity(&m, "pw", 2), 0);
 }
 
+/* stun_attr_find: attributes the parser keeps no field for, and only
+ * those the integrity covers. */
+static void test_attr_find(void **state)
+{
+	uint8_t buf[128];
+	struct stun_builder b;
+	struct stun_msg m;
+	struct stun_str v;
+	int n;
+
+	stun_begin(&b, buf, sizeof(buf), 0x0001, txid);
+	stun_add(&b, 0xC0A1, "12345678", 8);
+	stun_add(&b, 0xC0A2, "abc", 3);
+	stun_add_integrity(&b, "pw", 2, STUN_MAC_SHA256);
+	n = stun_finish(&b);
+	/* one more after the integrity: not covered, not found */
+	memcpy(buf + n, "\xC0\xA3\x00\x00", 4);
+	buf[3] += 4;
+	n += 4;
+	assert_int_equal(stun_parse(&m, buf, n), 0);
+	assert_int_equal(stun_attr_find(&m, 0xC0A1, &v), 0);
+	assert_int_equal(v.len, 8);
+	assert_memory_equal(v.p, "12345678", 8);
+	assert_int_equal(stun_attr_find(&m, 0xC0A2, &v), 0);
+	assert_int_equal(v.len, 3);
+	assert_int_equal(stun_attr_find(&m, 0xC0A3, &v), -1);
+	assert_int_equal(stun_attr_find(&m, 0xC0A4, &v), -1);
+}
+
 static void test_repeats_and_unknown(void **state)
 {
 	struct wgt_ep peer = ep("203.0.113.9", 9);
@@ -964,6 +993,7 @@ int main(void)
 		cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_builder_errors),
 		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_attr_find),
 		cmocka_unit_test(test_misc),
 	};
 

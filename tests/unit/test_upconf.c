@@ -126,6 +126,16 @@ static void test_config_rendezvous(void **state)
 	assert_int_equal(c.rdv.port, 5353);
 	assert_string_equal(c.rdv.tsig_file, "/etc/wgturn/k.key");
 	assert_true(c.rdv.publish);	/* the default */
+	assert_true(c.rdv.direct);	/* the default */
+
+	/* Direct = no: always relay */
+	memset(&c, 0, sizeof(c));
+	p = write_file("d.conf",
+		"[Relay]\nServer = turn:203.0.113.1\nUsername = a\nPasswordFile = /p\n"
+		"[Rendezvous]\nZone = wg.example.org\nServer = 198.51.100.53\n"
+		"TsigKeyFile = /k\nDirect = no\n", 0600);
+	assert_int_equal(up_conf_load(p, &c, why, sizeof(why)), 0);
+	assert_false(c.rdv.direct);
 
 	assert_int_equal(dns_server_parse("198.51.100.53", host, sizeof(host), &port, why, sizeof(why)), 0);
 	assert_string_equal(host, "198.51.100.53");
@@ -165,6 +175,7 @@ static void test_config_errors(void **state)
 	conf_bad(R "[Rendezvous]\nZone = wg.test\n", "needs both a zone and a DNS server");
 	conf_bad(R "[Rendezvous]\nZone = wg.test\nServer = 192.0.2.53\n", "needs a TSIG key file");
 	conf_bad(R "[Rendezvous]\nPublish = maybe\n", "line 6: invalid Publish 'maybe'");
+	conf_bad(R "[Rendezvous]\nDirect = sometimes\n", "line 6: invalid Direct 'sometimes': expected yes or no");
 	conf_bad(R "[Rendezvous]\nKey = x\n", "unknown key 'Key' in [Rendezvous]");
 #undef R
 }

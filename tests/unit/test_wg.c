@@ -269,6 +269,28 @@ static void test_uapi_reply(void **state)
 	wg_snapshot_free(&s);
 }
 
+/* The private key is kept only where wg_private_key() asks for it. */
+static void test_uapi_private_out(void **state)
+{
+	static struct wg_snapshot s;
+	uint8_t priv[WG_KEY_LEN], want[WG_KEY_LEN];
+
+	t_track(&s, snap_release);
+	memset(priv, 0, sizeof(priv));
+	s.private_out = priv;
+	assert_int_equal(feed_str(&s, uapi_reply), 1);
+	key_fill(want, 0x11);
+	assert_memory_equal(priv, want, WG_KEY_LEN);
+	/* a reset snapshot (the next read) keeps asking; a fresh one does not */
+	wg_snapshot_free(&s);
+	memset(priv, 0, sizeof(priv));
+	assert_int_equal(feed_str(&s, uapi_reply), 1);
+	assert_null(s.private_out);
+	for (int i = 0; i < WG_KEY_LEN; i++)
+		assert_int_equal(priv[i], 0);
+	wg_snapshot_free(&s);
+}
+
 /* Every chunk size, and every split in two, parses the same. */
 static void test_uapi_any_split(void **state)
 {
@@ -1356,6 +1378,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_key_base64_invalid, t_cleanup),
 		cmocka_unit_test_teardown(test_key_hex, t_cleanup),
 		cmocka_unit_test_teardown(test_uapi_reply, t_cleanup),
+		cmocka_unit_test_teardown(test_uapi_private_out, t_cleanup),
 		cmocka_unit_test_teardown(test_uapi_any_split, t_cleanup),
 		cmocka_unit_test_teardown(test_uapi_allowed_overflow, t_cleanup),
 		cmocka_unit_test_teardown(test_uapi_trailing_ignored, t_cleanup),

@@ -109,6 +109,17 @@ static int reverse_conflict(const struct wgt_maps *m, const struct wgt_ep *ep,
 			   ep_str(&owner, b, sizeof(b)));
 }
 
+/* A path ep may take: its family, its reverse entry free. */
+static int path_check(const struct wgt_maps *m, const struct wgt_ep *ep,
+		      const struct wgt_path *path, struct wgt_err *e)
+{
+	if (path->via.family != ep->family)
+		return wgt_err_set(e, -EINVAL,
+				   "endpoint and %s must be the same address family",
+				   path->kind == WGT_PATH_RELAY ? "relay" : "direct address");
+	return reverse_conflict(m, ep, path, e);
+}
+
 /* 1 if created, 0 if it was there, -1 on error. */
 static int stats_create(const struct wgt_maps *m, const struct wgt_ep *ep)
 {
@@ -131,11 +142,7 @@ int peer_set(const struct wgt_maps *m, const struct wgt_ep *ep,
 	bool created = false;
 	int new_stats, err;
 
-	if (path->via.family != ep->family)
-		return wgt_err_set(e, -EINVAL,
-				   "endpoint and %s must be the same address family",
-				   path->kind == WGT_PATH_RELAY ? "relay" : "direct address");
-	err = reverse_conflict(m, ep, path, e);
+	err = path_check(m, ep, path, e);
 	if (err)
 		return err;
 
@@ -173,11 +180,7 @@ int peer_accept(const struct wgt_maps *m, const struct wgt_ep *ep,
 	bool created;
 	int err;
 
-	if (path->via.family != ep->family)
-		return wgt_err_set(e, -EINVAL,
-				   "endpoint and %s must be the same address family",
-				   path->kind == WGT_PATH_RELAY ? "relay" : "direct address");
-	err = reverse_conflict(m, ep, path, e);
+	err = path_check(m, ep, path, e);
 	if (err)
 		return err;
 	if (reverse_add(m, ep, path, &created))
