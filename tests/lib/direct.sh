@@ -34,7 +34,8 @@ ignored() {
 # direct_counters: nftables counters that say which path carried what:
 # on the relay, datagrams to its relayed ports (everything relayed
 # between peers); on NAT A, datagrams forwarded between A and NAT B's
-# public address (the direct path between the sites).
+# public address (the direct path between the sites), and of those the
+# WireGuard data packets from B (type 4, three zero bytes: not a check).
 direct_counters() {
 	local ip=ip
 	[ "$FAM" = v6 ] && ip=ip6
@@ -51,8 +52,10 @@ direct_counters() {
 		table inet cnt {
 			counter direct_in {}
 			counter direct_out {}
+			counter wg_in {}
 			chain c_fwd {
 				type filter hook forward priority -10; policy accept;
+				$ip saddr $NATB_IP $ip daddr $A_IP @th,64,32 0x04000000 counter name wg_in
 				$ip saddr $NATB_IP $ip daddr $A_IP counter name direct_in
 				$ip saddr $A_IP $ip daddr $NATB_IP counter name direct_out
 			}
