@@ -499,6 +499,50 @@ static void test_idle_keepalive(void **state)
 	assert_int_equal(sa.n_path, 1);
 }
 
+/* Direct and idle, the daemon's loop must sleep: checks_next_ms never
+ * says "now" again and again between keepalives. */
+static void test_idle_sleeps(void **state)
+{
+	int zeros = 0;
+
+	pair(false);
+	assert_true(run_until(&sa, true, 1000));
+	run(2000);
+	for (int i = 0; i < 100; i++) {
+		int ms = checks_next_ms(&sa.k, now);
+
+		assert_true(ms >= 0);
+		zeros += ms == 0;
+		now += ms > 0 ? (uint64_t)ms : 1;
+		checks_tick(&sa.k, now);
+		qn = 0;		/* nothing delivered: only the timing counts */
+	}
+	assert_int_equal(zeros, 0);
+}
+
+/* The same record read again (every TTL, or every 0.5 s while a path is
+ * silent) starts no new round, with a peer-reflexive candidate too. */
+static void test_same_record_no_round(void **state)
+{
+	struct wgsd_record rec = { .srflx = sb.srflx };
+	struct check_peer *p;
+	uint64_t next;
+
+	pair(false);
+	run(10000);	/* the first round over, both direct */
+	p = peer(&sa);
+	/* a peer-reflexive address, from a request of B's from elsewhere */
+	assert_int_equal(p->n, 1);
+	p->c[p->n].ep = sb.host;
+	p->c[p->n].kind = CHECK_PRFLX;
+	p->n++;
+	next = p->next_round_ms;
+	assert_int_equal(checks_peer_set(&sa.k, sb.pub, NULL, &rec, now), 0);
+	assert_int_equal(p->next_round_ms, next);
+	assert_int_equal(p->n, 2);
+	assert_true(direct(&sa));
+}
+
 /* Requests that must not be answered: B's name under another key, a
  * sender A has no peer for, B's own request again. */
 static void test_forged_requests(void **state)
@@ -609,6 +653,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_host_preferred, unpair),
 		cmocka_unit_test_teardown(test_failover, unpair),
 		cmocka_unit_test_teardown(test_idle_keepalive, unpair),
+		cmocka_unit_test_teardown(test_idle_sleeps, unpair),
+		cmocka_unit_test_teardown(test_same_record_no_round, unpair),
 		cmocka_unit_test_teardown(test_forged_requests, unpair),
 		cmocka_unit_test_teardown(test_replayed_answer, unpair),
 		cmocka_unit_test_teardown(test_answer_from_elsewhere, unpair),

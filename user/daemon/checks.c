@@ -78,15 +78,30 @@ static int cand_cmp(const void *a, const void *b)
 	       (int)((const struct check_cand *)b)->kind;
 }
 
+/* Carry p's candidate i into c, unless there or no room. */
+static void carry(struct check_cand *c, int *n, const struct check_peer *p,
+		  int i)
+{
+	if (i < 0 || *n >= CHECK_MAX_CANDS)
+		return;
+	for (int j = 0; j < *n; j++)
+		if (ep_eq(&c[j].ep, &p->c[i].ep))
+			return;
+	c[(*n)++] = p->c[i];
+}
+
 /* The new candidate set from rec; what is known of each address stays,
- * and so do peer-reflexive ones and the one in use. 1 if it changed. */
+ * and so do the one in use and peer-reflexive ones (room permitting, in
+ * that order). 1 if the record lists another set than before. */
 static int cands_update(struct checks *k, struct check_peer *p,
 			const struct wgsd_record *rec)
 {
 	struct check_cand c[CHECK_MAX_CANDS], *old;
 	struct wgt_ep using = {};
-	int n = 0, changed = 0;
+	int n = 0, changed = 0, listed = 0;
 
+	if (p->use >= 0)
+		using = p->c[p->use].ep;
 	for (int i = 0; i < rec->n_host; i++)
 		cand_add(c, &n, &rec->host[i], CHECK_HOST, k->family);
 	cand_add(c, &n, &rec->srflx, CHECK_SRFLX, k->family);
@@ -97,19 +112,13 @@ static int cands_update(struct checks *k, struct check_peer *p,
 		else
 			changed = 1;
 	}
-	changed |= n != p->n;
-	if (p->use >= 0)
-		using = p->c[p->use].ep;
-	for (int i = 0; i < p->n; i++) {
-		bool dup = false;
-
-		if (p->c[i].kind != CHECK_PRFLX && i != p->use)
-			continue;
-		for (int j = 0; j < n; j++)
-			dup |= ep_eq(&c[j].ep, &p->c[i].ep);
-		if (!dup && n < CHECK_MAX_CANDS)
-			c[n++] = p->c[i];
-	}
+	for (int i = 0; i < p->n; i++)
+		listed += p->c[i].kind != CHECK_PRFLX;
+	changed |= listed != n;
+	carry(c, &n, p, p->use);
+	for (int i = 0; i < p->n; i++)
+		if (p->c[i].kind == CHECK_PRFLX)
+			carry(c, &n, p, i);
 	qsort(c, n, sizeof(c[0]), cand_cmp);
 	memcpy(p->c, c, sizeof(c));
 	p->n = n;
@@ -120,11 +129,46 @@ static int cands_update(struct checks *k, struct check_peer *p,
 	return changed;
 }
 
+/* Room for a peer-reflexive address: a free slot, else the least useful
+ * peer-reflexive one not in use (failed first, then the oldest). */
+static struct check_cand *prflx_add(struct checks *k, struct check_peer *p,
+				    const struct wgt_ep *ep)
+{
+	int victim = -1;
+
+	if (p->n < CHECK_MAX_CANDS) {
+		cand_add(p->c, &p->n, ep, CHECK_PRFLX, k->family);
+		return cand_find(p, ep);
+	}
+	for (int i = 0; i < p->n; i++) {
+		const struct check_cand *c = &p->c[i];
+
+		if (c->kind != CHECK_PRFLX || i == p->use)
+			continue;
+		if (victim < 0 || (c->state != CHECK_OK &&
+				   p->c[victim].state == CHECK_OK) ||
+		    (c->state == p->c[victim].state &&
+		     c->last_ok_ms < p->c[victim].last_ok_ms))
+			victim = i;
+	}
+	if (victim < 0 || ep->family != k->family)
+		return NULL;
+	memset(&p->c[victim], 0, sizeof(p->c[victim]));
+	p->c[victim].ep = *ep;
+	p->c[victim].kind = CHECK_PRFLX;
+	return &p->c[victim];
+}
+
+static void switch_to(struct checks *k, struct check_peer *p, int use,
+		      uint64_t now, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
 int checks_peer_set(struct checks *k, const uint8_t key[WG_KEY_LEN],
 		    const uint8_t mac[CHECK_KEY_LEN],
 		    const struct wgsd_record *rec, uint64_t now)
 {
 	struct check_peer *p = checks_peer_find(k, key);
+	bool was_direct;
 
 	if (!p) {
 		if (k->n == k->cap) {
@@ -145,8 +189,11 @@ int checks_peer_set(struct checks *k, const uint8_t key[WG_KEY_LEN],
 		memcpy(p->mac, mac, CHECK_KEY_LEN);
 		p->have_mac = true;
 	}
+	was_direct = p->use >= 0;
 	if (cands_update(k, p, rec))
 		p->next_round_ms = now;	/* new addresses: try them now */
+	if (was_direct && p->use < 0)
+		switch_to(k, p, -1, now, "its address is no longer a candidate");
 	return 0;
 }
 
@@ -158,6 +205,7 @@ void checks_peer_del(struct checks *k, const uint8_t key[WG_KEY_LEN])
 		return;
 	explicit_bzero(p->mac, CHECK_KEY_LEN);
 	*p = k->peers[--k->n];
+	explicit_bzero(&k->peers[k->n], sizeof(*p));	/* a copy of a mac */
 }
 
 static void send_check(struct checks *k, struct check_peer *p,
@@ -184,10 +232,6 @@ static void send_check(struct checks *k, struct check_peer *p,
 		c->state = CHECK_CHECKING;
 	k->ops.send(k->ops.ctx, &c->ep, buf, (size_t)len);
 }
-
-static void switch_to(struct checks *k, struct check_peer *p, int use,
-		      uint64_t now, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
 
 static void switch_to(struct checks *k, struct check_peer *p, int use,
 		      uint64_t now, const char *fmt, ...)
@@ -267,14 +311,20 @@ static void on_answer(struct checks *k, struct check_peer *p,
 	k->stray++;
 }
 
-static bool seen_before(struct check_peer *p, const struct check_msg *cm)
+/* A request seen before: the same transaction from the same address (a
+ * copy sent first from elsewhere must not shadow the real one), or older
+ * than the window behind the newest from this peer. */
+static bool seen_before(struct check_peer *p, const struct check_msg *cm,
+			const struct wgt_ep *from)
 {
 	for (int i = 0; i < CHECK_SEEN && i < p->n_seen; i++)
-		if (!memcmp(p->seen[i], cm->txid, STUN_TXID_LEN))
+		if (!memcmp(p->seen[i].id, cm->txid, STUN_TXID_LEN) &&
+		    ep_eq(&p->seen[i].from, from))
 			return true;
 	if (cm->sent_ns + CHECK_REPLAY_WINDOW_NS < p->last_sent_ns)
 		return true;
-	memcpy(p->seen[p->n_seen++ % CHECK_SEEN], cm->txid, STUN_TXID_LEN);
+	memcpy(p->seen[p->n_seen % CHECK_SEEN].id, cm->txid, STUN_TXID_LEN);
+	p->seen[p->n_seen++ % CHECK_SEEN].from = *from;
 	if (p->n_seen >= 2 * CHECK_SEEN)
 		p->n_seen = CHECK_SEEN;
 	if (cm->sent_ns > p->last_sent_ns)
@@ -290,7 +340,7 @@ static void on_request(struct checks *k, struct check_peer *p,
 	struct check_cand *c;
 	int len;
 
-	if (seen_before(p, cm)) {
+	if (seen_before(p, cm, from)) {
 		k->replayed++;
 		return;
 	}
@@ -302,10 +352,8 @@ static void on_request(struct checks *k, struct check_peer *p,
 	 * now, whatever our own round's timing. An address not published
 	 * is peer-reflexive. */
 	c = cand_find(p, from);
-	if (!c) {
-		cand_add(p->c, &p->n, from, CHECK_PRFLX, k->family);
-		c = cand_find(p, from);
-	}
+	if (!c)
+		c = prflx_add(k, p, from);
 	if (c && (p->use < 0 || c < &p->c[p->use]) &&
 	    now - c->sent_ms >= CHECK_PACE_MS / 2)
 		send_check(k, p, c, now);
@@ -422,8 +470,13 @@ int checks_next_ms(const struct checks *k, uint64_t now)
 		if (!p->have_mac || !p->n)
 			continue;
 		if (p->use >= 0) {
-			/* "sending" may start at any time: look again soon */
-			soonest(&best, p->c[p->use].sent_ms + CHECK_ACTIVE_MS, now);
+			/* "sending" may start at any time: look again soon,
+			 * but never spin on a due time already past */
+			uint64_t at = p->c[p->use].sent_ms + CHECK_ACTIVE_MS;
+
+			if (at < now + CHECK_POLL_MS)
+				at = now + CHECK_POLL_MS;
+			soonest(&best, at, now);
 			if (p->c[p->use].unanswered_ms)
 				soonest(&best, p->c[p->use].unanswered_ms +
 					CHECK_DEAD_MS, now);

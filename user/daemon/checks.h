@@ -34,6 +34,7 @@
 #define CHECK_ACTIVE_MS 500	/* direct, WireGuard sending */
 #define CHECK_KEEPALIVE_MS 10000 /* direct and idle (seed 002) */
 #define CHECK_DEAD_MS 2000	/* the oldest unanswered check: give up */
+#define CHECK_POLL_MS 250	/* direct: is WireGuard sending? */
 #define CHECK_MAX_CANDS 6
 #define CHECK_REPLAY_WINDOW_NS 2000000000ull	/* requests out of order */
 #define CHECK_SEEN 32		/* request ids remembered per peer */
@@ -71,7 +72,10 @@ struct check_peer {
 	uint64_t round_end_ms;		/* checks go out until then */
 	uint64_t next_round_ms;
 	uint64_t last_sent_ns;		/* the newest request accepted */
-	uint8_t seen[CHECK_SEEN][STUN_TXID_LEN];
+	struct {			/* requests accepted lately */
+		uint8_t id[STUN_TXID_LEN];
+		struct wgt_ep from;
+	} seen[CHECK_SEEN];
 	uint8_t n_seen;
 };
 

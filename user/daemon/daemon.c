@@ -389,17 +389,23 @@ static void check_accept(void *ctx, const struct check_peer *p,
 	paths_accept(&d->paths, &ep, from);
 }
 
-/* WireGuard sent towards the peer lately (its own packets, not ours). */
+/* WireGuard sent towards the peer lately (its own packets, not ours).
+ * The stats' clock is CLOCK_MONOTONIC in ns, and a packet may be newer
+ * than this moment read in ms: compare in ns, never below zero. */
 static bool check_sending(void *ctx, const struct check_peer *p,
-			  uint64_t now)
+			  uint64_t unused)
 {
 	struct daemon *d = ctx;
 	struct wgt_ep ep = wg_endpoint_of(d, p->key);
 	struct wgt_stats st;
+	struct timespec ts;
+	uint64_t now;
 
-	return ep.family && !stats_read(&d->dp.maps, &ep, &st) &&
-	       st.last_tx_ns &&
-	       now * 1000000ull - st.last_tx_ns <= LIVE_SENDING_MS * 1000000ull;
+	if (!ep.family || stats_read(&d->dp.maps, &ep, &st) || !st.last_tx_ns)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return st.last_tx_ns + LIVE_SENDING_MS * 1000000ull >= now;
 }
 
 static uint64_t check_wall_ns(void *ctx)
@@ -416,7 +422,7 @@ static int check_key_for(struct daemon *d, const uint8_t *key,
 			 uint8_t out[CHECK_KEY_LEN])
 {
 	uint8_t priv[WG_KEY_LEN];
-	char why[WG_ERRLEN], k[WG_KEY_B64LEN];
+	char why[WG_ERRLEN] = "", k[WG_KEY_B64LEN];
 	int rc = wg_private_key(&d->wg.dev, priv, why, sizeof(why));
 
 	if (!rc)
@@ -480,6 +486,14 @@ static void on_alive(void *ctx, const struct wg_peer *p, uint64_t unused)
 	turn_peer_alive(&d->relay.turn, &p->endpoint, ev_now_ms());
 }
 
+static bool peer_is_direct(struct daemon *d, const uint8_t *key)
+{
+	const struct check_peer *cp = d->relay.checks ?
+		checks_peer_find(d->relay.checks, key) : NULL;
+
+	return cp && cp->use >= 0;
+}
+
 /* A path went silent: read the peer's record again, and ask the relay
  * whether it still holds our allocation. */
 static void on_silent(void *ctx, const struct wg_peer *p, uint64_t silent_ms)
@@ -492,6 +506,10 @@ static void on_silent(void *ctx, const struct wg_peer *p, uint64_t silent_ms)
 	if (d->names_on)
 		names_suspect(&d->names, p->pubkey, now);
 	turn_probe(&d->relay.turn, now);
+	/* A direct path's silence is the checks' to judge: the relay's
+	 * permission, channel and path MTU have nothing to do with it. */
+	if (peer_is_direct(d, p->pubkey))
+		return;
 	/* Large packets lost where small ones pass: a black hole. */
 	if (!d->relay.pmtu.size &&
 	    now - d->relay.pmtu.started_ms > PMTU_RESEARCH_MS)

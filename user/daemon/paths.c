@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/addr.h"
@@ -137,8 +138,16 @@ void paths_accept(struct paths *p, const struct wgt_ep *ep,
 	struct wgt_err e = {};
 	char a[EP_STRLEN], b[EP_STRLEN];
 
-	if (ep->family && ep->family == from->family &&
-	    peer_accept(p->maps, ep, &path, &e))
+	int rc;
+
+	if (!ep->family || ep->family != from->family)
+		return;
+	rc = peer_accept(p->maps, ep, &path, &e);
+	/* another peer's address: each of its checks would say so again */
+	if (rc == -EEXIST)
+		pr_debug("not accepting %s for %s: %s", ep_str(from, a, sizeof(a)),
+			 ep_str(ep, b, sizeof(b)), e.msg);
+	else if (rc)
 		pr_warn("cannot accept %s for %s: %s",
 			ep_str(from, a, sizeof(a)), ep_str(ep, b, sizeof(b)), e.msg);
 }

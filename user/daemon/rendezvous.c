@@ -427,8 +427,9 @@ static void answer_input(struct rendezvous *r, struct rdv_peer *p,
 			      now);
 		return;
 	}
-	/* The TXT with the candidates, unless the answers carried it. */
-	if (!p->part.has_txt) {
+	/* The TXT with the candidates, unless the answers carried it (or
+	 * nothing checks candidates). */
+	if (!p->part.has_txt && r->conf->direct) {
 		char name[WGSD_NAME_MAX];
 
 		if (!wgsd_instance(p->key, r->conf->zone, name, sizeof(name))) {
@@ -492,7 +493,11 @@ static void rdv_tick(void *ctx, uint64_t now)
 		if (lookup_expired(r, &p->q, now)) {
 			snprintf(msg, sizeof(msg), "DNS server %s does not answer",
 				 r->conf->server);
-			lookup_failed(r, p, -ETIMEDOUT, msg, now);
+			/* what the SRV and address said still holds */
+			if (p->q.req.qtype == LDNS_RR_TYPE_TXT)
+				lookup_done(r, p, now);
+			else
+				lookup_failed(r, p, -ETIMEDOUT, msg, now);
 		}
 		if (!p->q.req.wire && now >= p->next_ms)
 			lookup_start(r, p, now);

@@ -177,12 +177,23 @@ fail:
 int peer_accept(const struct wgt_maps *m, const struct wgt_ep *ep,
 		const struct wgt_path *path, struct wgt_err *e)
 {
+	char a[EP_STRLEN], b[EP_STRLEN];
+	struct wgt_ep owner;
 	bool created;
 	int err;
 
 	err = path_check(m, ep, path, e);
 	if (err)
 		return err;
+	/* An address another endpoint's packets arrive from stays its own:
+	 * only peer_set (a path chosen) takes one over. */
+	if (path->kind == WGT_PATH_DIRECT &&
+	    !bpf_map_lookup_elem(m->directs, &path->via, &owner) &&
+	    !ep_eq(&owner, ep))
+		return wgt_err_set(e, -EEXIST,
+				   "direct address %s already belongs to endpoint %s",
+				   ep_str(&path->via, a, sizeof(a)),
+				   ep_str(&owner, b, sizeof(b)));
 	if (reverse_add(m, ep, path, &created))
 		return wgt_err_set(e, -errno, "cannot update the maps: %s",
 				   strerror(errno));

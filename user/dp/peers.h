@@ -16,7 +16,8 @@ int peer_set(const struct wgt_maps *m, const struct wgt_ep *ep,
 /* Only the reverse entry: arrivals on path count as ep's, while ep's
  * packets keep going the way they go. A peer that switched paths before
  * us is not roamed away from; a channel bound while ep is direct is
- * ready for the way back. Same errors as peer_set. */
+ * ready for the way back. Same errors as peer_set, and -EEXIST for a
+ * direct address that maps to another endpoint already. */
 int peer_accept(const struct wgt_maps *m, const struct wgt_ep *ep,
 		const struct wgt_path *path, struct wgt_err *e);
 int peer_del(const struct wgt_maps *m, const struct wgt_ep *ep,
