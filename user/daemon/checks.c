@@ -394,7 +394,7 @@ static void round_tick(struct checks *k, struct check_peer *p, uint64_t now)
 		return;		/* direct on the best there is */
 	if (now >= p->next_round_ms) {
 		p->round_end_ms = now + CHECK_ROUND_MS;
-		p->next_round_ms = p->round_end_ms + CHECK_RETRY_MS;
+		p->next_round_ms = now + CHECK_RETRY_MS;
 		for (int i = 0; i < upto; i++)
 			p->c[i].next_ms = now;
 	}
