@@ -56,6 +56,12 @@ trap 'exit 129' HUP
 # stats: "median min max" of the numbers on stdin
 stats() { sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR] }'; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# silence LOG: the longest gap between answers of a `ping -D -i 0.1`,
+# less the interval, in ms
+silence() {
+	awk -F'[][]' '/bytes from/ { t = $2 + 0; if (p && t - p > m) m = t - p; p = t }
+		END { printf "%d\n", (m - 0.1) * 1000 }' "$1"
+}
 
 direct_world "" || die "the world and both daemons"
 KA=${WG_PUBKEY[$A]} KB=${WG_PUBKEY[$B]}
@@ -97,8 +103,7 @@ for ((i = 0; i < CUTS; i++)); do
 	direct_cut nata
 	wait "$pa" "$pb"
 	end=$(date +%s.%N)
-	ga=$(awk -F'[][]' '/bytes from/ { t = $2 + 0; if (p && t - p > m) m = t - p; p = t } END { printf "%d\n", (m - 0.1) * 1000 }' "$la")
-	gb=$(awk -F'[][]' '/bytes from/ { t = $2 + 0; if (p && t - p > m) m = t - p; p = t } END { printf "%d\n", (m - 0.1) * 1000 }' "$lb")
+	ga=$(silence "$la") gb=$(silence "$lb")
 	outs+=($((ga > gb ? ga : gb)))
 	note "cut $i: outage ${outs[-1]} ms (A->B $ga, B->A $gb), end $end"
 	[ "$(path_of a "$A" "$KB")" = relay ] || die "cut $i: A not on the relay"
