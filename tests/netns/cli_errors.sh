@@ -85,6 +85,7 @@ expect_error "attach without uplink" "needs --uplink" w attach t1 --port 51820
 expect_error "attach without port" "needs --port" w attach t1 --uplink up0
 expect_error "bad port" "invalid port" w attach t1 --uplink up0 --port 70000
 expect_error "bad xdp mode" "invalid --xdp-mode" w attach t1 --uplink up0 --port 1 --xdp-mode fast
+expect_error "up: bad xdp mode" "invalid --xdp-mode 'fast'" w up wg0 --xdp-mode fast --relay turn:192.0.2.1 --username u --password-file /nonexistent
 expect_error "bad name" "invalid name" w attach ../x --uplink up0 --port 51820
 expect_error "missing interface" "does not exist" w attach t1 --uplink nosuch0 --port 51820
 check "missing interface leaves no pins" no_pins t1

@@ -89,7 +89,7 @@ static void test_config(void **state)
 	struct up_conf c = {};
 	char why[300];
 	const char *p = write_file("a.conf",
-		"[Interface]\nUplink = eth0\nUplink = eth1\n\n"
+		"[Interface]\nUplink = eth0\nUplink = eth1\nXdpMode = off\n\n"
 		"[Relay]\nServer = turn:203.0.113.1\nUsername = alice\n"
 		"PasswordFile = /etc/wgturn/a.pass\n\n"
 		"# a second relay, tried if the first does not answer\n"
@@ -99,6 +99,7 @@ static void test_config(void **state)
 	assert_int_equal(up_conf_load(p, &c, why, sizeof(why)), 0);
 	assert_int_equal(c.n_uplinks, 2);
 	assert_string_equal(c.uplinks[1], "eth1");
+	assert_int_equal(c.xdp, XDP_REQ_OFF);
 	assert_int_equal(c.n_relays, 2);
 	assert_string_equal(c.relays[0].host, "203.0.113.1");
 	assert_int_equal(c.relays[0].port, 3478);
@@ -170,6 +171,7 @@ static void test_config_errors(void **state)
 	conf_bad("[Peer]\nPublicKey = x\n", "line 2: unknown section [Peer]");
 	conf_bad("[Relay]\nServer = turn:x\nColour = blue\n", "line 3: unknown key 'Colour'");
 	conf_bad("[Interface\n", "syntax error");
+	conf_bad("[Interface]\nXdpMode = fast\n", "line 2: invalid XdpMode 'fast': expected auto, native, skb or off");
 	conf_bad("", "no [Relay]");
 #define R "[Relay]\nServer = turn:x\nUsername = a\nPasswordFile = /p\n"
 	conf_bad(R "[Rendezvous]\nZone = wg.test\n", "needs both a zone and a DNS server");

@@ -113,15 +113,7 @@ static int cmd_attach(const struct cli_cmd *cmd, int argc, char **argv)
 						   optarg);
 			break;
 		case 'x':
-			if (!strcmp(optarg, "auto"))
-				o.xdp = XDP_REQ_AUTO;
-			else if (!strcmp(optarg, "native"))
-				o.xdp = XDP_REQ_NATIVE;
-			else if (!strcmp(optarg, "skb"))
-				o.xdp = XDP_REQ_SKB;
-			else if (!strcmp(optarg, "off"))
-				o.xdp = XDP_REQ_OFF;
-			else
+			if (xdp_req_parse(optarg, &o.xdp))
 				return usage_error("invalid --xdp-mode '%s': expected auto, native, skb or off",
 						   optarg);
 			break;
@@ -248,6 +240,8 @@ static int cmd_up(const struct cli_cmd *cmd, int argc, char **argv)
 	static struct up_conf c;
 	struct relay_conf r = { .port = 0 };
 	const char *config = NULL;
+	enum xdp_req xdp = XDP_REQ_AUTO;
+	bool xdp_given = false;
 	char why[512];
 	int o;
 
@@ -288,6 +282,12 @@ static int cmd_up(const struct cli_cmd *cmd, int argc, char **argv)
 		case 'f':
 			c.foreground = true;
 			break;
+		case 'x':
+			if (xdp_req_parse(optarg, &xdp))
+				return usage_error("invalid --xdp-mode '%s': expected auto, native, skb or off",
+						   optarg);
+			xdp_given = true;
+			break;
 		default:
 			return usage_error("up: bad option%s", "");
 		}
@@ -305,7 +305,10 @@ static int cmd_up(const struct cli_cmd *cmd, int argc, char **argv)
 			pr_err("%s", why);
 			return 1;
 		}
+		if (xdp_given)	/* the command line over the file */
+			c.xdp = xdp;
 	} else {
+		c.xdp = xdp;
 		if (!r.host[0] || !r.username[0] || !r.password_file[0])
 			return usage_error("up %s needs --relay, --username and --password-file (or --config)",
 					   c.wgif);
@@ -381,6 +384,7 @@ static const struct cli_cmd cmds[] = {
 		{ "direct", "yes|no", 'D', F0, 0, false },
 		{ "wg-config", "FILE", 'w', F0 | F1, 0, false },
 		{ "uplink", "IF", 'i', F0 | F1, 0, true },
+		{ "xdp-mode", "auto|native|skb|off", 'x', F0 | F1, 0, false },
 		{ "foreground", NULL, 'f', F0 | F1, 0, false },
 	  }, cmd_up },
 	{ "down", { "WGIF" }, { { NULL } }, cmd_down },

@@ -610,7 +610,7 @@ static void uplink_check(struct daemon *d, uint64_t now)
 static void gso_check(struct daemon *d)
 {
 	struct wgt_uplink up[WGT_MAX_UPLINKS];
-	struct attach_opts ao = { .xdp = XDP_REQ_AUTO, .port = d->wg_port };
+	struct attach_opts ao = { .xdp = d->conf->xdp, .port = d->wg_port };
 	struct wgt_err e = {};
 	bool broken = false;
 	int rc;
@@ -622,8 +622,8 @@ static void gso_check(struct daemon *d)
 			continue;
 		if (!if_indextoname(up[i].ifindex, ao.uplinks[ao.n_uplinks++]))
 			return;	/* the uplink itself is gone: not ours to mend */
-		if (up[i].xdp_mode == WGT_XDP_SKB)
-			ao.xdp = XDP_REQ_SKB;
+		if (ao.xdp == XDP_REQ_AUTO && up[i].xdp_mode == WGT_XDP_SKB)
+			ao.xdp = XDP_REQ_SKB;	/* what auto settled on */
 		broken |= up[i].gso_ifindex && !link_is_up((int)up[i].gso_ifindex);
 	}
 	if (!broken)
@@ -911,7 +911,7 @@ static int setup_datapath(struct daemon *d, const char *opt_bpffs,
 			  uint16_t port, const char *routed_if)
 {
 	const struct up_conf *c = d->conf;
-	struct attach_opts ao = { .xdp = XDP_REQ_AUTO, .port = port };
+	struct attach_opts ao = { .xdp = c->xdp, .port = port };
 
 	ao.n_uplinks = c->n_uplinks;
 	memcpy(ao.uplinks, c->uplinks, sizeof(ao.uplinks));

@@ -246,6 +246,12 @@ static int conf_handler(void *user, const char *section, const char *key,
 					value);
 		return 1;
 	}
+	if (!strcasecmp(section, "Interface") && !strcasecmp(key, "XdpMode")) {
+		if (xdp_req_parse(value, &c->xdp))
+			return ini_fail(st, "invalid %s '%s': expected auto, native, skb or off",
+					key, value);
+		return 1;
+	}
 	if (!strcasecmp(section, "Interface") &&
 	    !strcasecmp(key, "WireGuardConfig")) {
 		if (copy_str(c->wg_config, sizeof(c->wg_config), value))

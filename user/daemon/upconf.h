@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What `wgturn up` is told: from the command line or a wg-quick-style
- * INI file ([Interface] Uplink = ..., WireGuardConfig = PATH; one or more
+ * INI file ([Interface] Uplink = ..., WireGuardConfig = PATH, XdpMode; one or more
  * [Relay] sections with Server = turn:HOST[:PORT], Username,
  * PasswordFile; [Rendezvous] Zone, Server, TsigKeyFile, Publish).
  */
@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "wgturn.h"
+#include "dp/xdp_mode.h"
 
 #define UP_MAX_RELAYS 4
 #define UP_HOST_MAX 256
@@ -42,6 +43,7 @@ struct up_conf {
 	char wgif[IF_NAMESIZE];
 	int n_uplinks;
 	char uplinks[WGT_MAX_UPLINKS][IF_NAMESIZE];
+	enum xdp_req xdp;	/* ingress hook: auto unless XdpMode says */
 	int n_relays;
 	struct relay_conf relays[UP_MAX_RELAYS];
 	struct rdv_conf rdv;

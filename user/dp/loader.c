@@ -23,18 +23,6 @@ static const char *const prog_pins[] = { "prog_xdp_ingress",
 					 "prog_tc_ingress",
 					 "prog_tc_gso_return" };
 
-const char *xdp_mode_str(__u32 mode)
-{
-	switch (mode) {
-	case WGT_XDP_NATIVE:
-		return "xdp native";
-	case WGT_XDP_SKB:
-		return "xdp skb";
-	default:
-		return "tc ingress";
-	}
-}
-
 static int pin_maps_at(struct wgturn_bpf *skel, const struct wgt_pins *p)
 {
 	char path[PATH_MAX];

@@ -5,10 +5,9 @@
 
 #include <net/if.h>
 #include "pins.h"
+#include "xdp_mode.h"
 #include "wgturn.h"
 
-/* off: no XDP, the TC ingress program strips ChannelData instead. */
-enum xdp_req { XDP_REQ_AUTO, XDP_REQ_NATIVE, XDP_REQ_SKB, XDP_REQ_OFF };
 
 struct attach_opts {
 	int n_uplinks;
@@ -25,6 +24,5 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o,
 	       struct wgt_err *e);
 /* Remove the programs from every uplink and all pins. */
 int wgt_detach(const struct wgt_pins *p, struct wgt_err *e);
-const char *xdp_mode_str(__u32 mode);
 
 #endif
