@@ -85,6 +85,8 @@ enum wgt_xdp_mode {
 	WGT_XDP_NONE = 0,	/* XDP could not attach: TC ingress instead */
 	WGT_XDP_NATIVE = 1,
 	WGT_XDP_SKB = 2,
+	WGT_XDP_OFF = 3,	/* TC ingress, as asked (--xdp-mode off) */
+	WGT_XDP_TC_VETH = 4,	/* TC ingress, auto's choice on a veth */
 };
 
 struct wgt_uplink {
@@ -168,7 +170,7 @@ _Static_assert(sizeof(struct wgt_counters) == WGT_REASON_MAX * 8,
 	       "one counter per reason");
 
 /* Map sizes. */
-#define WGT_MAX_ENDPOINTS 4096
+#define WGT_MAX_ENDPOINTS 16384	/* 10,000 peers and room: see make bench */
 #define WGT_MAX_RELAYS 64
 #define WGT_MAX_FRAGS 1024	/* datagrams being dropped at once */
 

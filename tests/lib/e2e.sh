@@ -33,6 +33,7 @@ instance() {
 }
 
 # rdv_up SITE IF [config] [keyfile]: wgturn up with the rendezvous, the
+# ingress hook E2E_XDP_MODE asks for (auto if unset), the
 # relay $E2E_RELAY (default coturn, $TURN_SERVER); output in
 # $WORLD_TMP/up-IF.log
 rdv_up() {
@@ -40,6 +41,7 @@ rdv_up() {
 	local args=(--relay "$relay" --username "$TURN_USER" --password-file "$TURN_PASS_FILE"
 		--zone "$DNS_ZONE" --dns-server "$DNS_SERVER" --tsig-key-file "$key")
 	[ -e "$WORLD_TMP/$2-wg-quick.conf" ] && args+=(--wg-config "$WORLD_TMP/$2-wg-quick.conf")
+	[ -n "${E2E_XDP_MODE:-}" ] && args+=(--xdp-mode "$E2E_XDP_MODE")
 	if [ "${3:-}" = config ]; then
 		printf '[Relay]\nServer = %s\nUsername = %s\nPasswordFile = %s\n\n[Rendezvous]\nZone = %s\nServer = %s\nTsigKeyFile = %s\n' \
 			"$relay" "$TURN_USER" "$TURN_PASS_FILE" "$DNS_ZONE" "$DNS_SERVER" "$key" \

@@ -52,10 +52,14 @@ start() {
 	wg_peer b "$B" "${WG_PUBKEY[$A]}" - "$(allowed a)"
 	wg_peer a "$A2" "${WG_PUBKEY[$B2]}" - "${TUN2[b]}/32"
 	wg_peer b "$B2" "${WG_PUBKEY[$A2]}" - "${TUN2[a]}/32"
-	local s ifn
+	# The first with native XDP (auto takes TC ingress on these veths):
+	# the second then runs TC ingress behind it.
+	local s ifn mode
 	for s in a b; do
 		for ifn in $([ $s = a ] && echo "$A $A2" || echo "$B $B2"); do
-			if ! rdv_up $s "$ifn"; then
+			mode=
+			[ "$ifn" = "$A" ] || [ "$ifn" = "$B" ] && mode=native
+			if ! E2E_XDP_MODE=$mode rdv_up $s "$ifn"; then
 				fail "wgturn up $ifn: $(cat "$WORLD_TMP/up-$ifn.log")"
 				return 1
 			fi
@@ -63,6 +67,8 @@ start() {
 		done
 		expect_eq "site $s: two tc egress filters on its uplink" 2 "$(tc_filters $s egress)"
 	done
+	expect_eq "the first up runs native XDP, as asked (show --json)" "xdp native" \
+		"$(W a show "$A" --json | jq -r '.uplinks[0].ingress')"
 	expect_eq "the second up runs TC ingress behind the first's XDP (show --json)" "tc ingress" \
 		"$(W a show "$A2" --json | jq -r '.uplinks[0].ingress')"
 	check "... and warns of nothing" sh -c "! grep -q warning '$WORLD_TMP/up-$A2.log'"

@@ -177,6 +177,8 @@ json_object *show_json(const struct show_data *d)
 				       json_object_new_int(up[i].ifindex));
 		json_object_object_add(c, "ingress", json_object_new_string(
 			xdp_mode_str(up[i].xdp_mode)));
+		json_object_object_add(c, "ingress_reason",
+			json_object_new_string(xdp_mode_why(up[i].xdp_mode)));
 		json_object_object_add(c, "mtu", json_object_new_int(up[i].mtu));
 		json_object_object_add(c, "gso_link", up[i].gso_ifindex ?
 			json_object_new_string(ifname_of(up[i].gso_ifindex, ifn)) :

@@ -271,8 +271,9 @@ int wgt_attach(const struct wgt_pins *p, const struct attach_opts *o,
 		now[i].ifindex = ifindex[i];
 		now[i].mtu = link_mtu(o->uplinks[i]);
 		gso_link_attach(skel, o->uplinks[i], &now[i], o->port, e);
-		wgt_err_note(e, "attached to %s (%s)", o->uplinks[i],
-			     xdp_mode_str(now[i].xdp_mode));
+		wgt_err_note(e, "attached to %s (%s: %s)", o->uplinks[i],
+			     xdp_mode_str(now[i].xdp_mode),
+			     xdp_mode_why(now[i].xdp_mode));
 	}
 	for (__u32 i = 0; i < WGT_MAX_UPLINKS; i++)
 		bpf_map__update_elem(skel->maps.uplinks, &i, 4, &now[i],

@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 #include "base/err.h"
+#include "base/link_driver.h"
 #include "owner.h"
 #include "uplink.h"
 
@@ -63,14 +64,26 @@ static int xdp_attach(int ifindex, const char *ifname, int fd,
 	__u32 try[2], n = 0;
 	int ret = -1;
 
+	/* auto: native XDP where the driver has it, never generic XDP (it
+	 * copies most skbs and turns LRO off on the device); TC ingress
+	 * otherwise, and always on a veth (make bench: bench_ingress). */
+	bool veth = auto_mode && link_is_veth(ifname);
+
 	if (bpf_xdp_query(ifindex, 0, &q) == 0 &&
 	    (occupied(q.drv_prog_id, ifname, "XDP", auto_mode, config_id, e) ||
 	     occupied(q.skb_prog_id, ifname, "XDP", auto_mode, config_id, e) ||
-	     occupied(q.hw_prog_id, ifname, "XDP", auto_mode, config_id, e)))
+	     occupied(q.hw_prog_id, ifname, "XDP", auto_mode, config_id, e))) {
+		if (veth)
+			*mode = WGT_XDP_TC_VETH;
 		return -EEXIST;
+	}
+	if (veth) {
+		*mode = WGT_XDP_TC_VETH;
+		return -EOPNOTSUPP;
+	}
 	if (req != XDP_REQ_SKB)
 		try[n++] = WGT_XDP_NATIVE;
-	if (req != XDP_REQ_NATIVE)
+	if (req == XDP_REQ_SKB)
 		try[n++] = WGT_XDP_SKB;
 
 	for (__u32 i = 0; i < n; i++) {
@@ -204,6 +217,7 @@ int uplink_attach(int ifindex, const char *ifname,
 				    ifname, strerror(-ret));
 		return ret;
 	}
+	*mode = WGT_XDP_NONE;
 	ret = req == XDP_REQ_OFF ? -EOPNOTSUPP :
 				   xdp_attach(ifindex, ifname, progs->xdp_fd, req,
 					      progs->config_id, mode, e);
@@ -216,7 +230,8 @@ int uplink_attach(int ifindex, const char *ifname,
 	if (ret) {
 		/* XDP refused or not wanted: TC ingress does the same job. */
 		xdp_detach(ifindex, progs->config_id);
-		*mode = WGT_XDP_NONE;
+		if (req == XDP_REQ_OFF)
+			*mode = WGT_XDP_OFF;
 		ret = tc_attach(ifindex, ifname, progs->tc_ingress_fd,
 				BPF_TC_INGRESS, progs, e);
 		if (ret && ret != -EEXIST)

@@ -17,7 +17,8 @@ struct uplink_progs {
 struct wgt_err;
 
 /* Attach (or atomically replace ours) on ifindex; *mode gets the XDP
- * mode used, WGT_XDP_NONE when TC ingress stands in for XDP. -errno and
+ * mode used, or which TC ingress stands in for XDP and why (NONE: XDP
+ * refused, OFF: asked, TC_VETH: auto on a veth). -errno and
  * e's message on error; e's warning when another tool's XDP program, or
  * another instance's (another WireGuard interface on this uplink), made
  * it fall back to TC ingress. Instances chain in TC by priority. */

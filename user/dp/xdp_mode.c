@@ -25,3 +25,19 @@ const char *xdp_mode_str(__u32 mode)
 		return "tc ingress";
 	}
 }
+
+const char *xdp_mode_why(__u32 mode)
+{
+	switch (mode) {
+	case WGT_XDP_NATIVE:
+		return "native XDP: the driver runs it before the kernel builds an skb";
+	case WGT_XDP_SKB:
+		return "generic XDP, as asked (--xdp-mode skb)";
+	case WGT_XDP_OFF:
+		return "as asked (--xdp-mode off)";
+	case WGT_XDP_TC_VETH:
+		return "a veth: native XDP there copies every packet and turns TSO off on the peer, generic XDP copies too; TC ingress copies nothing";
+	default:
+		return "XDP could not attach (see the attach notes)";
+	}
+}

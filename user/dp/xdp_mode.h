@@ -12,5 +12,7 @@ enum xdp_req { XDP_REQ_AUTO, XDP_REQ_NATIVE, XDP_REQ_SKB, XDP_REQ_OFF };
 int xdp_req_parse(const char *s, enum xdp_req *r);
 /* The hook in use (WGT_XDP_*), as show prints it. */
 const char *xdp_mode_str(__u32 mode);
+/* Why that hook, in a few words, for show. */
+const char *xdp_mode_why(__u32 mode);
 
 #endif
