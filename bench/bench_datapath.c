@@ -9,6 +9,10 @@
  * encapsulated (or decapsulated) packet and measure the pass-through
  * path instead. The empty program pays the same per-call timer overhead,
  * which the ratio and the "net" column account for.
+ *
+ * Then the same at 1420 bytes with 1, 100 and 10,000 endpoints in the
+ * maps (each with its path, channel and stats entries, on as many relays
+ * as 4,096 channels each need): the lookups should not grow with them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -101,6 +105,43 @@ static int setup_maps(struct wgturn_bpf *s, struct wgt_ep *local,
 	return ret;
 }
 
+/*
+ * Endpoints 198.18.x.y:51820 (RFC 2544's benchmarking range) up to total
+ * entries in endpoints, channels and stats besides the measured one; a
+ * relay per 4,096 channels. 0 or -1.
+ */
+static int fill(struct wgturn_bpf *s, int from, int total)
+{
+	int ncpu = libbpf_num_possible_cpus(), ret = 0;
+	struct wgt_stats *zero = calloc(ncpu, sizeof(*zero));
+
+	for (int i = from; i < total && !ret; i++) {
+		struct wgt_path path = { .kind = WGT_PATH_RELAY };
+		struct wgt_relay r = { .endpoints = 1 };
+		struct wgt_chan_key ck = {};
+		struct wgt_ep ep;
+		char a[32];
+
+		snprintf(a, sizeof(a), "198.18.%d.%d", i / 250, i % 250 + 1);
+		ep4(&ep, a, 51820);
+		snprintf(a, sizeof(a), "203.0.113.%d", 100 + i / 4096);
+		ep4(&path.via, a, 3478);
+		path.channel = WGT_CHAN_MIN + i % 4096;
+		ck.relay = path.via;
+		ck.channel = path.channel;
+		ret |= bpf_map__update_elem(s->maps.endpoints, &ep, sizeof(ep),
+					    &path, sizeof(path), 0);
+		ret |= bpf_map__update_elem(s->maps.channels, &ck, sizeof(ck),
+					    &ep, sizeof(ep), 0);
+		ret |= bpf_map__update_elem(s->maps.stats, &ep, sizeof(ep),
+					    zero, sizeof(*zero) * ncpu, 0);
+		ret |= bpf_map__update_elem(s->maps.relays, &path.via,
+					    sizeof(path.via), &r, sizeof(r), 0);
+	}
+	free(zero);
+	return ret ? -1 : 0;
+}
+
 static void row(const char *what, int size, double ns, double empty)
 {
 	if (ns < 0 || empty < 0) {
@@ -110,6 +151,52 @@ static void row(const char *what, int size, double ns, double empty)
 	}
 	printf("| %-29s | %5d | %8.0f | %8.0f | %6.2f | %7.0f |\n", what,
 	       size, ns, empty, ns / empty, ns - empty);
+}
+
+/* The 1420-byte rows again with 1, 100 and 10,000 endpoints mapped. */
+static int scale(struct wgturn_bpf *s, struct empty_bpf *e,
+		 const struct wgt_ep *local, const struct wgt_ep *endpoint,
+		 const struct wgt_ep *relay)
+{
+	static const int counts[] = { 1, 100, 10000 };
+	struct pkt_spec wg = { .src = *local, .dst = *endpoint,
+			       .body = BODY_WG, .len = 1420 };
+	struct pkt_spec cd = { .src = *relay, .dst = *local, .body = BODY_WG,
+			       .len = 1420, .chandata = true, .chan = 0x4001 };
+	static uint8_t a[PKT_MAX], b[PKT_MAX];
+	size_t alen = pkt_build(&wg, a, sizeof(a));
+	size_t blen = pkt_build(&cd, b, sizeof(b));
+	int have = 1, failed = 0;
+
+	printf("\nThe 1420-byte rows with N endpoints in the maps (ns per packet)\n\n");
+	printf("| %9s | %8s | %8s | %8s | %8s | %8s |\n", "endpoints",
+	       "encap", "XDP dec", "TC dec", "empty TC", "emptyXDP");
+	printf("|----------:|---------:|---------:|---------:|---------:|---------:|\n");
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		double v[5];
+
+		if (fill(s, have, counts[i])) {
+			fprintf(stderr, "bench: cannot map %d endpoints\n",
+				counts[i]);
+			return 1;
+		}
+		have = counts[i];
+		v[0] = measure(bpf_program__fd(s->progs.wgt_tc_egress), a,
+			       alen, TC_ACT_OK, 4);
+		v[1] = measure(bpf_program__fd(s->progs.wgt_xdp_ingress), b,
+			       blen, XDP_PASS, -4);
+		v[2] = measure(bpf_program__fd(s->progs.wgt_tc_ingress), b,
+			       blen, TC_ACT_OK, -4);
+		v[3] = measure(bpf_program__fd(e->progs.bench_empty_tc), a,
+			       alen, TC_ACT_OK, 0);
+		v[4] = measure(bpf_program__fd(e->progs.bench_empty_xdp), b,
+			       blen, XDP_PASS, 0);
+		for (int j = 0; j < 5; j++)
+			failed |= v[j] < 0;
+		printf("| %9d | %8.0f | %8.0f | %8.0f | %8.0f | %8.0f |\n",
+		       counts[i], v[0], v[1], v[2], v[3], v[4]);
+	}
+	return failed;
 }
 
 int main(int argc, char **argv)
@@ -166,6 +253,7 @@ int main(int argc, char **argv)
 		row("decap, TC ingress", sizes[i], v, etc);
 		failed |= v < 0;
 	}
+	failed |= scale(s, e, &local, &endpoint, &relay);
 	wgturn_bpf__destroy(s);
 	empty_bpf__destroy(e);
 	return failed;

@@ -3,21 +3,36 @@
 #
 # make bench, part 2: end to end in the netns world of the e2e tests
 # (scripts/world.sh: both sites behind symmetric NAT, one coturn, wireguard-go
-# on both sites, IPv4 outer addresses). Three modes, the same WireGuard pair:
+# on both sites, IPv4 outer addresses). Five modes, the same WireGuard pair:
 #   direct  no relay: both NAT routers get a static port forward for
 #           WireGuard's port (DNAT wan:51820 -> host:51820, SNAT host:51820
 #           -> wan:51820, the forward filter lets it in); endpoints are the
 #           other NAT's public address
-#   ebpf    via coturn, wgturn up on both sites (TC egress + XDP ingress)
+#   native, skb, tc
+#           via coturn, wgturn up on both sites (TC egress), ChannelData
+#           stripped by native XDP, generic (skb) XDP or TC ingress
+#           (--xdp-mode native|skb|off) on the sites' veth uplinks
 #   proxy   via coturn, bench/proxy on both sites: WireGuard's endpoint is
 #           127.0.0.1:PORT, the proxy speaks ChannelData to the relay
 # Per mode and repetition (BENCH_REPS, default 3), site A -> site B through
-# the tunnel: iperf3 TCP (BENCH_TCP_S s), iperf3 UDP at BENCH_UDP_RATE
-# (loss, jitter), BENCH_PINGS pings at 0.01 s (RTT p50/p99), and site A's
-# relay CPU per relayed packet: eBPF = delta run_time_ns of wgturn's
-# programs on A's uplink (kernel.bpf_stats_enabled=1) / delta
-# (tx_relay + rx_relay); proxy = delta utime+stime of A's proxy / delta
-# packets it forwarded.
+# the tunnel: iperf3 TCP (BENCH_TCP_S s, one stream and -P 4), iperf3 UDP
+# at BENCH_UDP_RATE (loss, jitter), BENCH_PINGS pings at 0.01 s (RTT
+# p50/p99), and two CPU costs:
+#   - like for like: iperf3 UDP at a fixed BENCH_LOAD_RATE (below every
+#     mode's saturation) for BENCH_LOAD_S s; the whole machine's busy CPU
+#     time (/proc/stat: user, nice, system, irq, softirq; all CPUs,
+#     all namespaces: both WireGuards, coturn, iperf3, the NATs, the relay
+#     datapath or proxies) minus the same machine idle with the tunnel up
+#     (BENCH_IDLE_S s just before, as a rate), per datagram B received.
+#     Every datagram is encapsulated once at A, relayed by coturn and
+#     decapsulated once at B.
+#   - the relay's own: eBPF = delta run_time_ns of wgturn's programs on A's
+#     uplink (kernel.bpf_stats_enabled=1) / delta (tx_relay + rx_relay);
+#     proxy = delta utime+stime of A's proxy / delta packets it forwarded.
+#     This leaves out what each pays outside: for eBPF, native XDP's copy
+#     of every skb on a veth, the generic XDP's headroom expansion; for the
+#     proxy, the socket and loopback work in WireGuard's and the kernel's
+#     time.
 # Before a mode's numbers count, the path is checked: packet counters at NAT
 # A (to/from the relay, to/from the other NAT directly), at coturn's host,
 # and wgturn's or the proxy's own counters must agree with the mode.
@@ -30,6 +45,9 @@ TCP_S=${BENCH_TCP_S:-5}
 UDP_S=${BENCH_UDP_S:-5}
 UDP_RATE=${BENCH_UDP_RATE:-200M}
 UDP_LEN=1200
+LOAD_RATE=${BENCH_LOAD_RATE:-100M}
+LOAD_S=${BENCH_LOAD_S:-10}
+IDLE_S=${BENCH_IDLE_S:-5}
 PINGS=${BENCH_PINGS:-200}
 OUT=${BENCH_OUT:-bench/results}
 WGTURN=$PWD/$BUILD/wgturn
@@ -141,8 +159,8 @@ close_nats() {
 }
 
 
-wgt_up() { # SITE IF
-	in_ns "$1" timeout 60 "$WGTURN" --bpffs "$FS" up "$2" --relay "$TURN_SERVER" \
+wgt_up() { # SITE IF XDPMODE
+	in_ns "$1" timeout 60 "$WGTURN" --bpffs "$FS" up "$2" --xdp-mode "$3" --relay "$TURN_SERVER" \
 		--username "$TURN_USER" --password-file "$TURN_PASS_FILE" >"$WORLD_TMP/up-$2.log" 2>&1 ||
 		die "wgturn up $2: $(cat "$WORLD_TMP/up-$2.log")"
 	jq -r '.relayed // empty' "/run/wgturn/$2.state"
@@ -181,22 +199,51 @@ wgt_counters() { # "tx_relay rx_relay" of site A
 	in_ns a "$WGTURN" --bpffs "$FS" show "$A" --json | jq -r '"\(.counters.tx_relay) \(.counters.rx_relay)"'
 }
 
+# busy: the whole machine's busy CPU in ticks (all CPUs: user, nice,
+# system, irq, softirq; guest time is inside user). Steal is left out: it
+# is time the hypervisor gave to someone else, and it swings with them.
+busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
+now_ns() { date +%s%N; }
+
+# fixed_load: "ns-per-datagram datagrams loss%": the machine idle with the
+# tunnel up for IDLE_S s (a rate), then LOAD_RATE for LOAD_S s; the busy
+# time above idle per datagram B received.
+fixed_load() {
+	local b0 b1 t0 t1 idle_rate j sent lost got
+	b0=$(busy) t0=$(now_ns)
+	sleep "$IDLE_S"
+	b1=$(busy) t1=$(now_ns)
+	idle_rate=$(awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v hz="$HZ" 'BEGIN { print b * 1e9 / hz / t }')
+	b0=$(busy) t0=$(now_ns)
+	j=$(in_ns a timeout $((LOAD_S + 20)) iperf3 -c "$TB" -u -b "$LOAD_RATE" -l $UDP_LEN -t "$LOAD_S" -J 2>&1)
+	b1=$(busy) t1=$(now_ns)
+	sent=$(jq -r '.end.sum.packets' <<<"$j" 2>/dev/null)
+	lost=$(jq -r '.end.sum.lost_packets' <<<"$j" 2>/dev/null)
+	[[ $sent =~ ^[0-9]+$ && $lost =~ ^[0-9]+$ ]] || { echo "NA 0 NA"; return; }
+	got=$((sent - lost))
+	awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v hz="$HZ" -v i="$idle_rate" -v n="$got" -v s="$sent" \
+		'BEGIN { printf "%.0f %d %.2f\n", (b * 1e9 / hz - i * t) / n, n, 100 * (s - n) / s }'
+}
+
 # ---- one repetition ---------------------------------------------------------
 
 # run MODE REP: the measurements; appends a row to $RAW.
 run() {
-	local mode=$1 rep=$2 j tcp loss jitter rtts p50 p99 lost
-	local w0 w1 c0 c1 cpu=NA pkts=0
+	local mode=$1 rep=$2 j tcp tcp4 loss jitter rtts p50 p99 lost
+	local w0 w1 c0 c1 cpu=NA pkts=0 mcpu mn mloss
 	local s0 s1 t0 t1 r0 r1 ok=1 why=""
 	w0=$(witness)
 	case $mode in
-	ebpf) c0=$(bpf_ns); read -r t0 r0 <<<"$(wgt_counters)" ;;
+	native | skb | tc) c0=$(bpf_ns); read -r t0 r0 <<<"$(wgt_counters)" ;;
 	proxy) read -r s0 t0 r0 c0 <<<"$(proxy_stats a)" ;;
 	esac
 
 	j=$(in_ns a timeout $((TCP_S + 20)) iperf3 -c "$TB" -t "$TCP_S" -J 2>&1)
 	tcp=$(jq -r '.end.sum_received.bits_per_second / 1e6' <<<"$j" 2>/dev/null)
 	sleep 1 # queues drain between the tests
+	j=$(in_ns a timeout $((TCP_S + 20)) iperf3 -c "$TB" -t "$TCP_S" -P 4 -J 2>&1)
+	tcp4=$(jq -r '.end.sum_received.bits_per_second / 1e6' <<<"$j" 2>/dev/null)
+	sleep 1
 	j=$(in_ns a timeout $((UDP_S + 20)) iperf3 -c "$TB" -u -b "$UDP_RATE" -l $UDP_LEN -t "$UDP_S" -J 2>&1)
 	loss=$(jq -r '.end.sum.lost_percent' <<<"$j" 2>/dev/null)
 	jitter=$(jq -r '.end.sum.jitter_ms' <<<"$j" 2>/dev/null)
@@ -206,6 +253,8 @@ run() {
 	lost=$((PINGS - $(grep -c . <<<"$rtts")))
 	p50=$(awk -v n="$(grep -c . <<<"$rtts")" 'NR == int(n * 0.50 + 0.999) { print }' <<<"$rtts")
 	p99=$(awk -v n="$(grep -c . <<<"$rtts")" 'NR == int(n * 0.99 + 0.999) { print }' <<<"$rtts")
+	sleep 1
+	read -r mcpu mn mloss <<<"$(fixed_load)"
 
 	w1=$(witness)
 	local d=() a b i
@@ -226,7 +275,7 @@ run() {
 		[ "${d[2]}" -gt 1000 ] && [ "${d[3]}" -gt 1000 ] ||
 			{ ok=0; why="$why; direct path idle: ${d[*]}"; }
 		;;
-	ebpf)
+	native | skb | tc)
 		c1=$(bpf_ns)
 		read -r t1 r1 <<<"$(wgt_counters)"
 		pkts=$((t1 - t0 + r1 - r0))
@@ -246,18 +295,19 @@ run() {
 			! in_ns a ip link show eth0 | grep -q xdp || { ok=0; why="$why; a program on eth0"; }
 		;;
 	esac
-	for v in tcp loss jitter p50 p99; do
+	for v in tcp tcp4 loss jitter p50 p99 mcpu; do
 		[[ ${!v} =~ ^[0-9.]+$ ]] || { ok=0; why="$why; $v not measured (${!v:-empty})"; }
 	done
 	[ $ok = 1 ] || die "$mode rep $rep: path check failed: $why"
-	note "$mode #$rep: tcp $(printf %.0f "$tcp") Mbit/s, udp loss $loss% jitter $jitter ms, rtt p50 $p50 p99 $p99 ms ($lost lost), cpu/pkt ${cpu} ns over $pkts pkts; NAT A to/from relay ${d[0]}/${d[1]}, direct ${d[2]}/${d[3]}, coturn in ${d[4]}"
-	printf '%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$rep" "$tcp" "$loss" "$jitter" \
-		"$p50" "$p99" "$lost" "$cpu" "$pkts" "${d[0]}" "${d[1]}" "${d[2]}" "${d[3]}" >>"$RAW"
+	note "$mode #$rep: tcp $(printf %.0f "$tcp") Mbit/s, -P 4 $(printf %.0f "$tcp4") Mbit/s, machine cpu at $LOAD_RATE $mcpu ns/datagram over $mn ($mloss% lost), udp loss $loss% jitter $jitter ms, rtt p50 $p50 p99 $p99 ms ($lost lost), cpu/pkt ${cpu} ns over $pkts pkts; NAT A to/from relay ${d[0]}/${d[1]}, direct ${d[2]}/${d[3]}, coturn in ${d[4]}"
+	printf '%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\n' "$mode" "$rep" "$tcp" "$loss" "$jitter" \
+		"$p50" "$p99" "$lost" "$cpu" "$pkts" "${d[0]}" "${d[1]}" "${d[2]}" "${d[3]}" \
+		"$tcp4" "$mcpu" "$mn" "$mloss" >>"$RAW"
 }
 
 mkdir -p "$OUT"
 RAW=$WORLD_TMP/e2e.tsv # copied to $OUT only when every mode passed
-printf 'mode\trep\ttcp_mbps\tudp_loss_pct\tudp_jitter_ms\trtt_p50_ms\trtt_p99_ms\tping_lost\tcpu_ns_per_pkt\trelay_pkts\tnata_to_relay\tnata_from_relay\tnata_to_peer\tnata_from_peer\n' >"$RAW"
+printf 'mode\trep\ttcp_mbps\tudp_loss_pct\tudp_jitter_ms\trtt_p50_ms\trtt_p99_ms\tping_lost\tcpu_ns_per_pkt\trelay_pkts\tnata_to_relay\tnata_from_relay\tnata_to_peer\tnata_from_peer\ttcp4_mbps\tmachine_ns_per_dgram\tload_dgrams\tload_loss_pct\n' >"$RAW"
 T0=$(date +%s)
 
 # ---- mode 1: direct --------------------------------------------------------
@@ -268,16 +318,21 @@ first_answer || die "direct: no answer through the tunnel"
 for ((r = 1; r <= REPS; r++)); do run direct $r; done
 close_nats
 
-# ---- mode 2: wgturn eBPF ---------------------------------------------------
-note "mode ebpf: wgturn up on both sites"
-RA=$(wgt_up a "$A") && RB=$(wgt_up b "$B") || exit 1
-[ -n "$RA" ] && [ -n "$RB" ] || die "no relayed addresses"
-pair "$RB" "$RA"
-wgt_channel_ready "$A" "$RB" && wgt_channel_ready "$B" "$RA" || die "ebpf: channels not bound"
-first_answer || die "ebpf: no answer through the tunnel"
-for ((r = 1; r <= REPS; r++)); do run ebpf $r; done
-in_ns a "$WGTURN" --bpffs "$FS" down "$A" >/dev/null && in_ns b "$WGTURN" --bpffs "$FS" down "$B" >/dev/null ||
-	die "wgturn down"
+# ---- modes 2-4: wgturn, one ingress hook each -------------------------------
+declare -A XDPMODE=([native]=native [skb]=skb [tc]=off)
+for m in native skb tc; do
+	note "mode $m: wgturn up --xdp-mode ${XDPMODE[$m]} on both sites"
+	RA=$(wgt_up a "$A" "${XDPMODE[$m]}") && RB=$(wgt_up b "$B" "${XDPMODE[$m]}") || exit 1
+	[ -n "$RA" ] && [ -n "$RB" ] || die "no relayed addresses"
+	hook=$(in_ns a "$WGTURN" --bpffs "$FS" show "$A" --json | jq -r ".uplinks[0].ingress")
+	note "$m: site A's uplink ingress: $hook"
+	pair "$RB" "$RA"
+	wgt_channel_ready "$A" "$RB" && wgt_channel_ready "$B" "$RA" || die "$m: channels not bound"
+	first_answer || die "$m: no answer through the tunnel"
+	for ((r = 1; r <= REPS; r++)); do run "$m" $r; done
+	in_ns a "$WGTURN" --bpffs "$FS" down "$A" >/dev/null && in_ns b "$WGTURN" --bpffs "$FS" down "$B" >/dev/null ||
+		die "wgturn down"
+done
 
 # ---- mode 3: userspace proxy ------------------------------------------------
 note "mode proxy: bench/proxy on both sites, WireGuard endpoints 127.0.0.1:$PPORT"
@@ -300,12 +355,15 @@ T1=$(date +%s)
 # ---- summary ----------------------------------------------------------------
 MACHINE="$(sed -nE 's/^model name\s*: //p' /proc/cpuinfo | head -n1), $(nproc) CPUs, Linux $(uname -r), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
 VERSIONS="wireguard-go $(dpkg-query -W -f='${Version}' wireguard-go 2>/dev/null), coturn $(dpkg-query -W -f='${Version}' coturn 2>/dev/null), iperf3 $(dpkg-query -W -f='${Version}' iperf3 2>/dev/null)"
-MODES=(direct ebpf proxy)
-declare -A LABEL=([direct]="direct (no relay)" [ebpf]="wgturn eBPF via coturn" [proxy]="userspace proxy via coturn")
+MODES=(direct native skb tc proxy)
+declare -A LABEL=([direct]="direct (no relay)" [native]="wgturn, native XDP" [skb]="wgturn, generic XDP"
+	[tc]="wgturn, TC ingress" [proxy]="userspace proxy")
 # metric: column in $RAW | name | unit | printf format
-METRICS=("3|TCP throughput|Mbit/s|%.0f" "4|UDP loss at $UDP_RATE offered|%|%.2f"
+METRICS=("3|TCP throughput, one stream|Mbit/s|%.0f" "15|TCP throughput, -P 4|Mbit/s|%.0f"
+	"16|whole machine CPU per datagram at $LOAD_RATE, above idle|ns|%.0f"
+	"4|UDP loss at $UDP_RATE offered|%|%.2f"
 	"5|UDP jitter|ms|%.3f" "6|ping RTT p50|ms|%.3f" "7|ping RTT p99|ms|%.3f"
-	"9|site A relay CPU per relayed packet|ns|%.0f")
+	"9|site A relay CPU per relayed packet, the relay's own|ns|%.0f")
 
 # stat MODE COLUMN: "median min max" of the repetitions, nothing if none
 stat() {
@@ -314,8 +372,10 @@ stat() {
 }
 
 {
-	echo "| metric | ${LABEL[direct]} | ${LABEL[ebpf]} | ${LABEL[proxy]} |"
-	echo "|---|---:|---:|---:|"
+	line="| metric |"
+	for m in "${MODES[@]}"; do line+=" ${LABEL[$m]} |"; done
+	echo "$line"
+	echo "|---|---:|---:|---:|---:|---:|"
 	for mt in "${METRICS[@]}"; do
 		IFS='|' read -r col name unit fmt <<<"$mt"
 		line="| $name ($unit) |"
@@ -332,12 +392,26 @@ stat() {
 	done
 } >"$OUT/e2e.table"
 
-read -r cpu_e _ <<<"$(stat ebpf 9)"
+# The eBPF mode the ratios use: the cheapest hook by whole-machine CPU.
+best=native
+for m in skb tc; do
+	read -r a _ <<<"$(stat "$m" 16)"
+	read -r b _ <<<"$(stat "$best" 16)"
+	awk -v a="$a" -v b="$b" 'BEGIN { exit !(a < b) }' && best=$m
+done
+read -r cpu_e _ <<<"$(stat "$best" 9)"
 read -r cpu_p _ <<<"$(stat proxy 9)"
-read -r tcp_e _ <<<"$(stat ebpf 3)"
+read -r tcp_e _ <<<"$(stat "$best" 3)"
 read -r tcp_p _ <<<"$(stat proxy 3)"
+read -r tcp_d _ <<<"$(stat direct 3)"
+read -r m_d _ <<<"$(stat direct 16)"
+read -r m_e _ <<<"$(stat "$best" 16)"
+read -r m_p _ <<<"$(stat proxy 16)"
 ratio_cpu=$(awk -v a="$cpu_p" -v b="$cpu_e" 'BEGIN { printf "%.1f", a / b }')
 ratio_tcp=$(awk -v a="$tcp_e" -v b="$tcp_p" 'BEGIN { printf "%.2f", a / b }')
+ratio_tcpd=$(awk -v a="$tcp_e" -v b="$tcp_d" 'BEGIN { printf "%.2f", a / b }')
+ratio_m=$(awk -v a="$m_p" -v b="$m_e" 'BEGIN { printf "%.2f", a / b }')
+ratio_mx=$(awk -v a="$m_p" -v b="$m_e" -v d="$m_d" 'BEGIN { if (b > d) printf "%.1f", (a - d) / (b - d); else print "n/a" }')
 
 cat >"$OUT/e2e.md" <<MD
 # End-to-end benchmark (scripts/bench_e2e.sh, part of make bench)
@@ -345,18 +419,37 @@ cat >"$OUT/e2e.md" <<MD
 Machine: $MACHINE; $VERSIONS.
 
 Median (min-max) of $REPS repetitions per mode, site A -> site B through
-WireGuard (wireguard-go, MTU $WG_MTU), both sites behind NAT, one coturn:
-iperf3 TCP $TCP_S s, iperf3 UDP $UDP_S s at $UDP_RATE offered with $UDP_LEN-byte
-datagrams, $PINGS pings at 0.01 s. Relay CPU per relayed packet on site A:
-eBPF = run_time_ns of wgturn's programs on A's uplink (kernel.bpf_stats_enabled)
-/ (tx_relay + rx_relay); proxy = utime+stime of A's proxy process /
-packets it forwarded (both directions). Direct: NATs opened by a static
-port forward of udp/51820 on both NAT routers.
+WireGuard (wireguard-go, MTU $WG_MTU), both sites behind NAT, one coturn,
+everything on this machine's CPUs: iperf3 TCP $TCP_S s (one stream, then
+-P 4), iperf3 UDP $UDP_S s at $UDP_RATE offered with $UDP_LEN-byte
+datagrams, $PINGS pings at 0.01 s, then the fixed load.
+
+- **Whole machine CPU per datagram** (like for like): iperf3 UDP at
+  $LOAD_RATE ($UDP_LEN-byte datagrams) for $LOAD_S s in every mode; the
+  machine's busy time from /proc/stat (user, nice, system, irq, softirq;
+  steal left out; both CPUs; every namespace: both WireGuards, coturn, iperf3, the
+  NATs, wgturn's programs or the proxies) minus the rate measured idle
+  with the tunnel up for $IDLE_S s just before, divided by the datagrams B
+  received. Each datagram is encapsulated at A, relayed by coturn and
+  decapsulated at B; direct has neither relay nor coturn.
+- **The relay's own CPU per relayed packet** on site A: eBPF =
+  run_time_ns of wgturn's programs on A's uplink
+  (kernel.bpf_stats_enabled) / (tx_relay + rx_relay); proxy = utime+stime
+  of A's proxy process / packets it forwarded (both directions). It leaves
+  out native XDP's copy of each skb on a veth and generic XDP's headroom
+  expansion (kernel work outside the program), and the proxy's socket and
+  loopback work outside its process.
+- wgturn modes: the same daemon with \`--xdp-mode native\`, \`skb\` and
+  \`off\` (TC ingress) on the sites' veth uplinks; TC egress in all three.
+- Direct: NATs opened by a static port forward of udp/51820 on both NAT
+  routers.
 
 $(cat "$OUT/e2e.table")
 
-- client-side relay CPU per packet, proxy / eBPF: **${ratio_cpu}x** ($(printf %.0f "$cpu_p") ns / $(printf %.0f "$cpu_e") ns)
-- relayed TCP throughput, eBPF / proxy: **${ratio_tcp}x** ($(printf %.0f "$tcp_e") / $(printf %.0f "$tcp_p") Mbit/s)
+Ratios with the cheapest wgturn mode by whole-machine CPU ($best):
+- whole machine CPU per datagram, proxy / wgturn: **${ratio_m}x** ($(printf %.0f "$m_p") / $(printf %.0f "$m_e") ns); above direct ($(printf %.0f "$m_d") ns), the relaying's own extra, proxy / wgturn: **${ratio_mx}x**
+- the relay's own CPU per relayed packet, proxy / wgturn: **${ratio_cpu}x** ($(printf %.0f "$cpu_p") ns / $(printf %.0f "$cpu_e") ns)
+- relayed TCP throughput, wgturn / proxy: **${ratio_tcp}x** ($(printf %.0f "$tcp_e") / $(printf %.0f "$tcp_p") Mbit/s); wgturn / direct: **${ratio_tcpd}x** ($(printf %.0f "$tcp_d") Mbit/s)
 
 Every run, with the path witnesses (packets NAT A forwarded to and from
 the relay and directly to and from NAT B): e2e.tsv. Plot: e2e.png.
@@ -371,7 +464,7 @@ MD
 		for m in "${MODES[@]}"; do
 			read -r med lo hi <<<"$(stat "$m" "$col")"
 			# shellcheck disable=SC2059 # the format is ours
-			[ -n "$med" ] && printf '%d "%s" %s %s %s "%s"\n' $i "${LABEL[$m]/ via/\\nvia}" \
+			[ -n "$med" ] && printf '%d "%s" %s %s %s "%s"\n' $i "${LABEL[$m]/, /\\n}" \
 				"$med" "$lo" "$hi" "$(printf "$fmt" "$med")"
 			i=$((i + 1))
 		done
@@ -379,7 +472,7 @@ MD
 	done
 } >"$OUT/e2e.dat"
 cp "$RAW" "$OUT/e2e.tsv"
-gnuplot -e "dat='$OUT/e2e.dat'; out='$OUT/e2e.png'; machine='$MACHINE'; ratios='relay CPU per packet, proxy / eBPF: ${ratio_cpu}x      relayed TCP throughput, eBPF / proxy: ${ratio_tcp}x'; reps='$REPS'; udprate='$UDP_RATE'" \
+gnuplot -e "dat='$OUT/e2e.dat'; out='$OUT/e2e.png'; machine='$MACHINE'; ratios='machine CPU per datagram, proxy / wgturn ($best): ${ratio_m}x      relayed TCP, wgturn / proxy: ${ratio_tcp}x, wgturn / direct: ${ratio_tcpd}x'; reps='$REPS'; udprate='$UDP_RATE'" \
 	bench/plot.gp || die "gnuplot"
 echo
 echo "End to end through WireGuard, $REPS repetitions per mode ($((T1 - T0)) s), median (min-max)"
@@ -387,7 +480,8 @@ echo
 cat "$OUT/e2e.table"
 rm -f "$OUT/e2e.table"
 echo
-echo "client-side relay CPU per packet, proxy / eBPF: ${ratio_cpu}x"
-echo "relayed TCP throughput, eBPF / proxy: ${ratio_tcp}x"
+echo "whole machine CPU per datagram, proxy / wgturn ($best): ${ratio_m}x (above direct: ${ratio_mx}x)"
+echo "the relay's own CPU per relayed packet, proxy / wgturn: ${ratio_cpu}x"
+echo "relayed TCP throughput, wgturn / proxy: ${ratio_tcp}x, wgturn / direct: ${ratio_tcpd}x"
 echo
 echo "bench_e2e: wrote $OUT/e2e.md, $OUT/e2e.tsv, $OUT/e2e.png"

@@ -76,6 +76,7 @@ test: test-build
 
 bench: all $(BUILD)/bench/bench_datapath $(BUILD)/bench/proxy $(BUILD)/tests/tools/udptool
 	@BUILD=$(BUILD) scripts/bench.sh
+	@BUILD=$(BUILD) scripts/bench_ingress.sh
 	@BUILD=$(BUILD) scripts/bench_e2e.sh
 	@BUILD=$(BUILD) scripts/bench_recovery.sh
 	@BUILD=$(BUILD) scripts/bench_mtu.sh

@@ -18,7 +18,9 @@
  *
  * Common: --seq FIRST (first sequence number, default 0), --gap-us U
  * (pause between datagrams, default 100), --timeout SEC (recv, default 5),
- * --ready FILE (recv: created once the socket is bound).
+ * --ready FILE (recv: created once the socket is bound), --rcvbuf BYTES
+ * (recv: SO_RCVBUFFORCE, for a benchmark that must not lose datagrams to
+ * a full socket queue).
  *
  * Every payload is S bytes: a WireGuard-like first word {4, 0, 0, 0} (so
  * it is neither ChannelData nor STUN), the magic "wgtT", the sequence
@@ -97,6 +99,7 @@ static void usage(void)
 		"  --bind ADDR:PORT (recv-mixed: several) [--to ADDR:PORT] [--expect-from ADDR:PORT]\n"
 		"  --count N --size S [--channel C] [--pad] [--pad-byte B]\n"
 		"  [--seq FIRST] [--gap-us U] [--timeout SEC] [--ready FILE]\n"
+		"  [--rcvbuf BYTES]\n"
 		"  send: [--gso N [--gso-sockopt]]\n"
 		"ADDR:PORT is a.b.c.d:port or [v6]:port\n");
 	exit(2);
@@ -255,6 +258,8 @@ static const char *check(const uint8_t *p, uint32_t size, uint32_t *seq)
 	return NULL;
 }
 
+static int rcvbuf;	/* --rcvbuf: 0 leaves the default */
+
 static int open_bound(const struct sockaddr_storage *ss)
 {
 	int one = 1;
@@ -267,6 +272,11 @@ static int open_bound(const struct sockaddr_storage *ss)
 	if (ss->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (rcvbuf && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+				 sizeof(rcvbuf))) {
+		perror("udptool: SO_RCVBUFFORCE");
+		exit(2);
+	}
 	if (bind(fd, (const struct sockaddr *)ss, ss_len(ss))) {
 		char b[80];
 
@@ -671,6 +681,7 @@ int main(int argc, char **argv)
 		{ "gap-us", required_argument, 0, 'g' },
 		{ "timeout", required_argument, 0, 'T' },
 		{ "ready", required_argument, 0, 'r' },
+		{ "rcvbuf", required_argument, 0, 'R' },
 		{ "gso", required_argument, 0, 'G' },
 		{ "gso-sockopt", no_argument, 0, 'S' },
 		{ "help", no_argument, 0, 'h' },
@@ -740,6 +751,9 @@ int main(int argc, char **argv)
 			break;
 		case 'g':
 			o.gap_us = num(optarg, 0, 1000000, "--gap-us");
+			break;
+		case 'R':
+			rcvbuf = (int)num(optarg, 1, 1 << 30, "--rcvbuf");
 			break;
 		case 'T':
 			o.timeout = num(optarg, 1, 600, "--timeout");
