@@ -19,6 +19,7 @@
 #include "turn/turn.h"
 
 #define MAXSENT 1024
+#define SRV_MAX 512	/* permissions and channels the fake server keeps */
 #define RESP_MAX 1500
 #define SEC 1000ull
 
@@ -64,6 +65,8 @@ struct fake {
 
 	/* Server. */
 	bool manual;		/* pump() leaves the sent datagrams alone */
+	int discarded;		/* sent after MAXSENT with discard set */
+	bool discard;		/* count what is sent, keep none of it */
 	bool drop;		/* the server sees requests but never answers */
 	bool silent_refresh;	/* answers all but Refresh (Pion after a restart) */
 	struct wgt_ep relayed_other;	/* set: allocate this one instead */
@@ -76,9 +79,9 @@ struct fake {
 	bool alloc;
 	struct wgt_ep relayed;	/* of the allocation */
 	uint64_t alloc_expires;
-	struct srv_perm perms[16];
+	struct srv_perm perms[SRV_MAX];
 	int nperms;
-	struct srv_chan chans[16];
+	struct srv_chan chans[SRV_MAX];
 	int nchans;
 	int expired_allocs, expired_perms, expired_chans;
 	uint16_t force_code[16];	/* by method: answer the next one so */
@@ -88,7 +91,7 @@ struct fake {
 	/* Callbacks. */
 	enum turn_state states[64];
 	int nstates;
-	struct chan_ev ev[64];
+	struct chan_ev ev[SRV_MAX];
 	int nev;
 };
 
@@ -113,6 +116,10 @@ static int cb_send(void *ctx, const uint8_t *buf, size_t len)
 	struct fake *f = ctx;
 	struct sent_dgram *d;
 
+	if (f->discard) {
+		f->discarded++;
+		return 0;
+	}
 	assert_true(f->nsent < MAXSENT);
 	assert_true(len <= TURN_MSG_MAX);
 	d = &f->sent[f->nsent++];
@@ -135,7 +142,7 @@ static void cb_chan(void *ctx, const struct turn_peer *p, bool up)
 {
 	struct fake *f = ctx;
 
-	assert_true(f->nev < 64);
+	assert_true(f->nev < SRV_MAX);
 	f->ev[f->nev].ch = p->channel;
 	f->ev[f->nev].up = up;
 	f->ev[f->nev].ep = p->ep;
@@ -253,7 +260,7 @@ static void srv_perm(struct fake *f, const struct wgt_ep *peer)
 		if (ep_eq(&f->perms[i].ip, &ip))
 			break;
 	if (i == f->nperms) {
-		assert_true(f->nperms < 16);
+		assert_true(f->nperms < SRV_MAX);
 		f->nperms++;
 	}
 	f->perms[i].ip = ip;
@@ -387,7 +394,7 @@ static size_t srv_handle(struct fake *f, const uint8_t *buf, size_t len,
 				break;
 		}
 		if (i == f->nchans) {
-			assert_true(f->nchans < 16);
+			assert_true(f->nchans < SRV_MAX);
 			f->nchans++;
 		}
 		f->chans[i].ch = m.channel;
@@ -428,13 +435,19 @@ static void pump(struct fake *f)
 		serve_one(f);
 }
 
-/* Move the clock to t, ticking whenever the client asks to be ticked. */
+/* Move the clock to t, ticking whenever the client asks to be ticked.
+ * "Now" (0) is allowed only while answers keep freeing transaction
+ * slots for waiting peers, never as a spin. */
 static void run_until(struct fake *f, uint64_t t)
 {
+	int spins = 0;
+
 	while (f->now < t) {
 		int step = turn_next_ms(&f->c, f->now);
 
-		assert_in_range(step, 1, 1000);
+		assert_in_range(step, 0, 1000);
+		spins = step ? 0 : spins + 1;
+		assert_true(spins < TURN_MAX_PEERS);
 		f->now = f->now + step < t ? f->now + step : t;
 		srv_expire(f);
 		turn_tick(&f->c, f->now);
@@ -1391,6 +1404,119 @@ static void test_peer_drop_in_flight(void **state)
 	assert_int_not_equal(p->chan, TB_OK);
 }
 
+/* ep number i: 198.18.x.y:51820, distinct for i < 64000 */
+static struct wgt_ep ep_n(int i)
+{
+	char s[40];
+
+	snprintf(s, sizeof(s), "198.18.%d.%d:51820", i / 250, i % 250 + 1);
+	return EP(s);
+}
+
+/* 4096 channels per allocation: every peer its own, the next refused;
+ * a peer given up on before its channel was ever bound frees it at once. */
+static void test_channel_space(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	static bool seen[0x1000];
+	const struct turn_peer *p;
+	struct wgt_ep e;
+	int n = WGT_CHAN_MAX - WGT_CHAN_MIN + 1;
+
+	(void)state;
+	assert_int_equal(TURN_MAX_PEERS, 4096);
+	for (int i = 0; i < n; i++) {
+		e = ep_n(i);
+		p = turn_peer_want(&f->c, &e, 0, f->now);
+		assert_non_null(p);
+		assert_in_range(p->channel, WGT_CHAN_MIN, WGT_CHAN_MAX);
+		assert_false(seen[p->channel - WGT_CHAN_MIN]);
+		seen[p->channel - WGT_CHAN_MIN] = true;
+	}
+	e = ep_n(n);
+	assert_null(turn_peer_want(&f->c, &e, 0, f->now));
+	/* the same peer again keeps its channel */
+	e = ep_n(7);
+	p = turn_peer_want(&f->c, &e, 0, f->now);
+	assert_non_null(p);
+	assert_int_equal(p->channel, WGT_CHAN_MIN + 7);
+	/* given up on, never bound: its channel serves the next newcomer */
+	turn_peer_drop(&f->c, &e);
+	e = ep_n(n);
+	p = turn_peer_want(&f->c, &e, 0, f->now);
+	assert_non_null(p);
+	assert_int_equal(p->channel, WGT_CHAN_MIN + 7);
+	assert_true(ep_eq(&p->ep, &e));
+}
+
+/* Many peers at once: 16 transactions in flight at most, and each
+ * answer lets the next waiting peer start at once, not RETRY_MS later. */
+static void test_many_peers_bind(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	enum { N = 300 };
+	const struct turn_peer *p[N];
+	struct wgt_ep e;
+	int bound = 0;
+
+	(void)state;
+	allocate(f);
+	run_until(f, 1 * SEC);
+	int n0 = f->nsent;
+
+	for (int i = 0; i < N; i++) {
+		e = ep_n(i);
+		p[i] = turn_peer_want(&f->c, &e, 0, f->now);
+		assert_non_null(p[i]);
+	}
+	assert_int_equal(f->nsent - n0, TURN_MAX_TX);
+	/* all slots busy, no answer yet: nothing to do before a timer */
+	assert_true(turn_next_ms(&f->c, f->now) > 0);
+	/* before, each peer past the first 8 waited RETRY_MS (5 s) for a
+	 * slot, and got one only if a tick found one free */
+	run_until(f, 2 * SEC);
+	for (int i = 0; i < N; i++)
+		bound += p[i]->chan == TB_OK;
+	assert_int_equal(bound, N);
+}
+
+/* A channel that was bound goes to another address only once its
+ * binding has expired and 5 more minutes passed (RFC 8656 12). */
+static void test_channel_quarantine(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	struct wgt_ep a = EP("198.51.100.20:51820"), e;
+	const struct turn_peer *p;
+	uint64_t bound;
+	uint16_t cha;
+
+	(void)state;
+	allocate(f);
+	run_until(f, 1 * SEC);
+	p = turn_peer_want(&f->c, &a, 0, f->now);
+	assert_non_null(p);
+	cha = p->channel;
+	run_until(f, 2 * SEC);
+	assert_int_equal(p->chan, TB_OK);
+	bound = p->bound_ms;
+	/* the other 4095 channels, bound or not: nothing sent is kept */
+	f->manual = f->discard = true;
+	for (int i = 1; i < TURN_MAX_PEERS; i++) {
+		e = ep_n(i);
+		assert_non_null(turn_peer_want(&f->c, &e, 0, f->now));
+	}
+	turn_peer_drop(&f->c, &a);
+	e = ep_n(TURN_MAX_PEERS);
+	f->now = bound + TURN_CHAN_QUARANTINE_S * SEC - 1;
+	assert_null(turn_peer_want(&f->c, &e, 0, f->now));
+	f->now++;
+	p = turn_peer_want(&f->c, &e, 0, f->now);
+	assert_non_null(p);
+	assert_int_equal(p->channel, cha);
+	assert_true(ep_eq(&p->ep, &e));
+	assert_true(f->discarded > 0);
+}
+
 static void test_ipv6(void **state)
 {
 	struct fake *f = fake_new("[2001:db8::1]:3478", PASS);
@@ -1809,6 +1935,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_allocate, fake_free),
+		cmocka_unit_test_teardown(test_channel_space, fake_free),
+		cmocka_unit_test_teardown(test_channel_quarantine, fake_free),
+		cmocka_unit_test_teardown(test_many_peers_bind, fake_free),
 		cmocka_unit_test_teardown(test_wrong_password, fake_free),
 		cmocka_unit_test_teardown(test_stale_nonce, fake_free),
 		cmocka_unit_test_teardown(test_stale_nonce_peer_requests, fake_free),

@@ -72,8 +72,8 @@ void paths_peer_changed(struct paths *p, uint32_t what,
 	if (cur && cur->endpoint.family == p->turn->server.family &&
 	    (what & (WG_CH_ADDED | WG_CH_ENDPOINT)) &&
 	    !turn_peer_want(p->turn, &cur->endpoint, 0, now))
-		pr_warn("no channel left for %s",
-			ep_str(&cur->endpoint, a, sizeof(a)));
+		pr_warn("no channel left for %s: all %d of the relay's channels (0x4000-0x4FFF) serve other peers or wait out RFC 8656's quarantine; it stays unrelayed",
+			ep_str(&cur->endpoint, a, sizeof(a)), TURN_MAX_PEERS);
 }
 
 void paths_channel(struct paths *p, const struct turn_peer *tp, bool up)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
 #include "base/addr.h"
 #include "turn.h"
@@ -152,7 +153,8 @@ static struct turn_tx *tx_find_peer(struct turn_client *c, uint16_t method,
 
 /* Start a request; one per (method, peer) at a time. One already in
  * flight runs its course: restarting it would drop its retransmission
- * schedule (and so its timeout) and the answer to its transaction id. */
+ * schedule (and so its timeout) and the answer to its transaction id.
+ * -EBUSY: every transaction slot is taken; try again when one frees. */
 static int request(struct turn_client *c, uint16_t method, int peer,
 		   uint32_t lifetime, uint64_t now)
 {
@@ -164,7 +166,7 @@ static int request(struct turn_client *c, uint16_t method, int peer,
 		if (!c->tx[i].active)
 			tx = &c->tx[i];
 	if (!tx)
-		return -1;
+		return -EBUSY;
 	memset(tx, 0, offsetof(struct turn_tx, buf));
 	tx->active = true;
 	tx->method = method;
@@ -189,9 +191,19 @@ static void bind_peer(struct turn_client *c, int i, uint64_t now)
 		p->perm = TB_PENDING;
 	if (p->chan != TB_OK)
 		p->chan = TB_PENDING;
-	request(c, STUN_CREATE_PERMISSION, i, 0, now);
-	request(c, STUN_CHANNEL_BIND, i, 0, now);
-	p->perm_refresh_ms = p->chan_refresh_ms = now + RETRY_MS;
+	/* no free slot: due now, started by a tick once one frees */
+	p->perm_refresh_ms = request(c, STUN_CREATE_PERMISSION, i, 0, now) ==
+			     -EBUSY ? now : now + RETRY_MS;
+	p->chan_refresh_ms = request(c, STUN_CHANNEL_BIND, i, 0, now) ==
+			     -EBUSY ? now : now + RETRY_MS;
+}
+
+static bool tx_slot_free(const struct turn_client *c)
+{
+	for (int i = 0; i < TURN_MAX_TX; i++)
+		if (!c->tx[i].active)
+			return true;
+	return false;
 }
 
 static void reset_peers(struct turn_client *c)
@@ -202,6 +214,9 @@ static void reset_peers(struct turn_client *c)
 		if (p->chan == TB_OK && c->on_chan)
 			c->on_chan(c->ctx, p, false);
 		p->perm = p->chan = TB_NONE;
+		/* the next allocation's channels are all fresh */
+		if (!p->wanted)
+			p->bound_ms = 0;
 	}
 	for (int i = 0; i < TURN_MAX_TX; i++)
 		c->tx[i].active = false;
@@ -673,14 +688,13 @@ void turn_tick(struct turn_client *c, uint64_t now)
 
 		if (!p->wanted)
 			continue;
-		if (now >= p->perm_refresh_ms) {
+		/* a request that finds no free slot stays due */
+		if (now >= p->perm_refresh_ms &&
+		    request(c, STUN_CREATE_PERMISSION, i, 0, now) != -EBUSY)
 			p->perm_refresh_ms = now + RETRY_MS;
-			request(c, STUN_CREATE_PERMISSION, i, 0, now);
-		}
-		if (now >= p->chan_refresh_ms) {
+		if (now >= p->chan_refresh_ms &&
+		    request(c, STUN_CHANNEL_BIND, i, 0, now) != -EBUSY)
 			p->chan_refresh_ms = now + RETRY_MS;
-			request(c, STUN_CHANNEL_BIND, i, 0, now);
-		}
 	}
 }
 
@@ -711,7 +725,9 @@ int turn_next_ms(const struct turn_client *c, uint64_t now)
 	if (c->state == TURN_ALLOCATED) {
 		earliest(&next, c->expires_ms);
 		earliest(&next, c->refresh_ms);
-		for (int i = 0; i < c->n_peers; i++) {
+		/* peers due while every slot is busy wait for an answer (or
+		 * a timeout) to free one: no waking up for them meanwhile */
+		for (int i = 0; tx_slot_free(c) && i < c->n_peers; i++) {
 			if (!c->peers[i].wanted)
 				continue;
 			earliest(&next, c->peers[i].perm_refresh_ms);
@@ -737,6 +753,20 @@ static bool channel_used(const struct turn_client *c, uint16_t ch)
 	return false;
 }
 
+/* A slot given up on whose channel may serve another address: never
+ * bound in this allocation, or bound long enough ago. -1 if none. */
+static int peer_recycle(const struct turn_client *c, uint64_t now)
+{
+	for (int i = 0; i < c->n_peers; i++) {
+		const struct turn_peer *p = &c->peers[i];
+
+		if (!p->wanted && (!p->bound_ms ||
+		    now - p->bound_ms >= TURN_CHAN_QUARANTINE_S * 1000ull))
+			return i;
+	}
+	return -1;
+}
+
 const struct turn_peer *turn_peer_want(struct turn_client *c,
 				       const struct wgt_ep *ep,
 				       uint16_t channel, uint64_t now)
@@ -745,18 +775,26 @@ const struct turn_peer *turn_peer_want(struct turn_client *c,
 	struct turn_peer *p;
 
 	if (i < 0) {
-		if (c->n_peers == TURN_MAX_PEERS)
-			return NULL;
 		if (!channel || channel_used(c, channel)) {
-			/* A channel stays with its peer (RFC 8656 12). */
+			/* A channel stays with its peer (RFC 8656 12): a
+			 * fresh one if any is left. */
 			for (channel = 0; !channel && c->next_channel <= WGT_CHAN_MAX;
 			     c->next_channel++)
 				if (!channel_used(c, c->next_channel))
 					channel = c->next_channel;
-			if (!channel)
-				return NULL;
 		}
-		i = c->n_peers++;
+		if (channel && c->n_peers < TURN_MAX_PEERS) {
+			i = c->n_peers++;
+		} else {
+			i = peer_recycle(c, now);
+			if (i < 0)
+				return NULL;
+			channel = c->peers[i].channel;
+			/* answers about its old address must not land on ep */
+			for (int t = 0; t < TURN_MAX_TX; t++)
+				if (c->tx[t].active && c->tx[t].peer == i)
+					c->tx[t].active = false;
+		}
 		p = &c->peers[i];
 		memset(p, 0, sizeof(*p));
 		p->ep = *ep;

@@ -25,11 +25,15 @@
 #include "stun.h"
 #include "wgturn.h"
 
-#define TURN_MAX_PEERS 256
+/* One peer per channel: an allocation has 4096 (0x4000-0x4FFF). */
+#define TURN_MAX_PEERS (WGT_CHAN_MAX - WGT_CHAN_MIN + 1)
 #define TURN_MAX_TX 16		/* transactions in flight */
 #define TURN_MSG_MAX 1200	/* our requests are small */
 #define TURN_PERM_LIFETIME_S 300
 #define TURN_CHAN_LIFETIME_S 600
+/* A channel given up on may go to another peer once its binding has
+ * expired and 5 more minutes have passed (RFC 8656 12). */
+#define TURN_CHAN_QUARANTINE_S (TURN_CHAN_LIFETIME_S + 300)
 #define TURN_RTO_MS 500
 #define TURN_RC 7		/* sends per request */
 #define TURN_RM 16		/* last wait, in RTOs */
@@ -162,7 +166,9 @@ void turn_tick(struct turn_client *c, uint64_t now_ms);
 /* Milliseconds until turn_tick() has something to do (<= 1000). */
 int turn_next_ms(const struct turn_client *c, uint64_t now_ms);
 /* Keep a permission and a channel for ep; the channel is reused when a
- * peer comes back. Returns the peer or NULL (table full). */
+ * peer comes back. A new peer gets a channel never used in this
+ * allocation, else one given up on and out of quarantine. Returns the
+ * peer, or NULL when all 4096 channels are taken or in quarantine. */
 const struct turn_peer *turn_peer_want(struct turn_client *c,
 				       const struct wgt_ep *ep,
 				       uint16_t channel, uint64_t now_ms);
