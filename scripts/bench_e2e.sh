@@ -45,6 +45,7 @@ TCP_S=${BENCH_TCP_S:-5}
 UDP_S=${BENCH_UDP_S:-5}
 UDP_RATE=${BENCH_UDP_RATE:-200M}
 UDP_LEN=1200
+TAB=$'\t'
 LOAD_RATE=${BENCH_LOAD_RATE:-100M}
 LOAD_S=${BENCH_LOAD_S:-10}
 IDLE_S=${BENCH_IDLE_S:-5}
@@ -113,6 +114,7 @@ cnt() { in_ns "$1" nft list counter inet bench "$2" | sed -nE 's/.*packets ([0-9
 witness() { echo "$(cnt nata to_relay) $(cnt nata from_relay) $(cnt nata to_peer) $(cnt nata from_peer) $(cnt relay turn_in)"; }
 
 world_bg b iperf3 iperf3 -s -B "$TB"
+IPERF_SRV_PID=$WORLD_BG_PID
 _wait_for 5 sh -c "ip netns exec $NS_B ss -Htln | grep -q ':5201'" || die "iperf3 server"
 
 # ---- path switches ---------------------------------------------------------
@@ -205,6 +207,24 @@ wgt_counters() { # "tx_relay rx_relay" of site A
 busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
 now_ns() { date +%s%N; }
 
+# who used the CPUs during the single-stream TCP test: utime+stime ticks
+# of both wireguard-go, coturn, the iperf3 server, both proxies (proxy
+# mode) and the whole machine's busy ticks; "-" for a process not there
+ticks() { [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ] && sed -E 's/^.*\) //' "/proc/$1/stat" | awk '{ print $12 + $13 }' || echo -; }
+who_ticks() {
+	echo "$(ticks "${WG_PID[$A]}") $(ticks "${WG_PID[$B]}") $(ticks "$COTURN_PID") $(ticks "$IPERF_SRV_PID")" \
+		"$(ticks "${PROXY_PID[a]:-}") $(ticks "${PROXY_PID[b]:-}") $(busy)"
+}
+# who_pct T0-TICKS T1-TICKS NS: each delta as % of one CPU over NS ns
+who_pct() {
+	awk -v a="$1" -v b="$2" -v ns="$3" -v hz="$HZ" 'BEGIN {
+		n = split(a, x, " "); split(b, y, " ")
+		for (i = 1; i <= n; i++)
+			printf "%s%s", (i > 1 ? " " : ""), (x[i] == "-" || y[i] == "-") ? "NA" : sprintf("%.0f", 100 * (y[i] - x[i]) / hz / (ns / 1e9))
+		print ""
+	}'
+}
+
 # fixed_load: "ns-per-datagram datagrams loss%": the machine idle with the
 # tunnel up for IDLE_S s (a rate), then LOAD_RATE for LOAD_S s; the busy
 # time above idle per datagram B received.
@@ -238,7 +258,11 @@ run() {
 	proxy) read -r s0 t0 r0 c0 <<<"$(proxy_stats a)" ;;
 	esac
 
+	local k0 k1 n0 n1 who
+	k0=$(who_ticks) n0=$(now_ns)
 	j=$(in_ns a timeout $((TCP_S + 20)) iperf3 -c "$TB" -t "$TCP_S" -J 2>&1)
+	k1=$(who_ticks) n1=$(now_ns)
+	who=$(who_pct "$k0" "$k1" $((n1 - n0)))
 	tcp=$(jq -r '.end.sum_received.bits_per_second / 1e6' <<<"$j" 2>/dev/null)
 	sleep 1 # queues drain between the tests
 	j=$(in_ns a timeout $((TCP_S + 20)) iperf3 -c "$TB" -t "$TCP_S" -P 4 -J 2>&1)
@@ -300,14 +324,14 @@ run() {
 	done
 	[ $ok = 1 ] || die "$mode rep $rep: path check failed: $why"
 	note "$mode #$rep: tcp $(printf %.0f "$tcp") Mbit/s, -P 4 $(printf %.0f "$tcp4") Mbit/s, machine cpu at $LOAD_RATE $mcpu ns/datagram over $mn ($mloss% lost), udp loss $loss% jitter $jitter ms, rtt p50 $p50 p99 $p99 ms ($lost lost), cpu/pkt ${cpu} ns over $pkts pkts; NAT A to/from relay ${d[0]}/${d[1]}, direct ${d[2]}/${d[3]}, coturn in ${d[4]}"
-	printf '%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\n' "$mode" "$rep" "$tcp" "$loss" "$jitter" \
+	printf '%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\n' "$mode" "$rep" "$tcp" "$loss" "$jitter" \
 		"$p50" "$p99" "$lost" "$cpu" "$pkts" "${d[0]}" "${d[1]}" "${d[2]}" "${d[3]}" \
-		"$tcp4" "$mcpu" "$mn" "$mloss" >>"$RAW"
+		"$tcp4" "$mcpu" "$mn" "$mloss" "${who// /$TAB}" >>"$RAW"
 }
 
 mkdir -p "$OUT"
 RAW=$WORLD_TMP/e2e.tsv # copied to $OUT only when every mode passed
-printf 'mode\trep\ttcp_mbps\tudp_loss_pct\tudp_jitter_ms\trtt_p50_ms\trtt_p99_ms\tping_lost\tcpu_ns_per_pkt\trelay_pkts\tnata_to_relay\tnata_from_relay\tnata_to_peer\tnata_from_peer\ttcp4_mbps\tmachine_ns_per_dgram\tload_dgrams\tload_loss_pct\n' >"$RAW"
+printf 'mode\trep\ttcp_mbps\tudp_loss_pct\tudp_jitter_ms\trtt_p50_ms\trtt_p99_ms\tping_lost\tcpu_ns_per_pkt\trelay_pkts\tnata_to_relay\tnata_from_relay\tnata_to_peer\tnata_from_peer\ttcp4_mbps\tmachine_ns_per_dgram\tload_dgrams\tload_loss_pct\ttcp_cpu_wg_a\ttcp_cpu_wg_b\ttcp_cpu_coturn\ttcp_cpu_iperf3_server\ttcp_cpu_proxy_a\ttcp_cpu_proxy_b\ttcp_cpu_machine\n' >"$RAW"
 T0=$(date +%s)
 
 # ---- mode 1: direct --------------------------------------------------------
@@ -391,6 +415,18 @@ stat() {
 		echo "$line"
 	done
 } >"$OUT/e2e.table"
+{
+	echo "| mode | wireguard-go A | wireguard-go B | coturn | iperf3 server | proxy A | proxy B | whole machine |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	for m in "${MODES[@]}"; do
+		line="| ${LABEL[$m]} |"
+		for col in 19 20 21 22 23 24 25; do
+			read -r med _ <<<"$(stat "$m" $col)"
+			line+=" ${med:--} |"
+		done
+		echo "$line"
+	done
+} >"$OUT/cpu.table"
 
 # The eBPF mode the ratios use: the cheapest hook by whole-machine CPU.
 best=native
@@ -446,6 +482,11 @@ datagrams, $PINGS pings at 0.01 s, then the fixed load.
 
 $(cat "$OUT/e2e.table")
 
+Who used the CPUs during the single-stream TCP test (median % of one
+CPU; the machine has $(nproc), so $((100 * $(nproc))) is everything):
+
+$(cat "$OUT/cpu.table")
+
 Ratios with the cheapest wgturn mode by whole-machine CPU ($best):
 - whole machine CPU per datagram, proxy / wgturn: **${ratio_m}x** ($(printf %.0f "$m_p") / $(printf %.0f "$m_e") ns); above direct ($(printf %.0f "$m_d") ns), the relaying's own extra, proxy / wgturn: **${ratio_mx}x**
 - the relay's own CPU per relayed packet, proxy / wgturn: **${ratio_cpu}x** ($(printf %.0f "$cpu_p") ns / $(printf %.0f "$cpu_e") ns)
@@ -478,7 +519,9 @@ echo
 echo "End to end through WireGuard, $REPS repetitions per mode ($((T1 - T0)) s), median (min-max)"
 echo
 cat "$OUT/e2e.table"
-rm -f "$OUT/e2e.table"
+echo
+cat "$OUT/cpu.table"
+rm -f "$OUT/e2e.table" "$OUT/cpu.table"
 echo
 echo "whole machine CPU per datagram, proxy / wgturn ($best): ${ratio_m}x (above direct: ${ratio_mx}x)"
 echo "the relay's own CPU per relayed packet, proxy / wgturn: ${ratio_cpu}x"
