@@ -6,8 +6,9 @@
 # benchmarking range: nothing is ever sent there), one coturn in the netns
 # world (scripts/world.sh). Measured:
 #   - the time from `wgturn up` until every peer's channel is bound and
-#     mapped in the datapath (show --json, polled every 0.2 s), and the
-#     STUN requests coturn received meanwhile (nftables counter);
+#     mapped in the datapath (show --json, polled every 0.2 s), the
+#     datagrams coturn received meanwhile (nftables counter), and the CPU
+#     coturn and the daemon used meanwhile (/proc);
 #   - at rest for BENCH_SCALE_REST_S s (default 60) after that: the
 #     daemon's CPU (utime+stime from /proc), its resident memory (VmRSS,
 #     VmHWM), the datagrams it sent to the relay per second (refreshes
@@ -65,7 +66,11 @@ turn_in() { in_ns relay nft list counter inet bench turn_in | sed -nE 's/.*packe
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 mapped() { in_ns a "$WGTURN" --bpffs "$FS" show "$A" --json 2>/dev/null | jq '[.peers[]? | select(.path == "relay")] | length'; }
 
+# utime + stime: fields 14 and 15 of /proc/PID/stat, counted past "(comm)"
+ticks() { sed -E 's/^.*\) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+pct() { awk -v t="$1" -v hz="$HZ" -v ms="$2" 'BEGIN { printf "%.0f", 100 * t / hz / (ms / 1000) }'; }
 c0=$(turn_in)
+k0=$(ticks "$COTURN_PID")
 t0=$(now_ms)
 in_ns a timeout 60 "$WGTURN" --bpffs "$FS" up "$A" --relay "$TURN_SERVER" --username "$TURN_USER" \
 	--password-file "$TURN_PASS_FILE" >"$WORLD_TMP/up.log" 2>&1 || die "wgturn up: $(cat "$WORLD_TMP/up.log")"
@@ -79,17 +84,19 @@ while [ "$(now_ms)" -lt $deadline ]; do
 done
 t1=$(now_ms)
 c1=$(turn_in)
+k1=$(ticks "$COTURN_PID")
 [ "${got:-0}" -ge "$N" ] || die "only ${got:-0} of $N channels bound after $(((t1 - t0) / 1000)) s"
 bind_ms=$((t1 - t0)) bind_dgrams=$((c1 - c0))
 note "$N channels bound and mapped $bind_ms ms after up began (up returned after $((t_up - t0)) ms); coturn received $((c1 - c0)) datagrams"
 
 pid=$(jq -r '.pid' "/run/wgturn/$A.state")
 [ -d "/proc/$pid" ] || die "no daemon pid"
-# utime + stime: fields 14 and 15 of /proc/PID/stat, counted past "(comm)"
-cpu() { sed -E 's/^.*\) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }'; }
-r0=$(cpu) c0=$(turn_in)
+coturn_bind=$(pct $((k1 - k0)) "$bind_ms")
+daemon_bind=$(pct "$(ticks "$pid")" "$bind_ms")	# all it used so far
+note "CPU while binding: coturn $coturn_bind %, the daemon $daemon_bind % of one CPU"
+r0=$(ticks "$pid") c0=$(turn_in)
 sleep "$REST_S"
-r1=$(cpu) c1=$(turn_in)
+r1=$(ticks "$pid") c1=$(turn_in)
 rss=$(sed -nE 's/^VmRSS:\s+([0-9]+) kB/\1/p' "/proc/$pid/status")
 hwm=$(sed -nE 's/^VmHWM:\s+([0-9]+) kB/\1/p' "/proc/$pid/status")
 state_kb=$(($(stat -c %s "/run/wgturn/$A.state") / 1024))
@@ -119,6 +126,8 @@ warning, and a channel given up on is reused after RFC 8656's quarantine).
 |---|---:|
 | time from \`wgturn up\` to all $N channels bound and mapped (ms) | $bind_ms |
 | datagrams coturn received meanwhile | $bind_dgrams |
+| coturn's CPU meanwhile (% of one CPU) | $coturn_bind |
+| the daemon's CPU meanwhile (% of one CPU) | $daemon_bind |
 | daemon CPU at rest over $REST_S s (% of one CPU) | $cpu_pct |
 | daemon resident memory at rest (kB) | $rss |
 | daemon peak resident memory (kB) | $hwm |

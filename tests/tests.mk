@@ -78,6 +78,7 @@ bench: all $(BUILD)/bench/bench_datapath $(BUILD)/bench/proxy $(BUILD)/tests/too
 	@BUILD=$(BUILD) scripts/bench.sh
 	@BUILD=$(BUILD) scripts/bench_ingress.sh
 	@BUILD=$(BUILD) scripts/bench_e2e.sh
+	@BUILD=$(BUILD) scripts/bench_scale.sh
 	@BUILD=$(BUILD) scripts/bench_recovery.sh
 	@BUILD=$(BUILD) scripts/bench_mtu.sh
 	@BUILD=$(BUILD) scripts/bench_direct.sh

@@ -240,6 +240,83 @@ static void test_not_ours_and_gone(void **state)
 	assert_int_equal(peer_pmtu_value(&pa, &ta.peers[0].ep), 0);
 }
 
+/* A peer that never answers (no wgturn there) is asked again after 30 s,
+ * then twice as long after each silent search, up to 15 min; with 1,000
+ * such peers a fixed 30 s kept ~110 probes a second going forever. */
+static void test_silent_peer_backs_off(void **state)
+{
+	static const uint32_t want_s[] = { 30, 60, 120, 240, 480, 900, 900 };
+	struct pmtu *m = &pa.probes[0].pmtu;
+	uint64_t now = 1000;
+
+	(void)state;
+	reset();
+	peer_pmtu_sync(&pa, &ta, 1500, now);
+	for (size_t k = 0; k < sizeof(want_s) / sizeof(want_s[0]); k++) {
+		uint64_t end;
+
+		while (m->size)		/* the search runs to its silent end */
+			now = run(now, 10, 0);
+		end = now;
+		assert_int_equal((m->next_search_ms - end + 500) / 1000, want_s[k]);
+		now = run(now, m->next_search_ms - now + 10, 0);
+		assert_true(m->size);	/* searching again */
+	}
+}
+
+/* 1,000 relay peers: one probe each, found again by the next sync, and
+ * the gone ones removed (sync looks them up through an index). */
+static int count_send(void *ctx, const uint8_t *buf, size_t len)
+{
+	(void)buf, (void)len;
+	++*(int *)ctx;
+	return 0;
+}
+
+static void test_many_peers(void **state)
+{
+	static struct turn_client many;
+	static struct peer_pmtu pa;	/* this test's own: 1,000 probes sent */
+	enum { N = 1000 };
+	int sent = 0;
+
+	(void)state;
+	peer_pmtu_init(&pa, count_send, &sent);
+	memset(&many, 0, sizeof(many));
+	for (int i = 0; i < N; i++) {
+		struct turn_peer *p = &many.peers[i];
+
+		p->ep.family = WGT_AF_INET;
+		p->ep.addr[0] = 198, p->ep.addr[1] = 18;
+		p->ep.addr[2] = i / 250, p->ep.addr[3] = i % 250 + 1;
+		p->ep.port = 51820;
+		p->channel = 0x4000 + i;
+		p->chan = TB_OK;
+	}
+	many.n_peers = N;
+	peer_pmtu_sync(&pa, &many, 1500, 1000);
+	assert_int_equal(pa.n, N);
+	assert_int_equal(sent, N);	/* each one's first probe */
+	peer_pmtu_sync(&pa, &many, 1500, 1010);
+	assert_int_equal(pa.n, N);
+	assert_int_equal(sent, N);	/* found again: no new search */
+	/* every other one gone: the last moves into each hole */
+	for (int i = 0; i < N / 2; i++)
+		many.peers[i] = many.peers[2 * i + 1];
+	many.n_peers = N / 2;
+	peer_pmtu_sync(&pa, &many, 1500, 1020);
+	assert_int_equal(pa.n, N / 2);
+	for (int i = 0; i < N / 2; i++) {
+		bool found = false;
+
+		for (int j = 0; j < pa.n; j++)
+			found |= !memcmp(&pa.probes[j].ep, &many.peers[i].ep,
+					 sizeof(struct wgt_ep));
+		assert_true(found);
+		assert_int_equal(pa.probes[i].pmtu.ctx, &pa.probes[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +325,8 @@ int main(void)
 		cmocka_unit_test(test_peer_not_ready),
 		cmocka_unit_test(test_peer_gone_mid_search),
 		cmocka_unit_test(test_not_ours_and_gone),
+		cmocka_unit_test(test_silent_peer_backs_off),
+		cmocka_unit_test(test_many_peers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

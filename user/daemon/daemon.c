@@ -68,6 +68,8 @@ struct relay {
 	struct pmtu pmtu;	/* path MTU to the server, probed */
 	uint32_t pmtu_was;	/* its value when the peers' were searched */
 	struct peer_pmtu peers;	/* ... and through it to each peer */
+	bool peers_dirty;	/* a channel came or went since the last
+				 * peer_pmtu_sync (which looks at them all) */
 	struct checks *checks;	/* direct paths; NULL: none */
 };
 
@@ -144,9 +146,14 @@ static uint32_t relay_leg(struct relay *r)
  * searches anew. */
 static void peers_follow(struct relay *r, uint64_t now)
 {
-	uint32_t v = pmtu_value(&r->pmtu);
+	uint32_t v = pmtu_value(&r->pmtu), hi = relay_leg(r);
 
-	peer_pmtu_sync(&r->peers, &r->turn, relay_leg(r), now);
+	/* after every answer and tick: only when something changed, or
+	 * 1,000 peers cost the daemon a scan of them all each time */
+	if (r->peers_dirty || hi != r->peers.hi) {
+		r->peers_dirty = false;
+		peer_pmtu_sync(&r->peers, &r->turn, hi, now);
+	}
 	if (v && v != r->pmtu_was) {
 		r->pmtu_was = v;
 		peer_pmtu_research(&r->peers, v, now);
@@ -236,6 +243,7 @@ static void on_chan(void *ctx, const struct turn_peer *p, bool up)
 {
 	struct daemon *d = ctx;
 
+	d->relay.peers_dirty = true;
 	paths_channel(&d->paths, p, up);
 }
 
@@ -1014,6 +1022,7 @@ static int setup_allocation(struct daemon *d)
 	pmtu_init(&r->pmtu, probe_send, r);
 	peer_pmtu_init(&r->peers, relay_send, r);
 	r->turn.on_chan = on_chan;
+	r->peers_dirty = true;
 	r->turn.on_state = on_state;
 	r->turn.keepalive_ms = RELAY_KEEPALIVE_MS;
 	/* A predecessor's allocation on this 5-tuple: adopt it. */

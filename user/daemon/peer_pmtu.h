@@ -7,7 +7,8 @@
  * WireGuard's; the peer's datapath hands ChannelData carrying STUN to
  * its daemon whole, and that daemon answers on its channel back. A peer
  * without wgturn never answers: it keeps no value (only the relay leg
- * counts for it) and is asked again every PEER_PMTU_RETRY_MS. A peer
+ * counts for it) and is asked again after PEER_PMTU_RETRY_MS, twice that
+ * after the next silent search, up to PEER_PMTU_RETRY_MAX_MS. A peer
  * not ready yet (its channel to us unbound) is asked again as soon as
  * its own probes show it is. Each search first confirms the peer
  * answers at all, so silence never reads as "too big".
@@ -22,6 +23,9 @@
 #include "turn/turn.h"
 
 #define PEER_PMTU_RETRY_MS 30000
+#define PEER_PMTU_RETRY_MAX_MS (15 * 60 * 1000)
+/* ep -> probe index, open addressing, at most half full */
+#define PEER_PMTU_IDX (2 * TURN_MAX_PEERS)
 
 struct peer_probe {
 	struct wgt_ep ep;	/* the peer as WireGuard and the relay know it */
@@ -38,6 +42,7 @@ typedef int (*peer_pmtu_send_fn)(void *ctx, const uint8_t *buf, size_t len);
 struct peer_pmtu {
 	struct peer_probe probes[TURN_MAX_PEERS];
 	int n;
+	int16_t idx[PEER_PMTU_IDX];	/* rebuilt by each sync: -1 empty */
 	uint64_t answered;	/* requests from peers we answered */
 	uint32_t hi;		/* the latest upper bound: our leg's MTU */
 	peer_pmtu_send_fn send;

@@ -129,6 +129,7 @@ bool pmtu_input(struct pmtu *p, const uint8_t *buf, size_t len,
 	p->lo = p->size;
 	p->lo_seen = true;
 	p->lost_since_answer = false;
+	p->silent_runs = 0;
 	next(p, now);
 	return true;
 }
@@ -150,9 +151,18 @@ void pmtu_tick(struct pmtu *p, uint64_t now, uint32_t (*ask_hi)(void *),
 	/* too big; or even the floor gets nothing through: no answer is
 	 * no measurement (the relay may be down), keep the last result */
 	if (p->size <= p->lo) {
+		uint64_t wait = p->retry_ms ? p->retry_ms : PMTU_RESEARCH_MS;
+
 		p->size = 0;
-		p->next_search_ms = now + (p->retry_ms ? p->retry_ms :
-							 PMTU_RESEARCH_MS);
+		if (p->retry_max_ms) {
+			for (uint32_t i = 0; i < p->silent_runs &&
+			     wait < p->retry_max_ms; i++)
+				wait *= 2;
+			if (wait > p->retry_max_ms)
+				wait = p->retry_max_ms;
+			p->silent_runs++;
+		}
+		p->next_search_ms = now + wait;
 		return;
 	} else {
 		uint32_t told = ask_hi(hi_ctx);

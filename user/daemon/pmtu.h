@@ -53,6 +53,9 @@ struct pmtu {
 	uint8_t frame_hlen;	/* bytes send fills before each message
 				 * (ChannelData's 4 through the relay) */
 	uint32_t retry_ms;	/* after a silent search: PMTU_RESEARCH_MS */
+	uint32_t retry_max_ms;	/* if set: each silent search in a row
+				 * doubles the wait, up to this */
+	uint32_t silent_runs;	/* silent searches since the last answer */
 	bool floor_first;	/* confirm the far end answers at all before
 				 * any loss may count as "too big" */
 	bool tried_hi;		/* this search has probed hi */
