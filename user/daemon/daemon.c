@@ -68,8 +68,9 @@ struct relay {
 	struct pmtu pmtu;	/* path MTU to the server, probed */
 	uint32_t pmtu_was;	/* its value when the peers' were searched */
 	struct peer_pmtu peers;	/* ... and through it to each peer */
-	bool peers_dirty;	/* a channel came or went since the last
-				 * peer_pmtu_sync (which looks at them all) */
+	uint32_t peers_gen;	/* turn.peers_gen at the last peer_pmtu_sync
+				 * (which looks at every peer) */
+	bool peers_synced;
 	struct checks *checks;	/* direct paths; NULL: none */
 };
 
@@ -150,8 +151,10 @@ static void peers_follow(struct relay *r, uint64_t now)
 
 	/* after every answer and tick: only when something changed, or
 	 * 1,000 peers cost the daemon a scan of them all each time */
-	if (r->peers_dirty || hi != r->peers.hi) {
-		r->peers_dirty = false;
+	if (!r->peers_synced || r->turn.peers_gen != r->peers_gen ||
+	    hi != r->peers.hi) {
+		r->peers_synced = true;
+		r->peers_gen = r->turn.peers_gen;
 		peer_pmtu_sync(&r->peers, &r->turn, hi, now);
 	}
 	if (v && v != r->pmtu_was) {
@@ -243,7 +246,6 @@ static void on_chan(void *ctx, const struct turn_peer *p, bool up)
 {
 	struct daemon *d = ctx;
 
-	d->relay.peers_dirty = true;
 	paths_channel(&d->paths, p, up);
 }
 
@@ -1022,7 +1024,7 @@ static int setup_allocation(struct daemon *d)
 	pmtu_init(&r->pmtu, probe_send, r);
 	peer_pmtu_init(&r->peers, relay_send, r);
 	r->turn.on_chan = on_chan;
-	r->peers_dirty = true;
+	r->peers_synced = false;
 	r->turn.on_state = on_state;
 	r->turn.keepalive_ms = RELAY_KEEPALIVE_MS;
 	/* A predecessor's allocation on this 5-tuple: adopt it. */

@@ -115,8 +115,27 @@ void peer_pmtu_sync(struct peer_pmtu *pp, const struct turn_client *c,
 		    uint32_t hi, uint64_t now)
 {
 	pp->hi = hi;
+	/* the relay's peers keep their probes, bound or not; the others
+	 * go first, so that their slots can serve new peers */
 	for (int i = 0; i < pp->n; i++)
 		pp->probes[i].seen = false;
+	idx_build(pp);
+	for (int i = 0; i < c->n_peers; i++) {
+		struct peer_probe *p = idx_find(pp, &c->peers[i].ep);
+
+		if (p)
+			p->seen = true;
+	}
+	for (int i = 0; i < pp->n;) {
+		if (pp->probes[i].seen) {
+			i++;
+			continue;
+		}
+		pp->probes[i] = pp->probes[--pp->n];
+		/* the moved probe's pmtu still points at its old slot */
+		if (i < pp->n)
+			pp->probes[i].pmtu.ctx = &pp->probes[i];
+	}
 	idx_build(pp);	/* probes added below are not in it: new eps */
 	for (int i = 0; i < c->n_peers; i++) {
 		const struct turn_peer *tp = &c->peers[i];
@@ -127,7 +146,6 @@ void peer_pmtu_sync(struct peer_pmtu *pp, const struct turn_client *c,
 			p = add(pp, tp);
 		if (!p)
 			continue;
-		p->seen = true;
 		if (bound && (!p->bound || p->channel != tp->channel)) {
 			bool again = p->channel != tp->channel;
 
@@ -143,16 +161,6 @@ void peer_pmtu_sync(struct peer_pmtu *pp, const struct turn_client *c,
 				p->pmtu.next_search_ms = now + PMTU_RESEARCH_MS;
 			}
 		}
-	}
-	for (int i = 0; i < pp->n;) {
-		if (pp->probes[i].seen) {
-			i++;
-			continue;
-		}
-		pp->probes[i] = pp->probes[--pp->n];
-		/* the moved probe's pmtu still points at its old slot */
-		if (i < pp->n)
-			pp->probes[i].pmtu.ctx = &pp->probes[i];
 	}
 }
 

@@ -72,11 +72,8 @@ static int xdp_attach(int ifindex, const char *ifname, int fd,
 	if (bpf_xdp_query(ifindex, 0, &q) == 0 &&
 	    (occupied(q.drv_prog_id, ifname, "XDP", auto_mode, config_id, e) ||
 	     occupied(q.skb_prog_id, ifname, "XDP", auto_mode, config_id, e) ||
-	     occupied(q.hw_prog_id, ifname, "XDP", auto_mode, config_id, e))) {
-		if (veth)
-			*mode = WGT_XDP_TC_VETH;
-		return -EEXIST;
-	}
+	     occupied(q.hw_prog_id, ifname, "XDP", auto_mode, config_id, e)))
+		return -EEXIST;	/* the reason: the program there (notes) */
 	if (veth) {
 		*mode = WGT_XDP_TC_VETH;
 		return -EOPNOTSUPP;

@@ -38,6 +38,6 @@ const char *xdp_mode_why(__u32 mode)
 	case WGT_XDP_TC_VETH:
 		return "a veth: native XDP there copies every packet and turns TSO off on the peer, generic XDP copies too; TC ingress copies nothing";
 	default:
-		return "XDP could not attach (see the attach notes)";
+		return "XDP refused, or held by another program (see attach -v)";
 	}
 }

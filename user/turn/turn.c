@@ -119,8 +119,20 @@ static int build(struct turn_client *c, struct turn_tx *tx)
 	return 0;
 }
 
+/* A peer's channel state, and the generation that says it changed. */
+static void chan_set(struct turn_client *c, struct turn_peer *p,
+		     enum turn_bind b)
+{
+	if (p->chan != b) {
+		p->chan = b;
+		c->peers_gen++;
+	}
+}
+
 static void tx_send(struct turn_client *c, struct turn_tx *tx, uint64_t now)
 {
+	if (tx->method == STUN_CHANNEL_BIND && tx->peer >= 0)
+		c->peers[tx->peer].bind_sent_ms = now;
 	c->send(c->ctx, tx->buf, tx->len);
 	tx->sends++;
 	tx->last_send_ms = now;
@@ -154,18 +166,20 @@ static struct turn_tx *tx_find_peer(struct turn_client *c, uint16_t method,
 /* Start a request; one per (method, peer) at a time. One already in
  * flight runs its course: restarting it would drop its retransmission
  * schedule (and so its timeout) and the answer to its transaction id.
- * -EBUSY: every transaction slot is taken; try again when one frees. */
+ * -EBUSY: every transaction slot is taken (a peer's request leaves the
+ * last one to the allocation's own); try again when one frees. */
 static int request(struct turn_client *c, uint16_t method, int peer,
 		   uint32_t lifetime, uint64_t now)
 {
 	struct turn_tx *tx = NULL;
+	int free = 0;
 
 	if (tx_find_peer(c, method, peer))
 		return 0;
-	for (int i = 0; !tx && i < TURN_MAX_TX; i++)
-		if (!c->tx[i].active)
+	for (int i = 0; i < TURN_MAX_TX; i++)
+		if (!c->tx[i].active && free++ == 0)
 			tx = &c->tx[i];
-	if (!tx)
+	if (!tx || (peer >= 0 && free < 2))
 		return -EBUSY;
 	memset(tx, 0, offsetof(struct turn_tx, buf));
 	tx->active = true;
@@ -190,7 +204,7 @@ static void bind_peer(struct turn_client *c, int i, uint64_t now)
 	if (p->perm != TB_OK)
 		p->perm = TB_PENDING;
 	if (p->chan != TB_OK)
-		p->chan = TB_PENDING;
+		chan_set(c, p, TB_PENDING);
 	/* no free slot: due now, started by a tick once one frees */
 	p->perm_refresh_ms = request(c, STUN_CREATE_PERMISSION, i, 0, now) ==
 			     -EBUSY ? now : now + RETRY_MS;
@@ -198,12 +212,14 @@ static void bind_peer(struct turn_client *c, int i, uint64_t now)
 			     -EBUSY ? now : now + RETRY_MS;
 }
 
+/* Is there a slot a peer's request may take (not the last one)? */
 static bool tx_slot_free(const struct turn_client *c)
 {
+	int free = 0;
+
 	for (int i = 0; i < TURN_MAX_TX; i++)
-		if (!c->tx[i].active)
-			return true;
-	return false;
+		free += !c->tx[i].active;
+	return free >= 2;
 }
 
 static void reset_peers(struct turn_client *c)
@@ -213,10 +229,8 @@ static void reset_peers(struct turn_client *c)
 
 		if (p->chan == TB_OK && c->on_chan)
 			c->on_chan(c->ctx, p, false);
-		p->perm = p->chan = TB_NONE;
-		/* the next allocation's channels are all fresh */
-		if (!p->wanted)
-			p->bound_ms = 0;
+		p->perm = TB_NONE;
+		chan_set(c, p, TB_NONE);
 	}
 	for (int i = 0; i < TURN_MAX_TX; i++)
 		c->tx[i].active = false;
@@ -342,7 +356,7 @@ static void on_success(struct turn_client *c, struct turn_tx *tx,
 		p->chan_refresh_ms = now + peer_refresh_ms(p);
 		p->bound_ms = now;
 		if (p->chan != TB_OK) {
-			p->chan = TB_OK;
+			chan_set(c, p, TB_OK);
 			if (c->on_chan)
 				c->on_chan(c->ctx, p, true);
 		}
@@ -481,7 +495,7 @@ static void on_error(struct turn_client *c, struct turn_tx *tx, uint16_t code,
 		c->peers[old.peer].perm_refresh_ms = now + RETRY_MS;
 		return;
 	case STUN_CHANNEL_BIND:
-		c->peers[old.peer].chan = TB_FAILED;
+		chan_set(c, &c->peers[old.peer], TB_FAILED);
 		c->peers[old.peer].chan_refresh_ms = now + RETRY_MS;
 		return;
 	}
@@ -607,7 +621,7 @@ static void timeout(struct turn_client *c, struct turn_tx *tx, uint64_t now)
 		c->peers[tx->peer].perm_refresh_ms = now;
 		return;
 	case STUN_CHANNEL_BIND:
-		c->peers[tx->peer].chan = TB_FAILED;
+		chan_set(c, &c->peers[tx->peer], TB_FAILED);
 		c->peers[tx->peer].chan_refresh_ms = now;
 		return;
 	}
@@ -754,14 +768,17 @@ static bool channel_used(const struct turn_client *c, uint16_t ch)
 }
 
 /* A slot given up on whose channel may serve another address: never
- * bound in this allocation, or bound long enough ago. -1 if none. */
+ * asked for, or last bound (or asked to be: the server may have
+ * renewed it) long enough ago. -1 if none. */
 static int peer_recycle(const struct turn_client *c, uint64_t now)
 {
 	for (int i = 0; i < c->n_peers; i++) {
 		const struct turn_peer *p = &c->peers[i];
+		uint64_t last = p->bound_ms > p->bind_sent_ms ? p->bound_ms :
+								  p->bind_sent_ms;
 
-		if (!p->wanted && (!p->bound_ms ||
-		    now - p->bound_ms >= TURN_CHAN_QUARANTINE_S * 1000ull))
+		if (!p->wanted && (!last ||
+		    now - last >= TURN_CHAN_QUARANTINE_S * 1000ull))
 			return i;
 	}
 	return -1;
@@ -772,6 +789,7 @@ const struct turn_peer *turn_peer_want(struct turn_client *c,
 				       uint16_t channel, uint64_t now)
 {
 	int i = peer_find(c, ep);
+	uint16_t want_channel = channel;
 	struct turn_peer *p;
 
 	if (i < 0) {
@@ -798,7 +816,11 @@ const struct turn_peer *turn_peer_want(struct turn_client *c,
 		p = &c->peers[i];
 		memset(p, 0, sizeof(*p));
 		p->ep = *ep;
+		/* a predecessor's channel (state adoption) may be live */
+		if (channel == want_channel)
+			p->bound_ms = now;
 		p->channel = channel;
+		c->peers_gen++;
 	}
 	p = &c->peers[i];
 	if (!p->wanted) {
@@ -822,7 +844,8 @@ void turn_peer_drop(struct turn_client *c, const struct wgt_ep *ep)
 			c->tx[t].active = false;
 	if (c->peers[i].chan == TB_OK && c->on_chan)
 		c->on_chan(c->ctx, &c->peers[i], false);
-	c->peers[i].perm = c->peers[i].chan = TB_NONE;
+	c->peers[i].perm = TB_NONE;
+	chan_set(c, &c->peers[i], TB_NONE);
 }
 
 void turn_restart(struct turn_client *c, uint64_t now, const char *why)

@@ -67,6 +67,8 @@ struct turn_peer {
 	bool wanted;
 	uint64_t probe_ms;	/* no turn_peer_refresh() before this */
 	uint64_t bound_ms;	/* the channel's last successful bind */
+	uint64_t bind_sent_ms;	/* the last ChannelBind sent: the server
+				 * may have renewed the binding then */
 	uint64_t forced_ms;	/* turn_peer_refresh() on a silent path */
 	uint64_t forced_age_ms;	/* how old the bind was then */
 	uint32_t refresh_every_ms; /* learnt from a server that keeps them
@@ -140,6 +142,8 @@ struct turn_client {
 
 	struct turn_peer peers[TURN_MAX_PEERS];
 	int n_peers;
+	uint32_t peers_gen;	/* bumped when a peer's channel state or
+				 * address changes: watchers skip a scan */
 	uint16_t next_channel;
 	struct turn_tx tx[TURN_MAX_TX];
 
