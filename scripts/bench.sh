@@ -29,6 +29,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+OUT=${BENCH_OUT:-bench/results}
+mkdir -p "$OUT"
+
+main() {
+echo "# Datapath per packet (scripts/bench.sh, part of make bench)"
+echo
+echo "Machine: $(sed -nE 's/^model name\s*: //p' /proc/cpuinfo | head -n1), $(nproc) CPUs, Linux $(uname -r)."
+echo
 "$BUILD"/bench/bench_datapath "${BENCH_CALLS:-20000}"
 echo
 
@@ -56,6 +64,8 @@ prog_stats() {
 measure() {
 	local t0 c0 t1 c1
 	read -r t0 c0 <<<"$(prog_stats "$1")"
+	# bpftool leaves run_time_ns out until the program has run
+	t0=${t0:-0} c0=${c0:-0}
 	n "$UDPTOOL" send --bind 192.0.2.1:51820 --to 198.51.100.7:51820 \
 		--count "$N" --size "$2" --gap-us 0 >/dev/null
 	read -r t1 c1 <<<"$(prog_stats "$1")"
@@ -156,3 +166,8 @@ for to in 198.51.100.7:51820 198.51.100.99:51820; do
 		printf '| %-36s | %10d | %12d |\n' "$what" "$wall" "$progs"
 	done
 done
+}
+
+# Everything it prints is also the results file.
+set -o pipefail
+main | tee "$OUT/datapath.md"
