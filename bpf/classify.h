@@ -68,15 +68,18 @@ static __always_inline int ingress_classify(const struct wgt_config *cfg,
 	if (p->dst.port != cfg->wg_port)
 		return WGT_PASS_NOT_OURS;
 
-	if (plen >= WGT_CHANDATA_HLEN && chandata_first_byte(pk->b[0]) &&
-	    bpf_map_lookup_elem(&relays, &p->src)) {
+	/* The channel is looked up first: a mapped one implies its relay,
+	 * and relays is asked only on a miss (one hash lookup a packet). */
+	if (plen >= WGT_CHANDATA_HLEN && chandata_first_byte(pk->b[0])) {
 		struct wgt_chan_key key = { .relay = p->src };
 		int r = chandata_parse(pk->b, plen, &rx->cd);
 
+		key.channel = rx->cd.chan;
+		ep = r ? NULL : bpf_map_lookup_elem(&channels, &key);
+		if (!ep && !bpf_map_lookup_elem(&relays, &p->src))
+			goto not_relayed;
 		if (r)
 			return r;
-		key.channel = rx->cd.chan;
-		ep = bpf_map_lookup_elem(&channels, &key);
 		if (!ep)
 			return WGT_PASS_UNKNOWN_CHANNEL;
 		if (ep->family != p->family)
@@ -87,6 +90,7 @@ static __always_inline int ingress_classify(const struct wgt_config *cfg,
 		rx->ep = *ep;
 		return WGT_RX_RELAY;
 	}
+not_relayed:
 	if (cfg->ctl_port && is_stun(pk->b, plen))
 		return WGT_RX_STUN;
 	ep = bpf_map_lookup_elem(&directs, &p->src);

@@ -35,17 +35,17 @@ static __always_inline __u32 skb_datagrams(const struct __sk_buff *skb)
  * payload: grow the tail and slide the payload 4 bytes. Growing at the
  * tail keeps csum_start valid for CHECKSUM_PARTIAL packets, where
  * bpf_skb_adjust_room() would leave it pointing into the new header.
+ * The payload goes through the scratch map behind the header, and both
+ * are written back in one store.
  */
 static __always_inline int chandata_push(struct __sk_buff *skb,
 					 const struct wgt_pkt *p, __u16 chan)
 {
 	__u32 off = p->l4off + sizeof(struct udphdr);
 	__u32 len = p->udp_len - sizeof(struct udphdr);
-	__u16 hdr[2];
 	struct wgt_scratch *s;
 	__u32 zero = 0, n;
 
-	chandata_hdr(chan, len, hdr);
 	if (skb->len != p->l3off + p->l3len)
 		return -WGT_DROP_MALFORMED;
 	if (len > WGT_SCRATCH)
@@ -53,6 +53,7 @@ static __always_inline int chandata_push(struct __sk_buff *skb,
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return -WGT_DROP_ERROR;
+	chandata_hdr(chan, len, (__u16 *)s->hdr);
 	/*
 	 * The size passed must have a lower bound the verifier can see, and
 	 * 6.1's does not learn len >= 1 from len != 0: copy n + 1 bytes, n
@@ -66,10 +67,8 @@ static __always_inline int chandata_push(struct __sk_buff *skb,
 		return -WGT_DROP_ERROR;
 	if (bpf_skb_change_tail(skb, skb->len + WGT_CHANDATA_HLEN, 0))
 		return -WGT_DROP_ERROR;
-	if (len && bpf_skb_store_bytes(skb, off + WGT_CHANDATA_HLEN, s->buf,
-				       n + 1, 0))
-		return -WGT_DROP_ERROR;
-	if (bpf_skb_store_bytes(skb, off, hdr, sizeof(hdr), 0))
+	n = len ? n + 1 : 0;
+	if (bpf_skb_store_bytes(skb, off, s->hdr, WGT_CHANDATA_HLEN + n, 0))
 		return -WGT_DROP_ERROR;
 	return 0;
 }

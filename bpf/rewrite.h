@@ -81,8 +81,10 @@ static __always_inline void rewrite_plan(const struct wgt_pkt *p,
 
 /*
  * Write the new header fields at data (the start of the frame). Header
- * offsets are masked so the verifier can bound them. xdp: also patch the
- * checksums here; TC leaves them, and the IPv6 header, to rewrite_skb().
+ * offsets are masked so the verifier can bound them. The IPv4 header
+ * checksum is patched here for both hooks: the header's sum stays what it
+ * was, so a CHECKSUM_COMPLETE skb->csum needs nothing. xdp: also patch the
+ * UDP checksum here; TC leaves it, and the IPv6 header, to rewrite_skb().
  */
 static __always_inline int rewrite_fields(void *data, void *data_end,
 					  const struct wgt_pkt *p,
@@ -102,8 +104,7 @@ static __always_inline int rewrite_fields(void *data, void *data_end,
 		__builtin_memcpy(&ip->saddr, rw->src.addr, 4);
 		__builtin_memcpy(&ip->daddr, rw->dst.addr, 4);
 		ip->tot_len = bpf_htons(sizeof(*ip) + rw->udp_len);
-		if (xdp)
-			ip->check = csum_apply(ip->check, rw->l3_diff, 0);
+		ip->check = csum_apply(ip->check, rw->l3_diff, 0);
 	} else if (xdp) {
 		struct ipv6hdr *ip6 = data + (p->l3off & 0xff);
 
@@ -169,22 +170,25 @@ static __always_inline int rewrite_skb(struct __sk_buff *skb,
 				       const struct wgt_rewrite *rw)
 {
 	__u32 csum_off = p->l4off + offsetof(struct udphdr, check);
+	__u32 hlen = p->l4off + sizeof(struct udphdr);
+	struct udphdr *udp;
 	__u16 check;
 	int err;
 
-	if (bpf_skb_pull_data(skb, p->l4off + sizeof(struct udphdr)))
+	/* The headers are linear already, unless a helper before moved
+	 * them: a pull is a helper call per packet otherwise. */
+	if ((__u32)(skb->data_end - skb->data) < hlen &&
+	    bpf_skb_pull_data(skb, hlen))
 		return -WGT_DROP_ERROR;
 	err = rewrite_fields((void *)(long)skb->data,
 			     (void *)(long)skb->data_end, p, rw, false);
 	if (err)
 		return err;
-	if (p->family == WGT_AF_INET6)
-		err = rewrite_ip6_skb(skb, p, rw);
-	else if (bpf_l3_csum_replace(skb, p->l3off + offsetof(struct iphdr,
-							      check),
-				     0, rw->l3_diff, 4))
-		err = -WGT_DROP_ERROR;
-	if (err || bpf_skb_load_bytes(skb, csum_off, &check, sizeof(check)))
+	udp = (void *)(long)skb->data + (p->l4off & 0xff);
+	if ((void *)(udp + 1) > (void *)(long)skb->data_end)
+		return -WGT_DROP_ERROR;
+	check = udp->check;
+	if (p->family == WGT_AF_INET6 && rewrite_ip6_skb(skb, p, rw))
 		return -WGT_DROP_ERROR;
 	/* IPv4 without UDP checksum: the csum helpers skip it, but the UDP
 	 * header bytes did change under a CHECKSUM_COMPLETE skb->csum. */

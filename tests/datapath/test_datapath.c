@@ -910,7 +910,7 @@ static void world_install(uint16_t ctl_port)
 static void scratch_poison(void)
 {
 	static struct wgt_scratch_poison {
-		uint8_t b[16384];
+		uint8_t b[4 + 16384];	/* ChannelData header, payload */
 	} poison;
 	uint32_t zero = 0;
 
