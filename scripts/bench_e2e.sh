@@ -20,7 +20,7 @@
 # p50/p99), and two CPU costs:
 #   - like for like: iperf3 UDP at a fixed BENCH_LOAD_RATE (below every
 #     mode's saturation) for BENCH_LOAD_S s; the whole machine's busy CPU
-#     time (/proc/stat: user, nice, system, irq, softirq; all CPUs,
+#     time (scripts/cpu_time.sh: CPUs x wall - idle - iowait - steal;
 #     all namespaces: both WireGuards, coturn, iperf3, the NATs, the relay
 #     datapath or proxies) minus the same machine idle with the tunnel up
 #     (BENCH_IDLE_S s just before, as a rate), per datagram B received.
@@ -28,7 +28,7 @@
 #     decapsulated once at B.
 #   - the relay's own: eBPF = delta run_time_ns of wgturn's programs on A's
 #     uplink (kernel.bpf_stats_enabled=1) / delta (tx_relay + rx_relay);
-#     proxy = delta utime+stime of A's proxy / delta packets it forwarded.
+#     proxy = delta run time of A's proxy / delta packets it forwarded.
 #     This leaves out what each pays outside: for eBPF, native XDP's copy
 #     of every skb on a veth, the generic XDP's headroom expansion; for the
 #     proxy, the socket and loopback work in WireGuard's and the kernel's
@@ -57,10 +57,10 @@ FS=/run/wgturn-bench-e2e-$$
 A=wba$$
 B=wbb$$
 PPORT=40000 # the proxy's port on each site's localhost
-HZ=$(getconf CLK_TCK)
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 
 . scripts/world.sh
+. scripts/cpu_time.sh
 
 die() { echo "bench_e2e: $*" >&2; exit 1; }
 note() { echo "# $*" >&2; }
@@ -177,15 +177,12 @@ proxy_up() { # SITE
 	PROXY_PID[$1]=$WORLD_BG_PID
 }
 
-proxy_stats() { # SITE: "packets utime+stime-ticks"
+proxy_stats() { # SITE: "packets tx rx run-time-ns"
 	local f=$WORLD_TMP/proxy-$1.stats st
 	rm -f "$f"
 	kill -USR1 "${PROXY_PID[$1]}"
 	_wait_for 3 test -s "$f" || die "proxy $1 wrote no stats"
-	st=$(cat "/proc/${PROXY_PID[$1]}/stat")
-	st=${st##*) }
-	# after "(comm) ": field 3 is state, so utime/stime (14/15) are 12/13 here
-	echo "$(sed -nE 's/^packets=([0-9]+) tx_packets=([0-9]+) rx_packets=([0-9]+).*/\1 \2 \3/p' "$f") $(awk '{ print $12 + $13 }' <<<"$st")"
+	echo "$(sed -nE 's/^packets=([0-9]+) tx_packets=([0-9]+) rx_packets=([0-9]+).*/\1 \2 \3/p' "$f") $(task_cpu_ns "${PROXY_PID[$1]}")"
 }
 
 bpf_ns() { # sum of run_time_ns of site A's wgturn programs
@@ -201,26 +198,26 @@ wgt_counters() { # "tx_relay rx_relay" of site A
 	in_ns a "$WGTURN" --bpffs "$FS" show "$A" --json | jq -r '"\(.counters.tx_relay) \(.counters.rx_relay)"'
 }
 
-# busy: the whole machine's busy CPU in ticks (all CPUs: user, nice,
-# system, irq, softirq; guest time is inside user). Steal is left out: it
-# is time the hypervisor gave to someone else, and it swings with them.
-busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
+# busy: the whole machine's busy CPU in ns (scripts/cpu_time.sh). Steal
+# is left out: it is time the hypervisor gave to someone else, and it
+# swings with them.
+busy() { machine_busy_ns; }
 now_ns() { date +%s%N; }
 
-# who used the CPUs during the single-stream TCP test: utime+stime ticks
-# of both wireguard-go, coturn, the iperf3 server, both proxies (proxy
-# mode) and the whole machine's busy ticks; "-" for a process not there
-ticks() { [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ] && sed -E 's/^.*\) //' "/proc/$1/stat" | awk '{ print $12 + $13 }' || echo -; }
+# who used the CPUs during the single-stream TCP test: run time (ns) of
+# both wireguard-go, coturn, the iperf3 server, both proxies (proxy mode)
+# and the whole machine's busy time; "-" for a process not there
+ticks() { task_cpu_ns "${1:-}"; }
 who_ticks() {
 	echo "$(ticks "${WG_PID[$A]}") $(ticks "${WG_PID[$B]}") $(ticks "$COTURN_PID") $(ticks "$IPERF_SRV_PID")" \
 		"$(ticks "${PROXY_PID[a]:-}") $(ticks "${PROXY_PID[b]:-}") $(busy)"
 }
 # who_pct T0-TICKS T1-TICKS NS: each delta as % of one CPU over NS ns
 who_pct() {
-	awk -v a="$1" -v b="$2" -v ns="$3" -v hz="$HZ" 'BEGIN {
+	awk -v a="$1" -v b="$2" -v ns="$3" 'BEGIN {
 		n = split(a, x, " "); split(b, y, " ")
 		for (i = 1; i <= n; i++)
-			printf "%s%s", (i > 1 ? " " : ""), (x[i] == "-" || y[i] == "-") ? "NA" : sprintf("%.0f", 100 * (y[i] - x[i]) / hz / (ns / 1e9))
+			printf "%s%s", (i > 1 ? " " : ""), (x[i] == "-" || y[i] == "-") ? "NA" : sprintf("%.0f", 100 * (y[i] - x[i]) / ns)
 		print ""
 	}'
 }
@@ -233,7 +230,7 @@ fixed_load() {
 	b0=$(busy) t0=$(now_ns)
 	sleep "$IDLE_S"
 	b1=$(busy) t1=$(now_ns)
-	idle_rate=$(awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v hz="$HZ" 'BEGIN { print b * 1e9 / hz / t }')
+	idle_rate=$(awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) 'BEGIN { print b / t }')
 	b0=$(busy) t0=$(now_ns)
 	j=$(in_ns a timeout $((LOAD_S + 20)) iperf3 -c "$TB" -u -b "$LOAD_RATE" -l $UDP_LEN -t "$LOAD_S" -J 2>&1)
 	b1=$(busy) t1=$(now_ns)
@@ -241,8 +238,8 @@ fixed_load() {
 	lost=$(jq -r '.end.sum.lost_packets' <<<"$j" 2>/dev/null)
 	[[ $sent =~ ^[0-9]+$ && $lost =~ ^[0-9]+$ ]] || { echo "NA 0 NA"; return; }
 	got=$((sent - lost))
-	awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v hz="$HZ" -v i="$idle_rate" -v n="$got" -v s="$sent" \
-		'BEGIN { printf "%.0f %d %.2f\n", (b * 1e9 / hz - i * t) / n, n, 100 * (s - n) / s }'
+	awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v i="$idle_rate" -v n="$got" -v s="$sent" \
+		'BEGIN { printf "%.0f %d %.2f\n", (b - i * t) / n, n, 100 * (s - n) / s }'
 }
 
 # ---- one repetition ---------------------------------------------------------
@@ -311,7 +308,7 @@ run() {
 	proxy)
 		read -r s1 t1 r1 c1 <<<"$(proxy_stats a)"
 		pkts=$((s1 - s0))
-		cpu=$(awk -v t=$((c1 - c0)) -v p=$pkts -v hz="$HZ" 'BEGIN { printf "%.0f", t * 1e9 / hz / p }')
+		cpu=$(awk -v t=$((c1 - c0)) -v p=$pkts 'BEGIN { printf "%.0f", t / p }')
 		near $((t1 - t0)) "${d[0]}" && near $((r1 - r0)) "${d[1]}" ||
 			{ ok=0; why="proxy tx +$((t1 - t0)) rx +$((r1 - r0)) vs NAT A to/from relay ${d[0]}/${d[1]}"; }
 		[ "${d[2]}" -eq 0 ] && [ "${d[3]}" -eq 0 ] || { ok=0; why="$why; direct path used: ${d[*]}"; }
@@ -462,16 +459,17 @@ datagrams, $PINGS pings at 0.01 s, then the fixed load.
 
 - **Whole machine CPU per datagram** (like for like): iperf3 UDP at
   $LOAD_RATE ($UDP_LEN-byte datagrams) for $LOAD_S s in every mode; the
-  machine's busy time from /proc/stat (user, nice, system, irq, softirq;
-  steal left out; both CPUs; every namespace: both WireGuards, coturn, iperf3, the
+  machine's busy time (both CPUs x wall time - idle - iowait - steal, from
+  /proc/stat, whose idle time is exact where its user and system ticks
+  are samples; every namespace: both WireGuards, coturn, iperf3, the
   NATs, wgturn's programs or the proxies) minus the rate measured idle
   with the tunnel up for $IDLE_S s just before, divided by the datagrams B
   received. Each datagram is encapsulated at A, relayed by coturn and
   decapsulated at B; direct has neither relay nor coturn.
 - **The relay's own CPU per relayed packet** on site A: eBPF =
   run_time_ns of wgturn's programs on A's uplink
-  (kernel.bpf_stats_enabled) / (tx_relay + rx_relay); proxy = utime+stime
-  of A's proxy process / packets it forwarded (both directions). It leaves
+  (kernel.bpf_stats_enabled) / (tx_relay + rx_relay); proxy = run time
+  (/proc/PID/task/*/schedstat) of A's proxy process / packets it forwarded (both directions). It leaves
   out native XDP's copy of each skb on a veth and generic XDP's headroom
   expansion (kernel work outside the program), and the proxy's socket and
   loopback work outside its process.

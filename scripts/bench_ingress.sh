@@ -7,7 +7,8 @@
 # what the kernel does around it (native XDP on a veth copies each skb
 # into a new page unless it has XDP_PACKET_HEADROOM; generic XDP expands
 # the skb's head for the same headroom), so the cost here is the whole
-# machine's busy time (/proc/stat, all CPUs) per datagram delivered.
+# machine's busy time (scripts/cpu_time.sh, all CPUs) per datagram
+# delivered.
 #
 #   ns R (203.0.113.1, r0) --veth--> ns H (192.0.2.1, h0: wgturn, --xdp-mode)
 #   udptool send-chandata 203.0.113.1:3478 -> 192.0.2.1:51820, channel 0x4001
@@ -15,7 +16,7 @@
 #   198.51.100.7:51820 after decap; baseline: plain UDP, no wgturn.
 #
 # BENCH_INGRESS_BURSTS bursts (default 5) of 100000 datagrams of 1420
-# bytes per run (a tick of /proc/stat is then 20 ns per datagram),
+# bytes per run,
 # BENCH_INGRESS_REPS runs per hook (default 5): median (min-max).
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -29,7 +30,6 @@ W=$PWD/$BUILD/wgturn
 UDPTOOL=$PWD/$BUILD/tests/tools/udptool
 R=wgt-bir-$$ H=wgt-bih-$$
 FS=/run/wgturn-bench-ingress-$$
-HZ=$(getconf CLK_TCK)
 TMP=$(mktemp -d)
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 
@@ -56,7 +56,8 @@ ip -n "$R" route add 192.0.2.0/24 dev r0 && ip -n "$H" route add 203.0.113.0/24 
 mkdir -p "$FS" && mount -t bpf bpf "$FS" || die "bpffs"
 sysctl -qw kernel.bpf_stats_enabled=1
 
-busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
+. scripts/cpu_time.sh
+busy() { machine_busy_ns; }
 prog_ns() { # run_time_ns of the instance's ingress programs
 	local p t=0 v
 	for p in "$FS"/wgturn/bi/prog_xdp_ingress "$FS"/wgturn/bi/prog_tc_ingress; do
@@ -98,8 +99,8 @@ one() {
 	done
 	got=$total
 	[ "$hook" != none ] && { ip netns exec "$H" "$W" --bpffs "$FS" detach bi >/dev/null || die "detach"; }
-	awk -v b="$b" -v p="$p" -v hz="$HZ" -v n="$got" \
-		'BEGIN { printf "%.0f %.0f %d\n", b * 1e9 / hz / n, p / n, n }'
+	awk -v b="$b" -v p="$p" -v n="$got" \
+		'BEGIN { printf "%.0f %.0f %d\n", b / n, p / n, n }'
 }
 
 # med: "median min max" of the numbers on stdin
@@ -131,7 +132,7 @@ mkdir -p "$OUT"
 	echo "pair to a UDP socket (a buffer that holds the whole burst)"
 	echo "behind wgturn's ingress program (decap, source rewritten to the"
 	echo "endpoint); $REPS runs per hook, median (min-max). Machine: busy CPU"
-	echo "time of the whole machine (/proc/stat, all CPUs: sender, veth,"
+	echo "time of the whole machine (CPUs x wall - idle - steal, all CPUs: sender, veth,"
 	echo "program, kernel around it, receiver) per datagram delivered. Program:"
 	echo "run_time_ns of the ingress program alone. Baseline: the same datagrams"
 	echo "as plain UDP with nothing attached."

@@ -10,7 +10,7 @@
 #     datagrams coturn received meanwhile (nftables counter), and the CPU
 #     coturn and the daemon used meanwhile (/proc);
 #   - at rest for BENCH_SCALE_REST_S s (default 60) after that: the
-#     daemon's CPU (utime+stime from /proc), its resident memory (VmRSS,
+#     daemon's CPU (run time, scripts/cpu_time.sh), its resident memory (VmRSS,
 #     VmHWM), the datagrams it sent to the relay per second (refreshes
 #     of permissions, channels and the allocation), the state file's size;
 #   - the datapath maps' memory (bpftool map show: memlock).
@@ -24,9 +24,9 @@ OUT=${BENCH_OUT:-bench/results}
 WGTURN=$PWD/$BUILD/wgturn
 FS=/run/wgturn-bench-scale-$$
 A=wsa$$
-HZ=$(getconf CLK_TCK)
 
 . scripts/world.sh
+. scripts/cpu_time.sh
 
 die() { echo "bench_scale: $*" >&2; exit 1; }
 note() { echo "# $*" >&2; }
@@ -66,9 +66,9 @@ turn_in() { in_ns relay nft list counter inet bench turn_in | sed -nE 's/.*packe
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 mapped() { in_ns a "$WGTURN" --bpffs "$FS" show "$A" --json 2>/dev/null | jq '[.peers[]? | select(.path == "relay")] | length'; }
 
-# utime + stime: fields 14 and 15 of /proc/PID/stat, counted past "(comm)"
-ticks() { sed -E 's/^.*\) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
-pct() { awk -v t="$1" -v hz="$HZ" -v ms="$2" 'BEGIN { printf "%.0f", 100 * t / hz / (ms / 1000) }'; }
+# run time in ns (scripts/cpu_time.sh), and as % of one CPU over ms
+ticks() { task_cpu_ns "$1"; }
+pct() { awk -v t="$1" -v ms="$2" 'BEGIN { printf "%.0f", 100 * t / (ms * 1e6) }'; }
 c0=$(turn_in)
 k0=$(ticks "$COTURN_PID")
 t0=$(now_ms)
@@ -100,7 +100,7 @@ r1=$(ticks "$pid") c1=$(turn_in)
 rss=$(sed -nE 's/^VmRSS:\s+([0-9]+) kB/\1/p' "/proc/$pid/status")
 hwm=$(sed -nE 's/^VmHWM:\s+([0-9]+) kB/\1/p' "/proc/$pid/status")
 state_kb=$(($(stat -c %s "/run/wgturn/$A.state") / 1024))
-cpu_pct=$(awk -v t=$((r1 - r0)) -v hz="$HZ" -v s="$REST_S" 'BEGIN { printf "%.2f", 100 * t / hz / s }')
+cpu_pct=$(awk -v t=$((r1 - r0)) -v s="$REST_S" 'BEGIN { printf "%.2f", 100 * t / (s * 1e9) }')
 rate=$(awk -v c=$((c1 - c0)) -v s="$REST_S" 'BEGIN { printf "%.1f", c / s }')
 maps_kb=0
 for m in "$FS/wgturn/$A"/*; do
