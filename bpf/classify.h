@@ -69,7 +69,8 @@ static __always_inline int ingress_classify(const struct wgt_config *cfg,
 		return WGT_PASS_NOT_OURS;
 
 	/* The channel is looked up first: a mapped one implies its relay,
-	 * and relays is asked only on a miss (one hash lookup a packet). */
+	 * and relays is asked only on a miss (one hash lookup for a relayed
+	 * WireGuard packet). */
 	if (plen >= WGT_CHANDATA_HLEN && chandata_first_byte(pk->b[0])) {
 		struct wgt_chan_key key = { .relay = p->src };
 		int r = chandata_parse(pk->b, plen, &rx->cd);

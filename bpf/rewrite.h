@@ -3,8 +3,9 @@
  * Rewriting the outer IP/UDP header: new addresses, ports and UDP length,
  * with incremental checksum updates. The plan (which words change) is the
  * same for XDP and TC; only how it is applied differs: XDP patches the
- * fields itself, TC goes through bpf_l[34]_csum_replace() so that
- * CHECKSUM_PARTIAL packets get only their pseudo-header part updated.
+ * fields itself, TC patches the IPv4 header checksum itself and goes
+ * through bpf_l4_csum_replace() for UDP, so that CHECKSUM_PARTIAL packets
+ * get only their pseudo-header part updated.
  */
 #ifndef WGT_REWRITE_H
 #define WGT_REWRITE_H

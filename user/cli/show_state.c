@@ -137,7 +137,7 @@ __u64 now_ns(void)
 {
 	struct timespec ts;
 
-	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC. */
+	/* bpf_ktime_get_coarse_ns() is CLOCK_MONOTONIC, a tick behind. */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }

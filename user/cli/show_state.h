@@ -20,7 +20,7 @@ struct peer_view {
 	struct wgt_stats st;
 };
 
-/* The datapath's clock (CLOCK_MONOTONIC, bpf_ktime_get_ns), in ns. */
+/* The datapath's clock (CLOCK_MONOTONIC; bpf_ktime_get_coarse_ns), in ns. */
 __u64 now_ns(void);
 /* ms since t, or -1 for never (t 0). */
 long long ms_ago(__u64 t, __u64 now);

@@ -20,7 +20,7 @@ void liveness_check(const struct wg_snapshot *s, const struct wgt_maps *m,
 		if (!p->endpoint.family || stats_read(m, &p->endpoint, &st))
 			continue;
 		if (st.last_rx_ns && ago(now, st.last_rx_ns) <=
-				      LIVE_CHECK_MS * 1000000ull)
+		    (LIVE_CHECK_MS + LIVE_STAMP_SLACK_MS) * 1000000ull)
 			alive(ctx, p, 0);
 		if (!st.last_tx_ns ||
 		    ago(now, st.last_tx_ns) > LIVE_SENDING_MS * 1000000ull ||
