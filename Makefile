@@ -11,6 +11,8 @@ CFLAGS   += -Wall -Wextra -Wno-unused-parameter -std=gnu11 \
 	    -Iinclude -Iuser -I$(BUILD)
 LDLIBS   += $(shell pkg-config --libs libbpf json-c libcrypto zlib inih ldns 2>/dev/null || echo -lbpf -lelf -lz -ljson-c -lcrypto -linih -lldns)
 LDLIBS   += $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl)
+# sd_notify (readiness under systemd), the metrics listener (HTTP)
+LDLIBS   += $(shell pkg-config --libs libsystemd libmicrohttpd 2>/dev/null || echo -lsystemd -lmicrohttpd)
 BPF_CFLAGS := -g -O2 -target bpf -Wall -Iinclude -Ibpf -I$(ARCH_INC)
 
 ifeq ($(V),1)

@@ -27,6 +27,11 @@ pkgs=(
 	gnuplot-nox			# make bench: the end-to-end plot (PNG)
 	qemu-system-x86 busybox-static	# make test-vm: Debian's kernels under qemu
 	kmod				# make test-vm: depmod, modprobe in the guest
+	libsystemd-dev			# sd_notify: readiness under systemd (Type=notify)
+	libmicrohttpd-dev		# --metrics: the Prometheus listener
+	prometheus			# tests: promtool check metrics, one real scrape
+	man-db groff-base bash-completion	# tests: man -l, the completion script
+	systemd				# tests: systemd-analyze verify of the unit
 )
 
 missing=()
@@ -54,7 +59,7 @@ fi
 
 # The tests start their own coturn and knotd inside namespaces; the system
 # ones stay off.
-for svc in coturn knot; do
+for svc in coturn knot prometheus; do
 	if [ -d /run/systemd/system ] && systemctl -q is-enabled "$svc" 2>/dev/null; then
 		systemctl disable -q --now "$svc" || true
 	fi
