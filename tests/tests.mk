@@ -27,6 +27,7 @@ TEST_MODS_test_csum :=
 TEST_MODS_test_datapath := dp/maps dp/pins base
 TEST_MODS_test_stun := turn/stun base
 TEST_MODS_test_turn := turn base
+TEST_MODS_test_rest_cred := turn/rest_cred
 TEST_MODS_test_upconf := daemon/upconf dp/xdp_mode base
 TEST_MODS_test_route_mtu := base/route_mtu base/rtnl
 TEST_MODS_test_pmtu := daemon/pmtu turn/stun base

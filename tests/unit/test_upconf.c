@@ -163,10 +163,43 @@ static void conf_bad(const char *text, const char *reason)
 		fail_msg("'%s' does not say '%s'", why, reason);
 }
 
+/* REST credentials, several relays in order, the metrics keys. */
+static void test_config_relays(void **state)
+{
+	struct up_conf c = {};
+	char why[300] = "";
+
+	assert_int_equal(up_conf_load(write_file("r.conf",
+		"[Interface]\nMetrics = 127.0.0.1:9586\nMetricsFile = /var/lib/m.prom\n"
+		"[Relay]\nServer = turn:r1.example\nUsername = site-a\nAuthSecretFile = /etc/wgturn/s\n"
+		"[Relay]\nServer = turn:192.0.2.2:3479\nUsername = u\nPasswordFile = /p\n"
+		"[Relay]\nServer = turn:r3\nUsername = v\nAuthSecretFile = /s3\nCredentialLifetime = 600\n",
+		0600), &c, why, sizeof(why)), 0);
+	assert_int_equal(c.n_relays, 3);
+	assert_string_equal(c.relays[0].host, "r1.example");
+	assert_string_equal(c.relays[0].secret_file, "/etc/wgturn/s");
+	assert_string_equal(c.relays[0].password_file, "");
+	assert_int_equal(c.relays[0].cred_lifetime, UP_CRED_LIFETIME_DEFAULT);
+	assert_string_equal(c.relays[1].host, "192.0.2.2");
+	assert_int_equal(c.relays[1].port, 3479);
+	assert_string_equal(c.relays[1].password_file, "/p");
+	assert_int_equal(c.relays[2].cred_lifetime, 600);
+	assert_string_equal(c.metrics, "127.0.0.1:9586");
+	assert_string_equal(c.metrics_file, "/var/lib/m.prom");
+}
+
 static void test_config_errors(void **state)
 {
 	conf_bad("[Interface]\nUplink = eth0\n", "no [Relay]");
-	conf_bad("[Relay]\nServer = turn:x\nUsername = a\n", "needs Server, Username and PasswordFile");
+	conf_bad("[Relay]\nServer = turn:x\nUsername = a\n", "[Relay] 1: a relay needs Server, Username and either PasswordFile or AuthSecretFile");
+	conf_bad("[Relay]\nServer = turn:x\nUsername = a\nPasswordFile = /p\nAuthSecretFile = /s\n",
+		 "either PasswordFile or AuthSecretFile");
+	conf_bad("[Relay]\nServer = turn:x\nUsername = a\nPasswordFile = /p\nCredentialLifetime = 60\n",
+		 "CredentialLifetime goes with AuthSecretFile");
+	conf_bad("[Relay]\nServer = turn:x\nUsername = a\nAuthSecretFile = /s\nCredentialLifetime = 5\n",
+		 "line 5: invalid CredentialLifetime '5': expected seconds, at least 10");
+	conf_bad("[Relay]\nServer = turn:x\nUsername = a\nAuthSecretFile = /s\nCredentialLifetime = 1h\n",
+		 "invalid CredentialLifetime '1h'");
 	conf_bad("[Relay]\nServer = http://x\n", "line 2: 'http://x' is not a turn: URI");
 	conf_bad("[Peer]\nPublicKey = x\n", "line 2: unknown section [Peer]");
 	conf_bad("[Relay]\nServer = turn:x\nColour = blue\n", "line 3: unknown key 'Colour'");
@@ -202,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_password_file),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_config_relays),
 		cmocka_unit_test(test_config_rendezvous),
 	};
 

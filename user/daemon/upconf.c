@@ -106,6 +106,20 @@ int dns_server_parse(const char *s, char *host, size_t hostlen,
 	return 0;
 }
 
+int lifetime_parse(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' ||
+	    v < UP_CRED_LIFETIME_MIN || v > 10u * 365 * 86400)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
 static int yes_no(const char *key, const char *value, bool *out, char *why,
 		  size_t whylen)
 {
@@ -173,6 +187,24 @@ int rdv_conf_check(struct rdv_conf *r, char *why, size_t whylen)
 			 r->zone);
 		return -1;
 	}
+	return 0;
+}
+
+int relay_conf_check(struct relay_conf *r, char *why, size_t whylen)
+{
+	if (!r->host[0] || !r->username[0] ||
+	    !r->password_file[0] == !r->secret_file[0]) {
+		snprintf(why, whylen,
+			 "a relay needs Server, Username and either PasswordFile or AuthSecretFile");
+		return -1;
+	}
+	if (r->cred_lifetime && !r->secret_file[0]) {
+		snprintf(why, whylen,
+			 "CredentialLifetime goes with AuthSecretFile (REST credentials)");
+		return -1;
+	}
+	if (!r->cred_lifetime)
+		r->cred_lifetime = UP_CRED_LIFETIME_DEFAULT;
 	return 0;
 }
 
@@ -258,6 +290,17 @@ static int conf_handler(void *user, const char *section, const char *key,
 			return ini_fail(st, "invalid %s '%s'", key, value);
 		return 1;
 	}
+	if (!strcasecmp(section, "Interface") && !strcasecmp(key, "Metrics")) {
+		if (copy_str(c->metrics, sizeof(c->metrics), value))
+			return ini_fail(st, "invalid %s '%s'", key, value);
+		return 1;
+	}
+	if (!strcasecmp(section, "Interface") &&
+	    !strcasecmp(key, "MetricsFile")) {
+		if (copy_str(c->metrics_file, sizeof(c->metrics_file), value))
+			return ini_fail(st, "invalid %s '%s'", key, value);
+		return 1;
+	}
 	if (!strcasecmp(section, "Rendezvous")) {
 		char why[300];
 		int rc = rdv_conf_set(&c->rdv, key, value, why, sizeof(why));
@@ -293,6 +336,17 @@ static int conf_handler(void *user, const char *section, const char *key,
 					value);
 		return 1;
 	}
+	if (!strcasecmp(key, "AuthSecretFile")) {
+		if (copy_str(r->secret_file, sizeof(r->secret_file), value))
+			return ini_fail(st, "invalid %s '%s'", key, value);
+		return 1;
+	}
+	if (!strcasecmp(key, "CredentialLifetime")) {
+		if (lifetime_parse(value, &r->cred_lifetime))
+			return ini_fail(st, "invalid %s '%s': expected seconds, at least 10",
+					key, value);
+		return 1;
+	}
 	return ini_fail(st, "unknown key '%s' in [%s]", key, section);
 }
 
@@ -323,12 +377,9 @@ int up_conf_load(const char *path, struct up_conf *c, char *why,
 		return -1;
 	}
 	for (int i = 0; i < c->n_relays; i++) {
-		struct relay_conf *r = &c->relays[i];
-
-		if (!r->host[0] || !r->username[0] || !r->password_file[0]) {
-			snprintf(why, whylen,
-				 "%s: [Relay] %d needs Server, Username and PasswordFile",
-				 path, i + 1);
+		if (relay_conf_check(&c->relays[i], msg_buf, sizeof(msg_buf))) {
+			snprintf(why, whylen, "%s: [Relay] %d: %s", path, i + 1,
+				 msg_buf);
 			return -1;
 		}
 	}
