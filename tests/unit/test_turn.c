@@ -630,6 +630,63 @@ static void test_wrong_password(void **state)
 	assert_int_equal(f->nstates, 2);
 }
 
+/* Rotated credentials: the allocation keeps the ones it was made with
+ * (a server ties it to them); the next allocation takes the new ones. */
+static void test_credentials_rotated(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	uint8_t key[STUN_MD5_LEN];
+	struct stun_msg m;
+	int n, i;
+
+	(void)state;
+	allocate(f);
+	turn_set_credentials(&f->c, USER, "rotated", f->now);
+	assert_true(f->c.creds_pending);
+	n = f->nsent;
+	run_until(f, 540 * SEC);
+	assert_int_equal(sent_method(f, n), STUN_REFRESH);
+	assert_authed(f, n, "nonce-1");
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_int_equal(f->c.allocations, 1);
+
+	/* The relay restarts, knowing only the new password. */
+	srv_clear(f);
+	f->pass = "rotated";
+	n = f->nsent;
+	run_until(f, 1200 * SEC);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_int_equal(f->c.allocations, 2);
+	assert_false(f->c.creds_pending);
+	assert_string_equal(f->c.password, "rotated");
+	for (i = n; i < f->nsent && sent_method(f, i) != STUN_ALLOCATE; i++)
+		;
+	assert_true(i < f->nsent);
+	sent_msg(f, i, &m);
+	srv_key(f, "rotated", key);
+	assert_int_equal(stun_verify_integrity(&m, key, sizeof(key)), 0);
+}
+
+/* Refused credentials wait for new ones, then allocate at once. */
+static void test_refused_then_new_credentials(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", "wrong-password");
+
+	(void)state;
+	start(f);
+	run_until(f, TURN_HINT_MS);
+	assert_int_equal(f->c.state, TURN_FAILED);
+	run_until(f, 60 * SEC);
+	assert_int_equal(f->c.state, TURN_FAILED);
+	/* the same ones again: nothing to try */
+	turn_set_credentials(&f->c, USER, "wrong-password", f->now);
+	run_until(f, 61 * SEC);
+	assert_int_equal(f->c.state, TURN_FAILED);
+	turn_set_credentials(&f->c, USER, PASS, f->now);
+	run_until(f, 62 * SEC);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+}
+
 static void test_stale_nonce(void **state)
 {
 	struct fake *f = fake_new("192.0.2.1:3478", PASS);
@@ -1940,6 +1997,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_channel_quarantine, fake_free),
 		cmocka_unit_test_teardown(test_many_peers_bind, fake_free),
 		cmocka_unit_test_teardown(test_wrong_password, fake_free),
+		cmocka_unit_test_teardown(test_credentials_rotated, fake_free),
+		cmocka_unit_test_teardown(test_refused_then_new_credentials, fake_free),
 		cmocka_unit_test_teardown(test_stale_nonce, fake_free),
 		cmocka_unit_test_teardown(test_stale_nonce_peer_requests, fake_free),
 		cmocka_unit_test_teardown(test_retransmit_timeout, fake_free),

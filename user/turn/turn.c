@@ -236,8 +236,35 @@ static void reset_peers(struct turn_client *c)
 		c->tx[i].active = false;
 }
 
+/* Pending credentials replace the current ones; the key follows. */
+static void take_credentials(struct turn_client *c)
+{
+	memcpy(c->username, c->next_username, sizeof(c->username));
+	memcpy(c->password, c->next_password, sizeof(c->password));
+	c->creds_pending = false;
+	if (c->realm[0])
+		c->have_key = !stun_long_term_key(c->username,
+				strlen(c->username), c->realm, strlen(c->realm),
+				c->password, strlen(c->password), c->key);
+}
+
+void turn_set_credentials(struct turn_client *c, const char *username,
+			  const char *password, uint64_t now)
+{
+	snprintf(c->next_username, sizeof(c->next_username), "%s", username);
+	snprintf(c->next_password, sizeof(c->next_password), "%s", password);
+	c->creds_pending = strcmp(username, c->username) ||
+			   strcmp(password, c->password);
+	/* Refused before (no retry planned): these may be the fix. */
+	if (c->creds_pending && c->state == TURN_FAILED && !c->retry_ms)
+		c->retry_ms = now;
+}
+
 int turn_start(struct turn_client *c, uint64_t now)
 {
+	/* New credentials take effect with a new allocation only. */
+	if (c->creds_pending && !(c->relayed.family && c->have_key))
+		take_credentials(c);
 	c->error[0] = 0;
 	c->error_code = 0;
 	/* A fresh start: nothing older stays in flight (such as the release

@@ -110,6 +110,9 @@ struct turn_client {
 	struct wgt_ep server;
 	char username[256];
 	char password[256];
+	char next_username[256];	/* turn_set_credentials(): for the */
+	char next_password[256];	/* next Allocate */
+	bool creds_pending;
 	char realm[256];
 	char nonce[256];
 	uint8_t key[STUN_MD5_LEN];
@@ -156,6 +159,13 @@ struct turn_client {
 void turn_init(struct turn_client *c, const struct wgt_ep *server,
 	       const char *username, const char *password, turn_send_fn send,
 	       void *ctx);
+/* New credentials (a reload, REST credentials renewed before expiry):
+ * the next Allocate uses them. An allocation keeps the credentials it was
+ * made with, for its life: servers tie it to its USERNAME (RFC 8656 7.2,
+ * 441 otherwise), and coturn checks a REST username's expiry only when
+ * an allocation is made. Credentials that were refused are retried now. */
+void turn_set_credentials(struct turn_client *c, const char *username,
+			  const char *password, uint64_t now_ms);
 /* Allocate (or, with a known relayed address, adopt by Refresh). */
 int turn_start(struct turn_client *c, uint64_t now_ms);
 /* Adopt an allocation a previous daemon made from this 5-tuple. */
