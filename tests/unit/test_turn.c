@@ -667,6 +667,47 @@ static void test_credentials_rotated(void **state)
 	assert_int_equal(stun_verify_integrity(&m, key, sizeof(key)), 0);
 }
 
+/* A relay that answers nothing: how long it has been asked in vain;
+ * then another relay takes over and the same peers are bound there. */
+static void test_unanswered_then_move(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	struct wgt_ep a = EP("198.51.100.20:51820");
+	struct wgt_ep other = EP("192.0.2.2:3478");
+	uint16_t ch;
+
+	(void)state;
+	allocate(f);
+	assert_non_null(turn_peer_want(&f->c, &a, 0, f->now));
+	pump(f);
+	assert_int_equal(f->nev, 1);
+	ch = f->ev[0].ch;
+	run_until(f, 10 * SEC);
+	assert_int_equal(turn_unanswered_ms(&f->c, f->now), 0);
+
+	f->drop = true;
+	turn_probe(&f->c, f->now);
+	run_until(f, 15 * SEC);
+	assert_int_equal(turn_unanswered_ms(&f->c, f->now), 5 * SEC);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+
+	/* the other relay (the fake answers for any address) */
+	f->drop = false;
+	srv_clear(f);
+	turn_move(&f->c, &other, USER, PASS, f->now, "failover");
+	/* the channel went down under the old server */
+	assert_int_equal(f->nev, 2);
+	assert_false(f->ev[1].up);
+	run_until(f, 16 * SEC);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_true(ep_eq(&f->c.server, &other));
+	assert_int_equal(f->c.allocations, 2);
+	assert_int_equal(f->nev, 3);
+	assert_true(f->ev[2].up);
+	assert_int_equal(f->ev[2].ch, ch);
+	assert_int_equal(turn_unanswered_ms(&f->c, f->now), 0);
+}
+
 /* Refused credentials wait for new ones, then allocate at once. */
 static void test_refused_then_new_credentials(void **state)
 {
@@ -1999,6 +2040,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_wrong_password, fake_free),
 		cmocka_unit_test_teardown(test_credentials_rotated, fake_free),
 		cmocka_unit_test_teardown(test_refused_then_new_credentials, fake_free),
+		cmocka_unit_test_teardown(test_unanswered_then_move, fake_free),
 		cmocka_unit_test_teardown(test_stale_nonce, fake_free),
 		cmocka_unit_test_teardown(test_stale_nonce_peer_requests, fake_free),
 		cmocka_unit_test_teardown(test_retransmit_timeout, fake_free),

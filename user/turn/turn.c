@@ -558,6 +558,7 @@ void turn_input(struct turn_client *c, const uint8_t *buf, size_t len,
 	if (!tx)
 		return;
 	c->answers++;
+	c->answered_ms = now;
 	/* Answers to authenticated requests must be authentic (RFC 8489
 	 * 9.2.5): integrity, SHA-1 or SHA-256, that is there must check, and
 	 * a success must have it. Errors may lack it: the 401/438 that ask
@@ -881,6 +882,45 @@ void turn_restart(struct turn_client *c, uint64_t now, const char *why)
 	memset(&c->relayed, 0, sizeof(c->relayed));
 	turn_start(c, now);
 	snprintf(c->error, sizeof(c->error), "allocating anew: %s", why);
+}
+
+uint64_t turn_unanswered_ms(const struct turn_client *c, uint64_t now)
+{
+	uint64_t oldest = 0;
+
+	for (int i = 0; i < TURN_MAX_TX; i++) {
+		const struct turn_tx *t = &c->tx[i];
+
+		if (t->active && t->start_ms >= c->answered_ms &&
+		    (!oldest || t->start_ms < oldest))
+			oldest = t->start_ms;
+	}
+	return oldest && now > oldest ? now - oldest : 0;
+}
+
+void turn_move(struct turn_client *c, const struct wgt_ep *server,
+	       const char *username, const char *password, uint64_t now,
+	       const char *why)
+{
+	/* channels reported down while c->server is still the old one */
+	reset_peers(c);
+	memset(&c->relayed, 0, sizeof(c->relayed));
+	memset(&c->mapped, 0, sizeof(c->mapped));
+	c->server = *server;
+	snprintf(c->username, sizeof(c->username), "%s", username);
+	snprintf(c->password, sizeof(c->password), "%s", password);
+	c->creds_pending = false;
+	c->realm[0] = c->nonce[0] = 0;
+	c->have_key = false;
+	c->creds_worked = false;
+	c->auth_backoff_ms = 0;
+	c->unreachable = false;
+	c->answered_ms = now;
+	c->binding_ok_ms = c->last_ok_ms = 0;
+	for (int i = 0; i < c->n_peers; i++)
+		c->peers[i].refresh_every_ms = 0;	/* learnt from the old */
+	turn_start(c, now);
+	snprintf(c->error, sizeof(c->error), "moved to this relay: %s", why);
 }
 
 void turn_probe(struct turn_client *c, uint64_t now)

@@ -140,6 +140,7 @@ struct turn_client {
 	uint64_t last_ok_ms;		/* last authentic answer */
 	uint32_t hints_ignored;		/* unauthenticated errors overruled */
 	uint32_t answers;		/* answers to our requests, any kind */
+	uint64_t answered_ms;		/* when the last one came */
 	uint16_t error_code;
 	char error[512];
 
@@ -206,6 +207,15 @@ void turn_peer_refresh(struct turn_client *c, const struct wgt_ep *ep,
  * TURN_PEER_REFRESH_MIN_MS). A path that stays silent teaches nothing. */
 void turn_peer_alive(struct turn_client *c, const struct wgt_ep *ep,
 		     uint64_t now_ms);
+/* How long the oldest request sent since the server's last answer has
+ * gone unanswered (0: none waiting): a relay that answers nothing. */
+uint64_t turn_unanswered_ms(const struct turn_client *c, uint64_t now_ms);
+/* Another relay takes over (failover, a reload): the channels go down
+ * under the old server, and the same peers are bound on the new one
+ * once it has allocated. */
+void turn_move(struct turn_client *c, const struct wgt_ep *server,
+	       const char *username, const char *password, uint64_t now_ms,
+	       const char *why);
 /* Refresh with LIFETIME 0, sent once. */
 void turn_shutdown(struct turn_client *c, uint64_t now_ms);
 const char *turn_state_str(enum turn_state s);
