@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "base/addr.h"
 #include "base/err.h"
 #include "daemon/daemon.h"
@@ -23,6 +24,9 @@ static const char usage_notes[] =
 "ENDPOINT, RELAY, ADDR: a.b.c.d:port or [v6addr]:port; CHAN: 0x4000-0x4FFF.\n"
 "--xdp-mode off: no XDP; a TC ingress program strips ChannelData instead.\n"
 "Pins live in DIR/wgturn/NAME; DIR is --bpffs, $WGTURN_BPFFS or /sys/fs/bpf.\n"
+"up: credentials from --password-file, or REST ones from --auth-secret-file;\n"
+"  with no relay options and no --config, up reads DIR/WGIF.conf, DIR being\n"
+"  $WGTURN_CONFIG_DIR or /etc/wgturn. SIGHUP (or reload) re-reads it.\n"
 "Exit status: 0 success, 1 runtime error, 2 usage error.\n";
 
 static const struct cli_cmd cmds[];
@@ -43,6 +47,34 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fputs(" (see 'wgturn --help')\n", stderr);
 	return 2;
+}
+
+/*
+ * getopt_long with the project's rules: no message of its own (it would
+ * print --password=SECRET back), options that name secrets' files never
+ * abbreviated. Returns the option, -1 at the end, or 2 after printing a
+ * usage error (no option uses 2 as its value).
+ */
+static int next_option(const struct cli_cmd *cmd, int argc, char **argv,
+		       const struct option *opts)
+{
+	char name[64], msg[256];
+	int c;
+
+	if (optind == 1 && cli_find_abbrev(cmd, argc, argv, name, sizeof(name))) {
+		snprintf(msg, sizeof(msg),
+			 "%s: unknown option '%s' (options naming secrets' files are never abbreviated)",
+			 cmd->name, name);
+		return usage_error("%s", msg);
+	}
+	opterr = 0;
+	c = getopt_long(argc, argv, ":", opts, NULL);
+	if (c != '?' && c != ':')
+		return c;
+	cli_option_name(argv[optind - 1], name, sizeof(name));
+	snprintf(msg, sizeof(msg), c == ':' ? "%s: option '%s' needs a value" :
+		 "%s: unknown option '%s'", cmd->name, name);
+	return usage_error("%s", msg);
 }
 
 /* CapEff bits: CAP_NET_ADMIN 12, CAP_SYS_ADMIN 21, CAP_BPF 39. */
@@ -101,8 +133,10 @@ static int cmd_attach(const struct cli_cmd *cmd, int argc, char **argv)
 
 	cli_getopt_table(cmd, opts);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = next_option(cmd, argc, argv, opts)) != -1) {
 		switch (c) {
+		case 2:
+			return 2;
 		case 'u':
 			if (add_uplink(o.uplinks, &o.n_uplinks, optarg))
 				return 2;
@@ -240,15 +274,20 @@ static int cmd_up(const struct cli_cmd *cmd, int argc, char **argv)
 	static struct up_conf c;
 	struct relay_conf r = { .port = 0 };
 	const char *config = NULL;
+	bool relay_given;
 	enum xdp_req xdp = XDP_REQ_AUTO;
-	bool xdp_given = false;
+	bool xdp_given = false, metrics_given = false;
+	bool metrics_file_given = false;
+	char default_config[4096];
 	char why[512];
 	int o;
 
 	cli_getopt_table(cmd, opts);
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((o = next_option(cmd, argc, argv, opts)) != -1) {
 		switch (o) {
+		case 2:
+			return 2;
 		case 'r':
 			if (turn_uri_parse(optarg, r.host, sizeof(r.host), &r.port,
 					   why, sizeof(why)))
@@ -260,6 +299,24 @@ static int cmd_up(const struct cli_cmd *cmd, int argc, char **argv)
 		case 'p':
 			snprintf(r.password_file, sizeof(r.password_file), "%s",
 				 optarg);
+			break;
+		case 'a':
+			snprintf(r.secret_file, sizeof(r.secret_file), "%s",
+				 optarg);
+			break;
+		case 'L':
+			if (lifetime_parse(optarg, &r.cred_lifetime))
+				return usage_error("invalid --credential-lifetime '%s': expected seconds, at least 10",
+						   optarg);
+			break;
+		case 'm':
+			snprintf(c.metrics, sizeof(c.metrics), "%s", optarg);
+			metrics_given = true;
+			break;
+		case 'M':
+			snprintf(c.metrics_file, sizeof(c.metrics_file), "%s",
+				 optarg);
+			metrics_file_given = true;
 			break;
 		case 'i':
 			if (add_uplink(c.uplinks, &c.n_uplinks, optarg))
@@ -297,21 +354,54 @@ static int cmd_up(const struct cli_cmd *cmd, int argc, char **argv)
 	if (strlen(argv[optind]) >= IF_NAMESIZE)
 		return usage_error("invalid interface name '%s'", argv[optind]);
 	strcpy(c.wgif, argv[optind]);
+	relay_given = r.host[0] || r.username[0] || r.password_file[0] ||
+		      r.secret_file[0] || r.cred_lifetime;
+	/* No relay on the command line: the default config, as wg-quick
+	 * reads /etc/wireguard/WGIF.conf. */
+	if (!config && !relay_given) {
+		const char *dir = getenv("WGTURN_CONFIG_DIR");
+
+		snprintf(default_config, sizeof(default_config), "%s/%s.conf",
+			 dir && *dir ? dir : UP_CONFIG_DIR, c.wgif);
+		if (access(default_config, F_OK)) {
+			char msg[sizeof(default_config) + 200];
+
+			snprintf(msg, sizeof(msg), "up %s needs --relay, --username and --password-file or --auth-secret-file, --config FILE, or a config file at %s",
+				 c.wgif, default_config);
+			return usage_error("%s", msg);
+		}
+		config = default_config;
+	}
 	if (config) {
-		if (r.host[0] || r.username[0] || r.password_file[0])
-			return usage_error("up: --config excludes --relay, --username and --password-file%s",
+		struct up_conf cli = c;
+
+		if (relay_given)
+			return usage_error("up: --config excludes --relay, --username, --password-file, --auth-secret-file and --credential-lifetime%s",
 					   "");
 		if (up_conf_load(config, &c, why, sizeof(why))) {
 			pr_err("%s", why);
 			return 1;
 		}
-		if (xdp_given)	/* the command line over the file */
+		snprintf(c.config_path, sizeof(c.config_path), "%s", config);
+		/* the command line over the file */
+		if (xdp_given)
 			c.xdp = xdp;
+		if (metrics_given)
+			memcpy(c.metrics, cli.metrics, sizeof(c.metrics));
+		if (metrics_file_given)
+			memcpy(c.metrics_file, cli.metrics_file,
+			       sizeof(c.metrics_file));
 	} else {
 		c.xdp = xdp;
-		if (!r.host[0] || !r.username[0] || !r.password_file[0])
-			return usage_error("up %s needs --relay, --username and --password-file (or --config)",
+		if (!r.host[0] || !r.username[0] ||
+		    (!r.password_file[0] && !r.secret_file[0]))
+			return usage_error("up %s needs --relay, --username and --password-file or --auth-secret-file (or --config)",
 					   c.wgif);
+		if (r.password_file[0] && r.secret_file[0])
+			return usage_error("up: --password-file and --auth-secret-file exclude each other%s", "");
+		if (r.cred_lifetime && !r.secret_file[0])
+			return usage_error("up: --credential-lifetime goes with --auth-secret-file%s", "");
+		relay_conf_check(&r, why, sizeof(why));	/* defaults */
 		c.relays[c.n_relays++] = r;
 		if (rdv_conf_check(&c.rdv, why, sizeof(why)))
 			return usage_error("%s", why);
@@ -319,6 +409,16 @@ static int cmd_up(const struct cli_cmd *cmd, int argc, char **argv)
 	if (need_privilege(true))
 		return 1;
 	return daemon_up(&c, opt_bpffs);
+}
+
+/* SIGHUP to WGIF's daemon: it re-reads its config (systemctl reload). */
+static int cmd_reload(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	if (argc != 2)
+		return usage_error("reload needs exactly one WGIF%s", "");
+	if (need_privilege(true))
+		return 1;
+	return daemon_reload_signal(argv[1]);
 }
 
 static int cmd_down(const struct cli_cmd *cmd, int argc, char **argv)
@@ -359,34 +459,41 @@ static int cmd_show(const struct cli_cmd *cmd, int argc, char **argv)
  */
 #define F0 1u
 #define F1 2u
+#define F2 4u
 static const struct cli_cmd cmds[] = {
 	{ "attach", { "NAME" }, {
-		{ "uplink", "IF", 'u', F0, F0, true },
-		{ "port", "WGPORT", 'p', F0, F0, false },
-		{ "xdp-mode", "auto|native|skb|off", 'x', F0, 0, false },
+		{ "uplink", "IF", 'u', F0, F0, true, false },
+		{ "port", "WGPORT", 'p', F0, F0, false, false },
+		{ "xdp-mode", "auto|native|skb|off", 'x', F0, 0, false, false },
 	  }, cmd_attach },
 	{ "detach", { "NAME" }, { { NULL } }, cmd_detach },
 	{ "peer", { "set NAME ENDPOINT relay RELAY channel CHAN",
 		    "set NAME ENDPOINT direct ADDR", "del NAME ENDPOINT" },
 	  { { NULL } }, cmd_peer },
 	{ "show", { "[NAME]" }, {
-		{ "json", NULL, 'j', F0, 0, false },
+		{ "json", NULL, 'j', F0, 0, false, false },
 	  }, cmd_show },
-	{ "up", { "WGIF", "WGIF" }, {
-		{ "relay", "turn:HOST[:PORT]", 'r', F0, F0, false },
-		{ "username", "USER", 'u', F0, F0, false },
-		{ "password-file", "FILE", 'p', F0, F0, false },
-		{ "config", "FILE", 'c', F1, F1, false },
-		{ "zone", "ZONE", 'z', F0, 0, false },
-		{ "dns-server", "HOST[:PORT]", 'd', F0, 0, false },
-		{ "tsig-key-file", "FILE", 'k', F0, 0, false },
-		{ "publish", "yes|no", 'P', F0, 0, false },
-		{ "direct", "yes|no", 'D', F0, 0, false },
-		{ "wg-config", "FILE", 'w', F0 | F1, 0, false },
-		{ "uplink", "IF", 'i', F0 | F1, 0, true },
-		{ "xdp-mode", "auto|native|skb|off", 'x', F0 | F1, 0, false },
-		{ "foreground", NULL, 'f', F0 | F1, 0, false },
+	/* forms: relay options; a config file; the default config file */
+	{ "up", { "WGIF", "WGIF", "WGIF" }, {
+		{ "relay", "turn:HOST[:PORT]", 'r', F0, F0, false, false },
+		{ "username", "USER", 'u', F0, F0, false, false },
+		{ "password-file", "FILE", 'p', F0, 0, false, true },
+		{ "auth-secret-file", "FILE", 'a', F0, 0, false, true },
+		{ "credential-lifetime", "SECONDS", 'L', F0, 0, false, false },
+		{ "config", "FILE", 'c', F1, F1, false, false },
+		{ "zone", "ZONE", 'z', F0, 0, false, false },
+		{ "dns-server", "HOST[:PORT]", 'd', F0, 0, false, false },
+		{ "tsig-key-file", "FILE", 'k', F0, 0, false, true },
+		{ "publish", "yes|no", 'P', F0, 0, false, false },
+		{ "direct", "yes|no", 'D', F0, 0, false, false },
+		{ "wg-config", "FILE", 'w', F0 | F1 | F2, 0, false, false },
+		{ "uplink", "IF", 'i', F0 | F1 | F2, 0, true, false },
+		{ "xdp-mode", "auto|native|skb|off", 'x', F0 | F1 | F2, 0, false, false },
+		{ "metrics", "ADDR:PORT", 'm', F0 | F1 | F2, 0, false, false },
+		{ "metrics-file", "FILE", 'M', F0 | F1 | F2, 0, false, false },
+		{ "foreground", NULL, 'f', F0 | F1 | F2, 0, false, false },
 	  }, cmd_up },
+	{ "reload", { "WGIF" }, { { NULL } }, cmd_reload },
 	{ "down", { "WGIF" }, { { NULL } }, cmd_down },
 };
 static const size_t n_cmds = sizeof(cmds) / sizeof(cmds[0]);

@@ -72,3 +72,35 @@ void cli_getopt_table(const struct cli_cmd *cmd,
 					  NULL, o->val };
 	out[n] = (struct option){ 0 };
 }
+
+void cli_option_name(const char *arg, char *out, size_t len)
+{
+	size_t n = strcspn(arg, "=");
+
+	snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), arg);
+}
+
+int cli_find_abbrev(const struct cli_cmd *cmd, int argc, char **argv,
+		    char *bad, size_t len)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *a = argv[i];
+		size_t n = strcspn(a, "=");
+		bool full = false, abbrev = false;
+
+		if (strncmp(a, "--", 2) || n <= 2)
+			continue;
+		for (const struct cli_opt *o = cmd->opts; o->name; o++) {
+			if (strlen(o->name) == n - 2 && !strncmp(o->name, a + 2, n - 2))
+				full = true;
+			else if (o->exact && strlen(o->name) > n - 2 &&
+				 !strncmp(o->name, a + 2, n - 2))
+				abbrev = true;
+		}
+		if (abbrev && !full) {
+			cli_option_name(a, bad, len);
+			return i;
+		}
+	}
+	return 0;
+}

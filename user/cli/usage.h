@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 #define CLI_MAX_FORMS 4
-#define CLI_MAX_OPTS 16
+#define CLI_MAX_OPTS 24
 
 struct cli_opt {
 	const char *name;	/* --name */
@@ -23,6 +23,9 @@ struct cli_opt {
 	unsigned forms;		/* bit i: allowed in form i */
 	unsigned required;	/* bit i: required in form i */
 	bool repeat;		/* may be given more than once */
+	bool exact;		/* never abbreviated: it names a secret's
+				 * file, and --password SECRET must not be
+				 * taken for --password-file SECRET */
 };
 
 struct cli_cmd {
@@ -39,5 +42,13 @@ void cli_usage(FILE *f, const struct cli_cmd *cmds, size_t n,
 /* getopt_long's table for cmd's options, NULL-terminated. */
 void cli_getopt_table(const struct cli_cmd *cmd,
 		      struct option out[CLI_MAX_OPTS + 1]);
+
+/* argv's first abbreviation of an exact option of cmd (its name up to
+ * any '=' into bad), or 0 when there is none. */
+int cli_find_abbrev(const struct cli_cmd *cmd, int argc, char **argv,
+		    char *bad, size_t len);
+/* The option getopt_long stopped at (argv[optind - 1]), up to any '=':
+ * an error message never shows an option's value. */
+void cli_option_name(const char *arg, char *out, size_t len);
 
 #endif

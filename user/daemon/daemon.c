@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <systemd/sd-daemon.h>
 #include "base/addr.h"
 #include "base/err.h"
 #include "daemon.h"
@@ -41,6 +42,7 @@
 #include "checks.h"
 #include "liveness.h"
 #include "names.h"
+#include "relay_creds.h"
 #include "rendezvous.h"
 #include "state.h"
 #include "tunnel_mtu.h"
@@ -54,12 +56,18 @@
 					 * trying in the background (boot) */
 #define UP_PUBLISH_WAIT_MS 3000		/* `up` waits this for the first publish */
 #define UPLINK_CHECK_MS 1000		/* the uplink's address, followed */
+#define FAILOVER_MS 10000		/* a relay asked this long in vain (its
+					 * retransmissions unanswered): the
+					 * next [Relay] takes over */
+#define METRICS_FILE_MS 5000		/* the textfile, rewritten */
 
 /* The relay subsystem: where the server is, the control socket, the
  * TURN client that speaks through it. */
 struct relay {
 	const struct relay_conf *conf;
-	char password[UP_PASS_MAX];
+	int idx;		/* conf is relays[idx] of the daemon's config */
+	struct relay_creds creds;	/* the latest minted or read */
+	uint64_t renew_s;	/* REST credentials: mint new ones then */
 	struct sockaddr_storage server;
 	socklen_t server_len;
 	struct sockaddr_storage local;	/* the uplink address towards it */
@@ -82,7 +90,8 @@ struct datapath {
 };
 
 struct daemon {
-	const struct up_conf *conf;
+	const struct up_conf *conf;	/* = &own */
+	struct up_conf own;		/* replaced by a reload */
 	struct relay relay;
 	struct datapath dp;
 	struct wg_watch wg;
@@ -103,6 +112,9 @@ struct daemon {
 	uint64_t next_state_ms;
 	uint16_t wg_port;
 	bool running;		/* past `up`: failures are logged, not fatal */
+	bool reload;		/* SIGHUP: re-read the config */
+	struct metrics_http *metrics;
+	uint64_t next_metrics_ms;
 	bool claimed;		/* no other daemon: the run files are ours */
 	bool stop;
 };
@@ -252,6 +264,7 @@ static void on_chan(void *ctx, const struct turn_peer *p, bool up)
 static void write_state(struct daemon *d, uint64_t now)
 {
 	struct state_view v = { .turn = &d->relay.turn,
+				.conf = d->conf, .relay_idx = d->relay.idx,
 				.rdv = d->rdv_on ? &d->rdv : NULL,
 				.mtu = &d->mtu,
 				.pmtu = &d->relay.pmtu,
@@ -537,8 +550,12 @@ static void signal_input(void *ctx, uint64_t now)
 	struct daemon *d = ctx;
 	struct signalfd_siginfo si;
 
-	if (read(d->sig_fd, &si, sizeof(si)) > 0)
-		d->stop = true;
+	while (read(d->sig_fd, &si, sizeof(si)) > 0) {
+		if (si.ssi_signo == SIGHUP)
+			d->reload = true;
+		else
+			d->stop = true;
+	}
 }
 
 static int state_next(void *ctx, uint64_t now)
@@ -565,14 +582,45 @@ static bool same_addr(const struct sockaddr_storage *a,
 /* The uplink's address changed (DHCP, a new prefix, a roaming laptop):
  * the control socket moves to the new one, and the allocation, out of
  * reach from the old 5-tuple, is made anew (then published). */
+static uint64_t wall_s(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+static int resolve_conf(const struct relay_conf *conf,
+			struct sockaddr_storage *sa, socklen_t *salen,
+			char *why, size_t len)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
+	char port[8];
+	int rc;
+
+	snprintf(port, sizeof(port), "%u", conf->port);
+	rc = getaddrinfo(conf->host, port, &hints, &ai);
+	if (rc) {
+		snprintf(why, len, "cannot resolve relay %s: %s", conf->host,
+			 gai_strerror(rc));
+		return -1;
+	}
+	memcpy(sa, ai->ai_addr, ai->ai_addrlen);
+	*salen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static int resolve(struct relay *r, char *why, size_t len)
+{
+	return resolve_conf(r->conf, &r->server, &r->server_len, why, len);
+}
+
+static int ctl_follow(struct daemon *d, const struct sockaddr_storage *local);
+
 static void uplink_check(struct daemon *d, uint64_t now)
 {
 	struct relay *r = &d->relay;
-	struct sockaddr_storage local, prev;
+	struct sockaddr_storage local;
 	char ifn[IF_NAMESIZE], a[EP_STRLEN], b[EP_STRLEN];
 	struct wgt_ep ea, eb;
-	int old = r->ctl_fd;
-	__u16 port;
 
 	if (route_to((void *)&r->server, r->server_len, &local, ifn)) {
 		if (!d->no_route)
@@ -587,16 +635,34 @@ static void uplink_check(struct daemon *d, uint64_t now)
 	ep_from_sa(&ea, (void *)&r->local);
 	ep_from_sa(&eb, (void *)&local);
 	ea.port = eb.port = 0;
-	prev = r->local;
-	r->local = local;
-	if (ctl_open(r, &port) || set_ctl_port(d, port)) {
+	if (ctl_follow(d, &local)) {	/* tried again at the next check */
 		pr_warn("uplink address %s: cannot rebind the control socket: %s",
 			ep_str(&eb, b, sizeof(b)), strerror(errno));
+		return;
+	}
+	pr_info("uplink address %s -> %s (%s): allocating anew",
+		ep_str(&ea, a, sizeof(a)), ep_str(&eb, b, sizeof(b)), ifn);
+	turn_restart(&r->turn, now, "the uplink address changed");
+}
+
+/* The control socket follows the address the route to the server
+ * leaves from. 0 when it did (or had nothing to do), -1 otherwise. */
+static int ctl_follow(struct daemon *d, const struct sockaddr_storage *local)
+{
+	struct relay *r = &d->relay;
+	struct sockaddr_storage prev = r->local;
+	int old = r->ctl_fd;
+	__u16 port;
+
+	if (same_addr(local, &r->local))
+		return 0;
+	r->local = *local;
+	if (ctl_open(r, &port) || set_ctl_port(d, port)) {
 		if (r->ctl_fd >= 0 && r->ctl_fd != old)
 			close(r->ctl_fd);
 		r->ctl_fd = old;
-		r->local = prev;	/* tried again at the next check */
-		return;
+		r->local = prev;
+		return -1;
 	}
 	close(old);
 	ev_set_fd(&d->loop, r, r->ctl_fd);
@@ -608,9 +674,122 @@ static void uplink_check(struct daemon *d, uint64_t now)
 		else
 			ev_set_fd(&d->loop, &d->rdv, d->rdv.fd);
 	}
-	pr_info("uplink address %s -> %s (%s): allocating anew",
-		ep_str(&ea, a, sizeof(a)), ep_str(&eb, b, sizeof(b)), ifn);
-	turn_restart(&r->turn, now, "the uplink address changed");
+	return 0;
+}
+
+/*
+ * [Relay] idx takes over: its address, its credentials, the control
+ * socket on the address towards it; the TURN client moves there with
+ * the same peers (their channels are bound anew, the datapath follows,
+ * and the rendezvous publishes the new relayed address once allocated).
+ * Relays of another address family than the current one are skipped:
+ * the peers' endpoints are of this one. 0, or -1 (logged; the current
+ * relay stays, and idx is remembered as tried).
+ */
+static int relay_switch(struct daemon *d, int idx, uint64_t now,
+			const char *why)
+{
+	struct relay *r = &d->relay;
+	const struct relay_conf *rc = &d->conf->relays[idx];
+	struct sockaddr_storage sa, local;
+	struct relay_creds creds;
+	char ifn[IF_NAMESIZE], msg[512], a[EP_STRLEN];
+	struct wgt_ep server;
+	socklen_t salen;
+
+	if (resolve_conf(rc, &sa, &salen, msg, sizeof(msg)) ||
+	    relay_creds_get(rc, wall_s(), &creds, msg, sizeof(msg))) {
+		pr_warn("relay %s: %s", rc->host, msg);
+		goto skip;
+	}
+	if (sa.ss_family != r->server.ss_family) {
+		pr_warn("relay %s is of another address family than the peers' endpoints: skipped",
+			rc->host);
+		goto skip;
+	}
+	if (route_to((void *)&sa, salen, &local, ifn)) {
+		pr_warn("no route to relay %s: %s", rc->host, strerror(errno));
+		goto skip;
+	}
+	if (ctl_follow(d, &local)) {
+		pr_warn("relay %s: cannot rebind the control socket: %s",
+			rc->host, strerror(errno));
+		goto skip;
+	}
+	pr_warn("%s; relay %s takes over", why, rc->host);
+	r->idx = idx;
+	r->conf = rc;
+	r->server = sa;
+	r->server_len = salen;
+	r->creds = creds;
+	r->renew_s = relay_creds_renew_at(rc, &creds);
+	pmtu_init(&r->pmtu, probe_send, r);
+	r->pmtu_was = 0;
+	peer_pmtu_init(&r->peers, relay_send, r);
+	r->peers_synced = false;
+	d->relay_unreachable = false;
+	ep_from_sa(&server, (void *)&sa);
+	turn_move(&r->turn, &server, creds.username, creds.password, now,
+		  ep_str(&server, a, sizeof(a)));
+	write_state(d, now);
+	return 0;
+skip:
+	r->idx = idx;	/* the one after it is next */
+	return -1;
+}
+
+/* Evidence that the relay is gone: it answered nothing for FAILOVER_MS
+ * while asked again and again, or it refused for good. */
+static void failover_check(struct daemon *d, uint64_t now)
+{
+	struct relay *r = &d->relay;
+	const struct turn_client *c = &r->turn;
+	int n = d->conf->n_relays, cur = r->idx;
+	char why[UP_HOST_MAX + 64];
+
+	if (n < 2)
+		return;
+	if (turn_unanswered_ms(c, now) >= FAILOVER_MS)
+		snprintf(why, sizeof(why), "relay %s: no answer for %d s",
+			 r->conf->host, FAILOVER_MS / 1000);
+	else if (c->state == TURN_FAILED && !c->retry_ms)
+		snprintf(why, sizeof(why), "relay %s refused for good",
+			 r->conf->host);
+	else
+		return;
+	/* one try per relay per check; the current one stays if none can
+	 * take over */
+	for (int i = 1; i < n; i++) {
+		int idx = (cur + i) % n;
+
+		if (!relay_switch(d, idx, now, why))
+			return;
+	}
+	r->idx = cur;
+	r->conf = &d->conf->relays[cur];
+}
+
+/* REST credentials expire: new ones a quarter of their lifetime before,
+ * for the next allocation (the current one keeps its own). */
+static void creds_check(struct daemon *d)
+{
+	struct relay *r = &d->relay;
+	struct relay_creds c;
+	char why[512];
+
+	if (!r->renew_s || wall_s() < r->renew_s)
+		return;
+	if (relay_creds_get(r->conf, wall_s(), &c, why, sizeof(why))) {
+		pr_warn("relay %s: cannot renew the credentials: %s",
+			r->conf->host, why);
+		r->renew_s = wall_s() + 60;
+		return;
+	}
+	r->creds = c;
+	r->renew_s = relay_creds_renew_at(r->conf, &c);
+	turn_set_credentials(&r->turn, c.username, c.password, ev_now_ms());
+	pr_info("relay %s: credentials renewed (valid until %llu)",
+		r->conf->host, (unsigned long long)c.expiry_s);
 }
 
 /* The veth pairs where GSO batches are segmented: deleted or set down
@@ -652,6 +831,8 @@ static void state_tick(void *ctx, uint64_t now)
 		d->next_uplink_ms = now + UPLINK_CHECK_MS;
 		uplink_check(d, now);
 		gso_check(d);
+		failover_check(d, now);
+		creds_check(d);
 	}
 	if (d->running && now >= d->next_mtu_ms) {
 		d->next_mtu_ms = now + TMTU_CHECK_MS;
@@ -676,25 +857,6 @@ static void step(struct daemon *d)
 
 	if (rc)
 		pr_warn("poll: %s", strerror(-rc));
-}
-
-static int resolve(struct relay *r, char *why, size_t len)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
-	char port[8];
-	int rc;
-
-	snprintf(port, sizeof(port), "%u", r->conf->port);
-	rc = getaddrinfo(r->conf->host, port, &hints, &ai);
-	if (rc) {
-		snprintf(why, len, "cannot resolve relay %s: %s",
-			 r->conf->host, gai_strerror(rc));
-		return -1;
-	}
-	memcpy(&r->server, ai->ai_addr, ai->ai_addrlen);
-	r->server_len = ai->ai_addrlen;
-	freeaddrinfo(ai);
-	return 0;
 }
 
 /* The control socket: bound on the uplink's address, its port the
@@ -790,12 +952,13 @@ static int setup_secret(struct daemon *d)
 	struct relay *r = &d->relay;
 	char why[512];
 
+	r->idx = 0;
 	r->conf = &d->conf->relays[0];
-	if (password_read(r->conf->password_file, r->password,
-			  sizeof(r->password), why, sizeof(why))) {
+	if (relay_creds_get(r->conf, wall_s(), &r->creds, why, sizeof(why))) {
 		pr_err("%s", why);
 		return -1;
 	}
+	r->renew_s = relay_creds_renew_at(r->conf, &r->creds);
 	return 0;
 }
 
@@ -1010,6 +1173,31 @@ static int setup_loop(struct daemon *d)
 	return rc ? -1 : 0;
 }
 
+/* A predecessor's allocation on this relay was made with its REST
+ * username: refreshes must carry that one (a server ties an allocation
+ * to it), and the fresh credentials wait for the next allocation. */
+static void adopt_username(struct relay *r, json_object *st)
+{
+	json_object *u, *srv;
+	struct relay_creds old;
+	char why[256], a[EP_STRLEN];
+
+	if (!r->conf->secret_file[0] ||
+	    !json_object_object_get_ex(st, "username", &u) ||
+	    !json_object_object_get_ex(st, "server", &srv) ||
+	    strcmp(json_object_get_string(srv) ?: "",
+		   ep_str(&r->turn.server, a, sizeof(a))) ||
+	    relay_creds_of(r->conf, json_object_get_string(u) ?: "", &old,
+			   why, sizeof(why)))
+		return;
+	snprintf(r->turn.username, sizeof(r->turn.username), "%s",
+		 old.username);
+	snprintf(r->turn.password, sizeof(r->turn.password), "%s",
+		 old.password);
+	turn_set_credentials(&r->turn, r->creds.username, r->creds.password,
+			     ev_now_ms());
+}
+
 /* Allocate on the relay (or adopt a predecessor's allocation). */
 static int setup_allocation(struct daemon *d)
 {
@@ -1019,7 +1207,7 @@ static int setup_allocation(struct daemon *d)
 	uint64_t deadline, silent;
 
 	ep_from_sa(&server, (void *)&r->server);
-	turn_init(&r->turn, &server, r->conf->username, r->password,
+	turn_init(&r->turn, &server, r->creds.username, r->creds.password,
 		  turn_send, d);
 	pmtu_init(&r->pmtu, probe_send, r);
 	peer_pmtu_init(&r->peers, relay_send, r);
@@ -1030,6 +1218,7 @@ static int setup_allocation(struct daemon *d)
 	/* A predecessor's allocation on this 5-tuple: adopt it. */
 	st = state_read(d->conf->wgif);
 	if (st) {
+		adopt_username(r, st);
 		state_adopt(st, &r->turn, ev_now_ms());
 		json_object_put(st);
 	}
@@ -1038,12 +1227,28 @@ static int setup_allocation(struct daemon *d)
 	 * allocated anew by the client: wait for that, not for the rest. */
 	deadline = ev_now_ms() + UP_TIMEOUT_MS;
 	silent = ev_now_ms() + UP_SILENT_MS;
-	while (!d->stop && ev_now_ms() < deadline &&
-	       (r->turn.answers || ev_now_ms() < silent) &&
-	       (r->turn.state == TURN_ALLOCATING ||
-		(r->turn.state == TURN_FAILED &&
-		 r->turn.error_code == STUN_EC_ALLOCATION_MISMATCH)))
-		step(d);
+	for (int tried = 1;; tried++) {
+		while (!d->stop && ev_now_ms() < deadline &&
+		       (r->turn.answers || ev_now_ms() < silent) &&
+		       (r->turn.state == TURN_ALLOCATING ||
+			(r->turn.state == TURN_FAILED &&
+			 r->turn.error_code == STUN_EC_ALLOCATION_MISMATCH)))
+			step(d);
+		/* Silent or refusing for good: the next [Relay], once each. */
+		if (d->stop || tried >= d->conf->n_relays ||
+		    ev_now_ms() >= deadline ||
+		    r->turn.state == TURN_ALLOCATED ||
+		    (r->turn.answers && r->turn.state != TURN_FAILED))
+			break;
+		char why[UP_HOST_MAX + 32];
+
+		snprintf(why, sizeof(why), "relay %s %s", r->conf->host,
+			 r->turn.answers ? "refused" : "does not answer");
+		if (relay_switch(d, (r->idx + 1) % d->conf->n_relays,
+				 ev_now_ms(), why))
+			break;
+		silent = ev_now_ms() + UP_SILENT_MS;
+	}
 	/* Nothing answers (at boot the network or the relay may not be up
 	 * yet): not a configuration error. Keep trying in the background. */
 	if (r->turn.state != TURN_ALLOCATED && !d->stop && !r->turn.answers) {
@@ -1157,6 +1362,101 @@ static void teardown(struct daemon *d, bool deallocate)
 	unlink(path);
 }
 
+/* What systemd's status line and the readiness note say. */
+static void notify_ready(struct daemon *d, const char *what)
+{
+	const struct turn_client *c = &d->relay.turn;
+	char a[EP_STRLEN], b[EP_STRLEN];
+
+	if (c->state == TURN_ALLOCATED)
+		sd_notifyf(0, "%s\nMAINPID=%d\nSTATUS=relayed address %s on %s",
+			   what, (int)getpid(), ep_str(&c->relayed, a, sizeof(a)),
+			   ep_str(&c->server, b, sizeof(b)));
+	else
+		sd_notifyf(0, "%s\nMAINPID=%d\nSTATUS=relay %s: %s", what,
+			   (int)getpid(), ep_str(&c->server, b, sizeof(b)),
+			   c->error[0] ? c->error : "allocating");
+}
+
+/* Do two configurations differ in what only a new `up` applies? */
+static bool needs_restart(const struct up_conf *a, const struct up_conf *b)
+{
+	return a->n_uplinks != b->n_uplinks ||
+	       memcmp(a->uplinks, b->uplinks, sizeof(a->uplinks)) ||
+	       a->xdp != b->xdp || memcmp(&a->rdv, &b->rdv, sizeof(a->rdv)) ||
+	       strcmp(a->wg_config, b->wg_config) ||
+	       strcmp(a->metrics, b->metrics) ||
+	       strcmp(a->metrics_file, b->metrics_file);
+}
+
+/*
+ * SIGHUP: the config file again (or, started with options only, the
+ * credentials' files again). Relays are added and removed; credentials
+ * rotate for the next allocation; the allocation, its channels and the
+ * tunnel stay when the active relay is still configured. Nothing is
+ * applied unless all of it reads: a bad file leaves everything running
+ * as it was, with one error line.
+ */
+static void daemon_reload(struct daemon *d)
+{
+	struct relay *r = &d->relay;
+	struct up_conf n = d->own;
+	struct relay_creds fresh[UP_MAX_RELAYS];
+	char why[1200], host[UP_HOST_MAX];
+	uint16_t port = r->conf->port;
+	int j;
+
+	sd_notify(0, "RELOADING=1");
+	if (d->own.config_path[0]) {
+		struct up_conf f = {};
+
+		if (up_conf_load(d->own.config_path, &f, why, sizeof(why))) {
+			pr_err("reload: %s; the running configuration stays",
+			       why);
+			goto out;
+		}
+		if (needs_restart(&d->own, &f))
+			pr_warn("reload: only [Relay] changes apply now; Uplink, XdpMode, WireGuardConfig, Metrics and [Rendezvous] take effect at the next `wgturn up`");
+		n.n_relays = f.n_relays;
+		memcpy(n.relays, f.relays, sizeof(n.relays));
+	}
+	for (int i = 0; i < n.n_relays; i++)
+		if (relay_creds_get(&n.relays[i], wall_s(), &fresh[i], why,
+				    sizeof(why))) {
+			pr_err("reload: [Relay] %d: %s; the running configuration stays",
+			       i + 1, why);
+			goto out;
+		}
+	snprintf(host, sizeof(host), "%s", r->conf->host);
+	for (j = 0; j < n.n_relays; j++)
+		if (!strcmp(n.relays[j].host, host) && n.relays[j].port == port)
+			break;
+	d->own = n;
+	if (j < n.n_relays) {
+		r->idx = j;
+		r->conf = &d->own.relays[j];
+		r->creds = fresh[j];
+		r->renew_s = relay_creds_renew_at(r->conf, &fresh[j]);
+		turn_set_credentials(&r->turn, fresh[j].username,
+				     fresh[j].password, ev_now_ms());
+		pr_info("reloaded: %d relay%s; relay %s stays, its allocation kept",
+			n.n_relays, n.n_relays > 1 ? "s" : "", host);
+		goto out;
+	}
+	/* the active relay is gone from the file: the first one takes over */
+	r->conf = &d->own.relays[0];
+	r->idx = 0;
+	pr_info("reloaded: %d relay%s; relay %s is no longer configured",
+		n.n_relays, n.n_relays > 1 ? "s" : "", host);
+	snprintf(why, sizeof(why), "relay %s is no longer configured", host);
+	for (int i = 0; i < n.n_relays; i++)
+		if (!relay_switch(d, i, ev_now_ms(), why))
+			break;
+out:
+	write_state(d, ev_now_ms());
+	notify_ready(d, "READY=1");
+}
+
 /* Detach from the terminal; the parent exits 0 once we are running. */
 static int background(void)
 {
@@ -1179,10 +1479,12 @@ static int background(void)
 	return 0;
 }
 
-int daemon_up(const struct up_conf *c, const char *opt_bpffs)
+int daemon_up(const struct up_conf *conf, const char *opt_bpffs)
 {
 	static struct daemon d;
+	const struct up_conf *c = &d.own;
 
+	d.own = *conf;
 	d.conf = c;
 	d.relay.ctl_fd = d.sig_fd = -1;
 	/* It reads WireGuard's private key: no core dump may hold it. */
@@ -1216,12 +1518,31 @@ int daemon_up(const struct up_conf *c, const char *opt_bpffs)
 	}
 	pidfile_write(c->wgif);
 	d.running = true;
+	/* systemd (Type=notify): the datapath is attached, the relay asked */
+	notify_ready(&d, "READY=1");
 	if (d.names_on)
 		names_start(&d.names);
-	while (!d.stop)
+	while (!d.stop) {
 		step(&d);
+		if (d.reload) {
+			d.reload = false;
+			daemon_reload(&d);
+		}
+	}
+	sd_notify(0, "STOPPING=1");
 	pr_info("shutting down");
 	teardown(&d, true);
+	return 0;
+}
+
+int daemon_reload_signal(const char *wgif)
+{
+	int pid = pidfile_check(wgif);
+
+	if (!pid || kill(pid, SIGHUP)) {
+		pr_err("%s is not up (no wgturn daemon runs for it)", wgif);
+		return 1;
+	}
 	return 0;
 }
 

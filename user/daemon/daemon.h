@@ -11,5 +11,7 @@
  * runs on, in the background unless c->foreground). */
 int daemon_up(const struct up_conf *c, const char *opt_bpffs);
 int daemon_down(const char *wgif, const char *opt_bpffs);
+/* SIGHUP to WGIF's daemon; the exit code (1: none runs). */
+int daemon_reload_signal(const char *wgif);
 
 #endif

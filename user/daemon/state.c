@@ -203,6 +203,29 @@ static json_object *rendezvous_json(const struct rendezvous *r, uint64_t now,
 	return o;
 }
 
+/* Every configured relay, in order; the active one says so. */
+static json_object *relay_list_json(const struct state_view *v)
+{
+	json_object *a;
+
+	if (!v->conf)
+		return NULL;
+	a = json_object_new_array();
+	for (int i = 0; i < v->conf->n_relays; i++) {
+		const struct relay_conf *r = &v->conf->relays[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "host", json_object_new_string(r->host));
+		json_object_object_add(o, "port", json_object_new_int(r->port));
+		json_object_object_add(o, "credentials", json_object_new_string(
+			r->secret_file[0] ? "rest" : "long-term"));
+		json_object_object_add(o, "active",
+				       json_object_new_boolean(i == v->relay_idx));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 int state_write(const char *wgif, const struct state_view *v, uint64_t now_ms)
 {
 	const struct turn_client *c = v->turn;
@@ -223,6 +246,10 @@ int state_write(const char *wgif, const struct state_view *v, uint64_t now_ms)
 	json_object_object_add(o, "error", c->error[0] ?
 			       json_object_new_string(c->error) : NULL);
 	json_object_object_add(o, "realm", json_object_new_string(c->realm));
+	/* a REST username is no secret; a successor's refreshes need it */
+	json_object_object_add(o, "username",
+			       json_object_new_string(c->username));
+	json_object_object_add(o, "relay_list", relay_list_json(v));
 	json_object_object_add(o, "nonce", json_object_new_string(c->nonce));
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
 	json_object_object_add(o, "written_at", json_object_new_int64(epoch));

@@ -12,6 +12,7 @@
 #include "rendezvous.h"
 #include "pmtu.h"
 #include "tunnel_mtu.h"
+#include "upconf.h"
 #include "turn/turn.h"
 #include "wg/wg.h"
 
@@ -24,6 +25,8 @@ struct state_view {
 	const struct tunnel_mtu *mtu;		/* NULL: none */
 	const struct pmtu *pmtu;		/* NULL: none */
 	const struct checks *checks;		/* NULL: no direct paths */
+	const struct up_conf *conf;		/* NULL: no relay list */
+	int relay_idx;				/* the active [Relay] */
 };
 
 void state_path(const char *wgif, const char *ext, char *buf, size_t len);

@@ -58,6 +58,9 @@ struct up_conf {
 				 * empty: /etc/wireguard/WGIF.conf if there */
 	char metrics[UP_HOST_MAX];	/* ADDR:PORT of the metrics listener */
 	char metrics_file[4096];	/* textfile for node_exporter */
+	char config_path[4096];		/* the file read; empty: options
+					 * only (a reload re-reads the
+					 * credentials' files) */
 	bool foreground;
 };
 
