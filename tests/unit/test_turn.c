@@ -650,11 +650,16 @@ static void test_credentials_rotated(void **state)
 	assert_int_equal(f->c.state, TURN_ALLOCATED);
 	assert_int_equal(f->c.allocations, 1);
 
-	/* The relay restarts, knowing only the new password. */
+	/* The relay restarts, knowing only the new password: it refuses the
+	 * old ones (a restarted coturn checks a REST username's expiry
+	 * before it finds no allocation). The new ones are taken at once,
+	 * the 437 that follows says the allocation is gone, and it is made
+	 * anew within 2 s (the unsigned 401 is a hint for TURN_HINT_MS
+	 * first), not at its expiry. */
 	srv_clear(f);
 	f->pass = "rotated";
 	n = f->nsent;
-	run_until(f, 1200 * SEC);
+	run_until(f, 1082 * SEC);
 	assert_int_equal(f->c.state, TURN_ALLOCATED);
 	assert_int_equal(f->c.allocations, 2);
 	assert_false(f->c.creds_pending);
@@ -706,6 +711,52 @@ static void test_unanswered_then_move(void **state)
 	assert_true(f->ev[2].up);
 	assert_int_equal(f->ev[2].ch, ch);
 	assert_int_equal(turn_unanswered_ms(&f->c, f->now), 0);
+}
+
+/* The allocation's credentials expired, new ones wait: an Allocate with
+ * the new ones asks first. A live allocation refuses it and keeps its
+ * own credentials; a restarted relay sees the new ones first (coturn
+ * binds a session to the first username it sees) and allocates. */
+static void test_stale_credentials_probe(void **state)
+{
+	struct fake *f = fake_new("192.0.2.1:3478", PASS);
+	uint8_t key[STUN_MD5_LEN];
+	struct stun_msg m;
+	int n;
+
+	(void)state;
+	allocate(f);
+	turn_set_credentials(&f->c, USER, "rotated", f->now);
+	f->c.creds_stale = true;
+	n = f->nsent;
+	run_until(f, 540 * SEC + 1500);
+	/* probe first (refused: the hint is taken after 1 s), then the
+	 * Refresh with the allocation's own credentials */
+	assert_int_equal(sent_method(f, n), STUN_ALLOCATE);
+	sent_msg(f, n, &m);
+	srv_key(f, "rotated", key);
+	assert_int_equal(stun_verify_integrity(&m, key, sizeof(key)), 0);
+	assert_int_equal(count_method(f, n, STUN_REFRESH), 1);
+	for (int i = n; i < f->nsent; i++)
+		if (sent_method(f, i) == STUN_REFRESH)
+			assert_authed(f, i, "nonce-1");
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_int_equal(f->c.allocations, 1);
+	assert_string_equal(f->c.password, PASS);
+
+	/* the relay restarts knowing the new password only: the first
+	 * request it sees is the probe, and it allocates */
+	srv_clear(f);
+	f->pass = "rotated";
+	n = f->nsent;
+	run_until(f, 1082 * SEC);
+	assert_int_equal(sent_method(f, n), STUN_ALLOCATE);
+	sent_msg(f, n, &m);
+	assert_int_equal(stun_verify_integrity(&m, key, sizeof(key)), 0);
+	assert_int_equal(f->c.state, TURN_ALLOCATED);
+	assert_int_equal(f->c.allocations, 2);
+	assert_false(f->c.creds_pending);
+	assert_string_equal(f->c.password, "rotated");
 }
 
 /* Refused credentials wait for new ones, then allocate at once. */
@@ -2041,6 +2092,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_credentials_rotated, fake_free),
 		cmocka_unit_test_teardown(test_refused_then_new_credentials, fake_free),
 		cmocka_unit_test_teardown(test_unanswered_then_move, fake_free),
+		cmocka_unit_test_teardown(test_stale_credentials_probe, fake_free),
 		cmocka_unit_test_teardown(test_stale_nonce, fake_free),
 		cmocka_unit_test_teardown(test_stale_nonce_peer_requests, fake_free),
 		cmocka_unit_test_teardown(test_retransmit_timeout, fake_free),

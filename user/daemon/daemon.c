@@ -46,6 +46,7 @@
 #include "rendezvous.h"
 #include "state.h"
 #include "tunnel_mtu.h"
+#include "turn/rest_cred.h"
 #include "turn/turn.h"
 #include "wg_watch.h"
 
@@ -774,9 +775,13 @@ static void failover_check(struct daemon *d, uint64_t now)
 static void creds_check(struct daemon *d)
 {
 	struct relay *r = &d->relay;
+	uint64_t used = rest_cred_expiry(r->turn.username);
 	struct relay_creds c;
 	char why[512];
 
+	/* the allocation's own, past their expiry: turn.h, creds_stale */
+	r->turn.creds_stale = r->conf->secret_file[0] && used &&
+			      used <= wall_s();
 	if (!r->renew_s || wall_s() < r->renew_s)
 		return;
 	if (relay_creds_get(r->conf, wall_s(), &c, why, sizeof(why))) {

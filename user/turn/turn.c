@@ -10,6 +10,8 @@
 #define REALLOC_MS 200ull		/* after losing the allocation: at once,
 					 * but never a tight loop */
 #define RELEASE_WAIT_MS (2 * 1000ull)	/* for a release (437 to Allocate) */
+#define ALIVE_FRESH_MS 2000	/* an answer this recent: the relay's session
+				 * is the one we know, no probe needed */
 #define AUTH_BACKOFF_MAX_MS (60 * 1000u)
 
 const char *turn_state_str(enum turn_state s)
@@ -105,7 +107,13 @@ static int build(struct turn_client *c, struct turn_tx *tx)
 		stun_add_addr(&b, STUN_A_XOR_PEER_ADDRESS, &c->peers[tx->peer].ep);
 		break;
 	}
-	if (c->have_key) {
+	if (tx->probe) {
+		stun_add_str(&b, STUN_A_USERNAME, c->next_username);
+		stun_add_str(&b, STUN_A_REALM, c->realm);
+		stun_add_str(&b, STUN_A_NONCE, c->nonce);
+		stun_add_integrity(&b, c->next_key, sizeof(c->next_key),
+				   STUN_MAC_SHA1);
+	} else if (c->have_key) {
 		stun_add_str(&b, STUN_A_USERNAME, c->username);
 		stun_add_str(&b, STUN_A_REALM, c->realm);
 		stun_add_str(&b, STUN_A_NONCE, c->nonce);
@@ -168,13 +176,62 @@ static struct turn_tx *tx_find_peer(struct turn_client *c, uint16_t method,
  * schedule (and so its timeout) and the answer to its transaction id.
  * -EBUSY: every transaction slot is taken (a peer's request leaves the
  * last one to the allocation's own); try again when one frees. */
+static int tx_start(struct turn_client *c, uint16_t method, int peer,
+		    uint32_t lifetime, bool probe, uint64_t now);
+
+/* Must an Allocate with the next credentials go first? See creds_stale. */
+static bool probe_first(const struct turn_client *c, uint64_t now)
+{
+	uint64_t seen = c->alive_ms > c->last_ok_ms ? c->alive_ms :
+						      c->last_ok_ms;
+
+	return c->state == TURN_ALLOCATED && c->creds_pending &&
+	       c->creds_stale && c->realm[0] && now >= seen + ALIVE_FRESH_MS;
+}
+
+/* The probe: 437 (or another refusal) says the allocation lives, and
+ * the requests waiting go out with its own credentials; success says the
+ * relay had lost it, and this is the new one. */
+static void alive_probe(struct turn_client *c, uint64_t now)
+{
+	for (int i = 0; i < TURN_MAX_TX; i++)
+		if (c->tx[i].active && c->tx[i].probe)
+			return;
+	if (stun_long_term_key(c->next_username, strlen(c->next_username),
+			       c->realm, strlen(c->realm), c->next_password,
+			       strlen(c->next_password), c->next_key))
+		return;
+	tx_start(c, STUN_ALLOCATE, -1, 0, true, now);
+}
+
+/* The allocation lives: the Refresh that waited goes out now with its
+ * own credentials (the peers' requests are due at the next tick). */
+static void probe_alive(struct turn_client *c, uint64_t now)
+{
+	c->alive_ms = now;
+	if (c->state == TURN_ALLOCATED)
+		tx_start(c, STUN_REFRESH, -1, TURN_CHAN_LIFETIME_S, false, now);
+}
+
 static int request(struct turn_client *c, uint16_t method, int peer,
 		   uint32_t lifetime, uint64_t now)
+{
+	/* Anything authenticated but a release waits for the probe. */
+	if (method != STUN_BINDING && !(method == STUN_REFRESH && !lifetime) &&
+	    probe_first(c, now)) {
+		alive_probe(c, now);
+		return peer >= 0 ? -EBUSY : 0;
+	}
+	return tx_start(c, method, peer, lifetime, false, now);
+}
+
+static int tx_start(struct turn_client *c, uint16_t method, int peer,
+		    uint32_t lifetime, bool probe, uint64_t now)
 {
 	struct turn_tx *tx = NULL;
 	int free = 0;
 
-	if (tx_find_peer(c, method, peer))
+	if (!probe && tx_find_peer(c, method, peer))
 		return 0;
 	for (int i = 0; i < TURN_MAX_TX; i++)
 		if (!c->tx[i].active && free++ == 0)
@@ -186,7 +243,8 @@ static int request(struct turn_client *c, uint16_t method, int peer,
 	tx->method = method;
 	tx->peer = peer;
 	tx->lifetime = lifetime;
-	tx->authed = c->have_key && method != STUN_BINDING;
+	tx->probe = probe;
+	tx->authed = (c->have_key || probe) && method != STUN_BINDING;
 	tx->start_ms = now;
 	tx->rto_ms = TURN_RTO_MS;
 	if (build(c, tx)) {
@@ -339,11 +397,26 @@ static uint64_t peer_refresh_ms(const struct turn_peer *p)
 	return p->refresh_every_ms ? p->refresh_every_ms : PEER_REFRESH_MS;
 }
 
+/* The probe was allocated: the relay had lost the allocation (it
+ * restarted). The new one is it, made with the next credentials. */
+static void probe_allocated(struct turn_client *c, const struct stun_msg *m,
+			    uint64_t now)
+{
+	take_credentials(c);
+	reset_peers(c);
+	set_state(c, TURN_ALLOCATING);
+	allocated(c, m, now);
+}
+
 static void on_success(struct turn_client *c, struct turn_tx *tx,
 		       const struct stun_msg *m, uint64_t now)
 {
 	struct turn_peer *p = tx->peer >= 0 ? &c->peers[tx->peer] : NULL;
 
+	if (tx->probe) {
+		probe_allocated(c, m, now);
+		return;
+	}
 	switch (tx->method) {
 	case STUN_BINDING: {
 		struct turn_tx *r = tx_find_peer(c, STUN_REFRESH, -1);
@@ -428,6 +501,15 @@ static void refused(struct turn_client *c, const struct turn_tx *old,
 		c->retry_ms = 0; /* retrying cannot help */
 		return;
 	}
+	/* Refused the credentials the allocation was made with while newer
+	 * ones wait: a restarted coturn checks a REST username's expiry
+	 * before it finds no allocation. Take the new ones and Refresh now:
+	 * a 437 then says the allocation is gone, and it is made anew. */
+	if (c->creds_pending && c->state == TURN_ALLOCATED) {
+		take_credentials(c);
+		if (!tx_find_peer(c, STUN_REFRESH, -1))
+			request(c, STUN_REFRESH, -1, TURN_CHAN_LIFETIME_S, now);
+	}
 	again = now + auth_backoff(c);
 	snprintf(c->error, sizeof(c->error),
 		 "relay refused credentials that worked before (%s); retrying",
@@ -464,6 +546,21 @@ static void on_error(struct turn_client *c, struct turn_tx *tx, uint16_t code,
 	struct turn_tx old = *tx;
 
 	tx->active = false;
+	if (old.probe) {
+		/* a new session's nonce: ask again */
+		if (m && (code == STUN_EC_UNAUTHORIZED ||
+			  code == STUN_EC_STALE_NONCE) &&
+		    stun_has(m, STUN_A_NONCE) && old.auth_retries < 3) {
+			take_nonce(c, m);
+			alive_probe(c, now);
+			for (int i = 0; i < TURN_MAX_TX; i++)
+				if (c->tx[i].active && c->tx[i].probe)
+					c->tx[i].auth_retries = old.auth_retries + 1;
+			return;
+		}
+		probe_alive(c, now);	/* refused: the allocation lives */
+		return;
+	}
 
 	/* 401 without our credentials, or 438: new nonce, same request.
 	 * 401 to credentials we sent: they are wrong (RFC 8489 9.2.5). */
@@ -563,8 +660,9 @@ void turn_input(struct turn_client *c, const uint8_t *buf, size_t len,
 	 * 9.2.5): integrity, SHA-1 or SHA-256, that is there must check, and
 	 * a success must have it. Errors may lack it: the 401/438 that ask
 	 * for new credentials do. */
-	if (c->have_key && (m.mi_off || m.mi256_off) &&
-	    stun_verify_integrity(&m, c->key, sizeof(c->key)))
+	if ((c->have_key || tx->probe) && (m.mi_off || m.mi256_off) &&
+	    stun_verify_integrity(&m, tx->probe ? c->next_key : c->key,
+				  STUN_MD5_LEN))
 		return;
 	authentic = m.mi_off || m.mi256_off;
 	if (tx->authed && cls == STUN_SUCCESS && !authentic)
@@ -611,6 +709,10 @@ static void timeout(struct turn_client *c, struct turn_tx *tx, uint64_t now)
 	char srv[EP_STRLEN];
 
 	tx->active = false;
+	if (tx->probe) {	/* no verdict: the requests go out as they are */
+		probe_alive(c, now);
+		return;
+	}
 	switch (tx->method) {
 	case STUN_ALLOCATE:
 		reset_peers(c);

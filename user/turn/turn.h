@@ -83,6 +83,8 @@ struct turn_tx {
 	int peer;		/* index into peers, -1 for allocation */
 	uint32_t lifetime;	/* Refresh: what was asked */
 	bool authed;		/* sent with credentials */
+	bool probe;		/* an Allocate with the next credentials, asking
+				 * whether the allocation still lives */
 	uint8_t auth_retries;	/* 401/438 answered so far in this chain */
 	uint8_t sends;
 	uint64_t start_ms;
@@ -113,6 +115,13 @@ struct turn_client {
 	char next_username[256];	/* turn_set_credentials(): for the */
 	char next_password[256];	/* next Allocate */
 	bool creds_pending;
+	/* The allocation's own credentials have expired (REST ones; the
+	 * caller knows): a relay that restarted would refuse them, and bind
+	 * its new session to the first username it sees. While new ones
+	 * wait, an Allocate with those asks first (turn.c, alive_probe). */
+	bool creds_stale;
+	uint8_t next_key[STUN_MD5_LEN];
+	uint64_t alive_ms;	/* the probe last found the allocation alive */
 	char realm[256];
 	char nonce[256];
 	uint8_t key[STUN_MD5_LEN];
