@@ -678,6 +678,20 @@ static int ctl_follow(struct daemon *d, const struct sockaddr_storage *local)
 	return 0;
 }
 
+/* Is the datapath on ifn? Relayed packets leave there. */
+static bool uplink_attached(struct daemon *d, const char *ifn)
+{
+	struct wgt_uplink up[WGT_MAX_UPLINKS];
+	unsigned idx = if_nametoindex(ifn);
+
+	if (!idx || uplinks_read(&d->dp.maps, up))
+		return false;
+	for (int i = 0; i < WGT_MAX_UPLINKS; i++)
+		if (up[i].ifindex == idx)
+			return true;
+	return false;
+}
+
 /*
  * [Relay] idx takes over: its address, its credentials, the control
  * socket on the address towards it; the TURN client moves there with
@@ -710,6 +724,11 @@ static int relay_switch(struct daemon *d, int idx, uint64_t now,
 	}
 	if (route_to((void *)&sa, salen, &local, ifn)) {
 		pr_warn("no route to relay %s: %s", rc->host, strerror(errno));
+		goto skip;
+	}
+	if (!uplink_attached(d, ifn)) {
+		pr_warn("relay %s is reached through %s, where the datapath is not attached (add Uplink = %s): skipped",
+			rc->host, ifn, ifn);
 		goto skip;
 	}
 	if (ctl_follow(d, &local)) {
