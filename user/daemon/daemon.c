@@ -583,6 +583,15 @@ static bool same_addr(const struct sockaddr_storage *a,
 /* The uplink's address changed (DHCP, a new prefix, a roaming laptop):
  * the control socket moves to the new one, and the allocation, out of
  * reach from the old 5-tuple, is made anew (then published). */
+/* A relay as messages name it: HOST:PORT ([V6]:PORT), the config's. */
+#define RELAY_STRLEN (UP_HOST_MAX + 10)
+static const char *relay_str(const struct relay_conf *rc, char *buf)
+{
+	snprintf(buf, RELAY_STRLEN, strchr(rc->host, ':') ? "[%s]:%u" : "%s:%u",
+		 rc->host, rc->port);
+	return buf;
+}
+
 static uint64_t wall_s(void)
 {
 	return (uint64_t)time(NULL);
@@ -708,35 +717,35 @@ static int relay_switch(struct daemon *d, int idx, uint64_t now,
 	const struct relay_conf *rc = &d->conf->relays[idx];
 	struct sockaddr_storage sa, local;
 	struct relay_creds creds;
-	char ifn[IF_NAMESIZE], msg[512], a[EP_STRLEN];
+	char ifn[IF_NAMESIZE], msg[512], a[EP_STRLEN], rn[RELAY_STRLEN];
 	struct wgt_ep server;
 	socklen_t salen;
 
 	if (resolve_conf(rc, &sa, &salen, msg, sizeof(msg)) ||
 	    relay_creds_get(rc, wall_s(), &creds, msg, sizeof(msg))) {
-		pr_warn("relay %s: %s", rc->host, msg);
+		pr_warn("relay %s: %s", relay_str(rc, rn), msg);
 		goto skip;
 	}
 	if (sa.ss_family != r->server.ss_family) {
 		pr_warn("relay %s is of another address family than the peers' endpoints: skipped",
-			rc->host);
+			relay_str(rc, rn));
 		goto skip;
 	}
 	if (route_to((void *)&sa, salen, &local, ifn)) {
-		pr_warn("no route to relay %s: %s", rc->host, strerror(errno));
+		pr_warn("no route to relay %s: %s", relay_str(rc, rn), strerror(errno));
 		goto skip;
 	}
 	if (!uplink_attached(d, ifn)) {
 		pr_warn("relay %s is reached through %s, where the datapath is not attached (add Uplink = %s): skipped",
-			rc->host, ifn, ifn);
+			relay_str(rc, rn), ifn, ifn);
 		goto skip;
 	}
 	if (ctl_follow(d, &local)) {
 		pr_warn("relay %s: cannot rebind the control socket: %s",
-			rc->host, strerror(errno));
+			relay_str(rc, rn), strerror(errno));
 		goto skip;
 	}
-	pr_warn("%s; relay %s takes over", why, rc->host);
+	pr_warn("%s; relay %s takes over", why, relay_str(rc, rn));
 	r->idx = idx;
 	r->conf = rc;
 	r->server = sa;
@@ -765,16 +774,16 @@ static void failover_check(struct daemon *d, uint64_t now)
 	struct relay *r = &d->relay;
 	const struct turn_client *c = &r->turn;
 	int n = d->conf->n_relays, cur = r->idx;
-	char why[UP_HOST_MAX + 64];
+	char why[RELAY_STRLEN + 64], rn[RELAY_STRLEN];
 
 	if (n < 2)
 		return;
 	if (turn_unanswered_ms(c, now) >= FAILOVER_MS)
 		snprintf(why, sizeof(why), "relay %s: no answer for %d s",
-			 r->conf->host, FAILOVER_MS / 1000);
+			 relay_str(r->conf, rn), FAILOVER_MS / 1000);
 	else if (c->state == TURN_FAILED && !c->retry_ms)
 		snprintf(why, sizeof(why), "relay %s refused for good",
-			 r->conf->host);
+			 relay_str(r->conf, rn));
 	else
 		return;
 	/* one try per relay per check; the current one stays if none can
@@ -796,7 +805,7 @@ static void creds_check(struct daemon *d)
 	struct relay *r = &d->relay;
 	uint64_t used = rest_cred_expiry(r->turn.username);
 	struct relay_creds c;
-	char why[512];
+	char why[512], rn[RELAY_STRLEN];
 
 	/* the allocation's own, past their expiry: turn.h, creds_stale */
 	r->turn.creds_stale = r->conf->secret_file[0] && used &&
@@ -805,7 +814,7 @@ static void creds_check(struct daemon *d)
 		return;
 	if (relay_creds_get(r->conf, wall_s(), &c, why, sizeof(why))) {
 		pr_warn("relay %s: cannot renew the credentials: %s",
-			r->conf->host, why);
+			relay_str(r->conf, rn), why);
 		r->renew_s = wall_s() + 60;
 		return;
 	}
@@ -813,7 +822,7 @@ static void creds_check(struct daemon *d)
 	r->renew_s = relay_creds_renew_at(r->conf, &c);
 	turn_set_credentials(&r->turn, c.username, c.password, ev_now_ms());
 	pr_info("relay %s: credentials renewed (valid until %llu)",
-		r->conf->host, (unsigned long long)c.expiry_s);
+		relay_str(r->conf, rn), (unsigned long long)c.expiry_s);
 }
 
 /* The veth pairs where GSO batches are segmented: deleted or set down
@@ -1264,9 +1273,9 @@ static int setup_allocation(struct daemon *d)
 		    r->turn.state == TURN_ALLOCATED ||
 		    (r->turn.answers && r->turn.state != TURN_FAILED))
 			break;
-		char why[UP_HOST_MAX + 32];
+		char why[RELAY_STRLEN + 32], rn[RELAY_STRLEN];
 
-		snprintf(why, sizeof(why), "relay %s %s", r->conf->host,
+		snprintf(why, sizeof(why), "relay %s %s", relay_str(r->conf, rn),
 			 r->turn.answers ? "refused" : "does not answer");
 		if (relay_switch(d, (r->idx + 1) % d->conf->n_relays,
 				 ev_now_ms(), why))
@@ -1426,7 +1435,7 @@ static void daemon_reload(struct daemon *d)
 	struct relay *r = &d->relay;
 	struct up_conf n = d->own;
 	struct relay_creds fresh[UP_MAX_RELAYS];
-	char why[1200], host[UP_HOST_MAX];
+	char why[1200], host[UP_HOST_MAX], rn[RELAY_STRLEN];
 	uint16_t port = r->conf->port;
 	int j;
 
@@ -1452,6 +1461,7 @@ static void daemon_reload(struct daemon *d)
 			goto out;
 		}
 	snprintf(host, sizeof(host), "%s", r->conf->host);
+	relay_str(r->conf, rn);
 	for (j = 0; j < n.n_relays; j++)
 		if (!strcmp(n.relays[j].host, host) && n.relays[j].port == port)
 			break;
@@ -1464,15 +1474,15 @@ static void daemon_reload(struct daemon *d)
 		turn_set_credentials(&r->turn, fresh[j].username,
 				     fresh[j].password, ev_now_ms());
 		pr_info("reloaded: %d relay%s; relay %s stays, its allocation kept",
-			n.n_relays, n.n_relays > 1 ? "s" : "", host);
+			n.n_relays, n.n_relays > 1 ? "s" : "", rn);
 		goto out;
 	}
 	/* the active relay is gone from the file: the first one takes over */
 	r->conf = &d->own.relays[0];
 	r->idx = 0;
 	pr_info("reloaded: %d relay%s; relay %s is no longer configured",
-		n.n_relays, n.n_relays > 1 ? "s" : "", host);
-	snprintf(why, sizeof(why), "relay %s is no longer configured", host);
+		n.n_relays, n.n_relays > 1 ? "s" : "", rn);
+	snprintf(why, sizeof(why), "relay %s is no longer configured", rn);
 	for (int i = 0; i < n.n_relays; i++)
 		if (!relay_switch(d, i, ev_now_ms(), why))
 			break;
