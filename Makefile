@@ -80,3 +80,38 @@ demo:
 
 clean:
 	rm -rf $(BUILD)
+
+# --- install -------------------------------------------------------------
+# make install [PREFIX=/usr] [DESTDIR=/tmp/stage]: the binary, the man pages,
+# the systemd unit, bash completion and an example config (never into /etc:
+# the config is the admin's). The unit's ExecStart names $(SBINDIR)/wgturn.
+PREFIX         ?= /usr/local
+SBINDIR        ?= $(PREFIX)/sbin
+MANDIR         ?= $(PREFIX)/share/man
+DOCDIR         ?= $(PREFIX)/share/doc/wgturn
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+# Under /usr, where systemd itself looks (Debian 12: /lib/systemd/system).
+SYSTEMDUNITDIR ?= $(or $(if $(filter /usr,$(PREFIX)),$(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null)),$(PREFIX)/lib/systemd/system)
+INSTALL        ?= install
+
+.PHONY: install uninstall
+install: $(BUILD)/wgturn
+	$(INSTALL) -D -m 0755 $(BUILD)/wgturn $(DESTDIR)$(SBINDIR)/wgturn
+	$(INSTALL) -D -m 0644 man/wgturn.8 $(DESTDIR)$(MANDIR)/man8/wgturn.8
+	$(INSTALL) -D -m 0644 man/wgturn.conf.5 $(DESTDIR)$(MANDIR)/man5/wgturn.conf.5
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|^ExecStart=/usr/sbin/wgturn |ExecStart=$(SBINDIR)/wgturn |' dist/systemd/wgturn@.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/wgturn@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/wgturn@.service
+	$(INSTALL) -D -m 0644 dist/bash-completion/wgturn $(DESTDIR)$(BASHCOMPDIR)/wgturn
+	$(INSTALL) -D -m 0644 dist/wgturn.conf.example $(DESTDIR)$(DOCDIR)/examples/wgturn.conf.example
+
+# Files only; directories that others may share stay.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/wgturn \
+		$(DESTDIR)$(MANDIR)/man8/wgturn.8 \
+		$(DESTDIR)$(MANDIR)/man5/wgturn.conf.5 \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/wgturn@.service \
+		$(DESTDIR)$(BASHCOMPDIR)/wgturn \
+		$(DESTDIR)$(DOCDIR)/examples/wgturn.conf.example
+	rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
