@@ -170,14 +170,14 @@ static void test_config_relays(void **state)
 	char why[300] = "";
 
 	assert_int_equal(up_conf_load(write_file("r.conf",
-		"[Interface]\nMetrics = 127.0.0.1:9586\nMetricsFile = /var/lib/m.prom\n"
-		"[Relay]\nServer = turn:r1.example\nUsername = site-a\nAuthSecretFile = /etc/wgturn/s\n"
+		"[Interface]\nMetrics = 127.0.0.1:9586   # wg-quick style comment\nMetricsFile = /var/lib/m.prom\t#x\n"
+		"[Relay]\nServer = turn:r1.example ; inih's own\nUsername = site-a\nAuthSecretFile = /etc/wgturn/s#not-a-comment\n"
 		"[Relay]\nServer = turn:192.0.2.2:3479\nUsername = u\nPasswordFile = /p\n"
 		"[Relay]\nServer = turn:r3\nUsername = v\nAuthSecretFile = /s3\nCredentialLifetime = 600\n",
 		0600), &c, why, sizeof(why)), 0);
 	assert_int_equal(c.n_relays, 3);
 	assert_string_equal(c.relays[0].host, "r1.example");
-	assert_string_equal(c.relays[0].secret_file, "/etc/wgturn/s");
+	assert_string_equal(c.relays[0].secret_file, "/etc/wgturn/s#not-a-comment");
 	assert_string_equal(c.relays[0].password_file, "");
 	assert_int_equal(c.relays[0].cred_lifetime, UP_CRED_LIFETIME_DEFAULT);
 	assert_string_equal(c.relays[1].host, "192.0.2.2");

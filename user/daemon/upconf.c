@@ -247,12 +247,32 @@ static int ini_fail(struct ini_state *st, const char *fmt, const char *a,
 	return 0;
 }
 
+/* inih takes only ';' for an inline comment; wg-quick users write '#'.
+ * A '#' after whitespace ends the value, as in wg-quick's files. */
+static const char *strip_comment(const char *value, char *buf, size_t len)
+{
+	size_t n = strlen(value);
+
+	for (size_t i = 1; i < n; i++)
+		if (value[i] == '#' && (value[i - 1] == ' ' || value[i - 1] == '\t')) {
+			n = i;
+			break;
+		}
+	while (n && (value[n - 1] == ' ' || value[n - 1] == '\t'))
+		n--;
+	snprintf(buf, len, "%.*s", (int)n, value);
+	return buf;
+}
+
 static int conf_handler(void *user, const char *section, const char *key,
-			const char *value)
+			const char *raw)
 {
 	struct ini_state *st = user;
 	struct up_conf *c = st->c;
 	struct relay_conf *r;
+	char value[4096];
+
+	strip_comment(raw, value, sizeof(value));
 
 	if (st->failed)
 		return 0;
