@@ -35,6 +35,7 @@ TEST_MODS_test_peer_pmtu := daemon/peer_pmtu daemon/pmtu turn/stun base
 TEST_MODS_test_checks := daemon/checks daemon/check_msg daemon/check_key turn/stun wg base
 TEST_MODS_test_wg := wg base
 TEST_MODS_wgsnap := wg base
+TEST_MODS_metrics := daemon turn wg dp dns base
 test_objs = $(foreach m,$(TEST_MODS_$(1)),$(if $(findstring /,$(m)),$(BUILD)/user/$(m).o,$(filter $(BUILD)/user/$(m)/%,$(USER_OBJ))))
 
 .SECONDEXPANSION:
