@@ -1551,6 +1551,7 @@ int daemon_up(const struct up_conf *conf, const char *opt_bpffs)
 				ep_str(&d.relay.turn.server, b, sizeof(b)));
 	}
 	pidfile_write(c->wgif);
+	write_state(&d, ev_now_ms());	/* its pid now the daemon's */
 	d.running = true;
 	/* systemd (Type=notify): the datapath is attached, the relay asked */
 	notify_ready(&d, "READY=1");
