@@ -24,6 +24,7 @@ pkgs=(
 	tshark				# e2e tests: decode captures on the relay
 	iperf3				# e2e tests, make bench: throughput through the tunnel
 	socat				# e2e tests: UDP echo showing NAT mappings
+	curl				# tests: GET /metrics
 	gnuplot-nox			# make bench: the end-to-end plot (PNG)
 	qemu-system-x86 busybox-static	# make test-vm: Debian's kernels under qemu
 	kmod				# make test-vm: depmod, modprobe in the guest

@@ -32,6 +32,8 @@
 #include "dp/loader.h"
 #include "base/log.h"
 #include "dp/maps.h"
+#include "metrics_file.h"
+#include "metrics_http.h"
 #include "paths.h"
 #include "peer_pmtu.h"
 #include "pmtu.h"
@@ -114,8 +116,9 @@ struct daemon {
 	uint16_t wg_port;
 	bool running;		/* past `up`: failures are logged, not fatal */
 	bool reload;		/* SIGHUP: re-read the config */
-	struct metrics_http *metrics;
-	uint64_t next_metrics_ms;
+	struct metrics_http *metrics;	/* --metrics: its own thread */
+	uint64_t next_metrics_ms;	/* --metrics-file: rewritten then */
+	bool metrics_file_failed;	/* as last logged */
 	bool claimed;		/* no other daemon: the run files are ours */
 	bool stop;
 };
@@ -856,6 +859,21 @@ static void gso_check(struct daemon *d)
 	log_report(&e, rc);
 }
 
+/* The textfile for node_exporter; a failure is logged when it starts
+ * and when it ends, not every time. */
+static void metrics_file_tick(struct daemon *d)
+{
+	char why[512];
+	bool failed = metrics_file_write(d->conf->metrics_file, &d->dp.pins,
+					 why, sizeof(why)) != 0;
+
+	if (failed && !d->metrics_file_failed)
+		pr_warn("metrics file: %s", why);
+	else if (!failed && d->metrics_file_failed)
+		pr_info("metrics file %s written again", d->conf->metrics_file);
+	d->metrics_file_failed = failed;
+}
+
 static void state_tick(void *ctx, uint64_t now)
 {
 	struct daemon *d = ctx;
@@ -877,6 +895,11 @@ static void state_tick(void *ctx, uint64_t now)
 		d->next_live_ms = now + LIVE_CHECK_MS;
 		liveness_check(wg_watch_now(&d->wg), &d->dp.maps, now,
 			       on_silent, on_alive, d);
+	}
+	if (d->running && d->conf->metrics_file[0] &&
+	    now >= d->next_metrics_ms) {
+		d->next_metrics_ms = now + METRICS_FILE_MS;
+		metrics_file_tick(d);
 	}
 	if (now < d->next_state_ms)
 		return;
@@ -1327,6 +1350,27 @@ static int setup_publish(struct daemon *d)
 	return 0;
 }
 
+/* The metrics listener: tried before the fork, where an error still
+ * reaches `up`'s caller, and started for good after it (a fork keeps
+ * no thread). */
+static int setup_metrics(struct daemon *d, bool trial)
+{
+	char why[512];
+
+	if (!d->conf->metrics[0])
+		return 0;
+	if (metrics_http_start(&d->metrics, d->conf->metrics, &d->dp.pins, why,
+			       sizeof(why))) {
+		pr_err("%s", why);
+		return -1;
+	}
+	if (trial) {
+		metrics_http_stop(d->metrics);
+		d->metrics = NULL;
+	}
+	return 0;
+}
+
 /* Everything up to a working allocation. */
 static int setup(struct daemon *d, const char *opt_bpffs)
 {
@@ -1345,6 +1389,12 @@ static int setup(struct daemon *d, const char *opt_bpffs)
 static void teardown(struct daemon *d, bool deallocate)
 {
 	char path[256];
+
+	metrics_http_stop(d->metrics);
+	d->metrics = NULL;
+	/* a textfile left behind would go on reporting a tunnel that is gone */
+	if (d->claimed && d->conf->metrics_file[0])
+		unlink(d->conf->metrics_file);
 
 	if (deallocate && d->rdv_on) {
 		uint64_t until = ev_now_ms() + 2000;
@@ -1527,7 +1577,7 @@ int daemon_up(const struct up_conf *conf, const char *opt_bpffs)
 	tmtu_init(&d.mtu, c->wgif);
 	for (size_t i = 0; i < sizeof(struct wgt_maps) / sizeof(int); i++)
 		((int *)&d.dp.maps)[i] = -1;
-	if (setup(&d, opt_bpffs)) {
+	if (setup(&d, opt_bpffs) || setup_metrics(&d, true)) {
 		/* An allocation made before a later step failed goes too. */
 		teardown(&d, d.relay.turn.state == TURN_ALLOCATED);
 		return 1;
@@ -1552,6 +1602,10 @@ int daemon_up(const struct up_conf *conf, const char *opt_bpffs)
 	}
 	pidfile_write(c->wgif);
 	write_state(&d, ev_now_ms());	/* its pid now the daemon's */
+	if (setup_metrics(&d, false)) {
+		teardown(&d, true);
+		return 1;
+	}
 	d.running = true;
 	/* systemd (Type=notify): the datapath is attached, the relay asked */
 	notify_ready(&d, "READY=1");
