@@ -28,6 +28,11 @@
 #     NoNewPrivileges=yes): `up A` succeeds,
 #     the daemon holds no other capability, the tunnel pings (skipped
 #     while the unit file is missing)
+#  g. metrics: B's daemon runs with --metrics and --metrics-file; GET
+#     /metrics answers 200, the answer and the textfile (mode 644) pass
+#     promtool, they say the relay is allocated, the daemon up, A's peer
+#     relayed by its public key, tx_relay as show says; SIGTERM removes
+#     the textfile
 set -u
 cd "$(dirname "$0")/../.."
 : "${BUILD:=build}"
@@ -136,7 +141,10 @@ readiness() {
 	relay_conf "$BCONF"
 	check "[$FAM] b. a datagram socket stands in for systemd's NOTIFY_SOCKET" \
 		notify_listen "$SOCK" "$NLOG" "$FS/wgturn/$B" || return 1
+	MFILE=$WORLD_TMP/metrics/$B.prom
+	mkdir -p "$WORLD_TMP/metrics"
 	NOTIFY_SOCKET=$SOCK ip netns exec "$NS_B" "$WGTURN" --bpffs "$FS" up "$B" --config "$BCONF" \
+		--metrics "$MLISTEN" --metrics-file "$MFILE" \
 		--foreground >"$WORLD_TMP/b.stdout" 2>"$BERR" &
 	BPID=$!
 	WORLD_PIDS+=("$BPID")
@@ -300,6 +308,33 @@ unit_capabilities() {
 	ping_ok a "$(tun b)" 10 "c. A's daemon with the unit's capabilities only"
 }
 
+# g. B's daemon serves its metrics (--metrics) and writes them for
+# node_exporter (--metrics-file): both pass promtool, and say what show
+# says: the relay allocated, the daemon up, A's peer by its key.
+daemon_metrics() {
+	local got=$WORLD_TMP/b.metrics code i
+	if ! command -v promtool >/dev/null; then
+		skip "[$FAM] g. metrics" "promtool not installed (Debian's prometheus package)"
+		return
+	fi
+	code=$(in_ns b curl -s -m 5 -o "$got" -w '%{http_code}' "http://$MLISTEN/metrics")
+	expect_eq "[$FAM] g. GET http://$MLISTEN/metrics from B's daemon" 200 "$code"
+	check "[$FAM] g. promtool check metrics: the listener's answer" promtool check metrics <"$got"
+	check "[$FAM] g. the relay allocated, in the metrics" \
+		grep -q "^wgturn_relay_up{.*state=\"allocated\".*} 1\$" "$got"
+	check "[$FAM] g. the daemon up, in the metrics" grep -q '^wgturn_daemon_up{.*} 1$' "$got"
+	check "[$FAM] g. A's peer by its public key, relayed" \
+		grep -q "^wgturn_peer_path{.*peer=\"${WG_PUBKEY[$A]}\".*path=\"relay\".*} 1\$" "$got"
+	expect_eq "[$FAM] g. tx_relay in the metrics is show's (within the ping's traffic)" ok \
+		"$(m=$(awk '/^wgturn_datapath_packets_total\{.*reason="tx_relay"/ { print $2 }' "$got")
+		   j=$(W b show "$B" --json | jq '(if type == "array" then .[0] else . end) | .counters.tx_relay')
+		   [ -n "$m" ] && [ "$j" -ge "$m" ] && [ $((j - m)) -lt 50 ] && echo ok || echo "metrics $m, show $j")"
+	for ((i = 0; i < $(tscale_int 100); i++)); do [ -s "$MFILE" ] && break; sleep 0.1; done
+	check "[$FAM] g. the textfile exists, mode 644 ($(stat -c %a "$MFILE" 2>/dev/null))" \
+		test "$(stat -c %a "$MFILE" 2>/dev/null)" = 644
+	check "[$FAM] g. promtool check metrics: the textfile" promtool check metrics <"$MFILE"
+}
+
 stopping() {
 	local i
 	kill -TERM "$BPID"
@@ -308,10 +343,14 @@ stopping() {
 	wait "$BPID" 2>/dev/null
 	check "[$FAM] b. SIGTERM: STOPPING=1 sent ($(nseq))" wait_msgs STOPPING=1 1 2
 	check "[$FAM] b. SIGTERM: B's pins removed" test ! -e "$FS/wgturn/$B"
+	check "[$FAM] g. SIGTERM: the metrics textfile removed (it would report a tunnel that is gone)" \
+		test ! -e "$MFILE"
 }
 
 run() { # FAM
 	FAM=$1
+	MLISTEN=127.0.0.1:9586
+	[ "$FAM" = v6 ] && MLISTEN='[::1]:9586'
 	mkdir -p "$FS" && mount -t bpf bpf "$FS" || { fail "mount bpffs"; return 1; }
 	WORLD_NATA_FLAGS=fully-random WORLD_NATB_FLAGS=fully-random
 	world_up "$FAM" || { fail "[$FAM] world_up"; return 1; }
@@ -323,6 +362,7 @@ run() { # FAM
 	check "[$FAM] channels bound both ways" pair
 	check "[$FAM] a. first answer through the tunnel" first a "$(tun b)"
 	ping_ok a "$(tun b)" 10 "a./b. A (default config) -> B (--foreground, NOTIFY_SOCKET)"
+	daemon_metrics
 	readiness_hup
 	reload_unchanged
 	reload_bad
