@@ -100,7 +100,7 @@ done
 # context here) and the programs' own run time per datagram.
 gid=$(bpftool prog show pinned "$FS/wgturn/bench/prog_tc_gso_return" | sed -nE 's/^([0-9]+):.*/\1/p')
 n ethtool -K up0 tx on >/dev/null
-counter_of() { n "$W" --bpffs "$FS" show bench --json | jq ".counters.$1"; }
+counter_of() { n "$W" --bpffs "$FS" show bench --json | jq ".[0].counters.$1"; }
 # gso_measure TO GSO: "wall-ns-per-datagram bpf-ns-per-datagram"
 gso_measure() {
 	local to=$1 batch=$2 t0 c0 g0 h0 t1 c1 g1 h1 us

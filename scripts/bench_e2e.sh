@@ -195,7 +195,7 @@ bpf_ns() { # sum of run_time_ns of site A's wgturn programs
 }
 
 wgt_counters() { # "tx_relay rx_relay" of site A
-	in_ns a "$WGTURN" --bpffs "$FS" show "$A" --json | jq -r '"\(.counters.tx_relay) \(.counters.rx_relay)"'
+	in_ns a "$WGTURN" --bpffs "$FS" show "$A" --json | jq -r '.[0] | "\(.counters.tx_relay) \(.counters.rx_relay)"'
 }
 
 # busy: the whole machine's busy CPU in ns (scripts/cpu_time.sh). Steal
@@ -345,7 +345,7 @@ for m in native skb tc; do
 	note "mode $m: wgturn up --xdp-mode ${XDPMODE[$m]} on both sites"
 	RA=$(wgt_up a "$A" "${XDPMODE[$m]}") && RB=$(wgt_up b "$B" "${XDPMODE[$m]}") || exit 1
 	[ -n "$RA" ] && [ -n "$RB" ] || die "no relayed addresses"
-	hook=$(in_ns a "$WGTURN" --bpffs "$FS" show "$A" --json | jq -r ".uplinks[0].ingress")
+	hook=$(in_ns a "$WGTURN" --bpffs "$FS" show "$A" --json | jq -r ".[0].uplinks[0].ingress")
 	note "$m: site A's uplink ingress: $hook"
 	pair "$RB" "$RA"
 	wgt_channel_ready "$A" "$RB" && wgt_channel_ready "$B" "$RA" || die "$m: channels not bound"

@@ -140,7 +140,7 @@ both_anew() {
 }
 
 # a_tunnel_mtu: the tunnel MTU A's daemon gives B (show --json).
-a_tunnel_mtu() { W a show "$A" --json | jq -r '.peers[0].tunnel_mtu // empty'; }
+a_tunnel_mtu() { W a show "$A" --json | jq -r '.[0].peers[0].tunnel_mtu // empty'; }
 
 # tunnel_mtu_is MTU: A's daemon gives B tunnel MTU MTU (waits 10 s).
 tunnel_mtu_is() {

@@ -64,7 +64,7 @@ table inet bench {
 EOF
 turn_in() { in_ns relay nft list counter inet bench turn_in | sed -nE 's/.*packets ([0-9]+).*/\1/p'; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-mapped() { in_ns a "$WGTURN" --bpffs "$FS" show "$A" --json 2>/dev/null | jq '[.peers[]? | select(.path == "relay")] | length'; }
+mapped() { in_ns a "$WGTURN" --bpffs "$FS" show "$A" --json 2>/dev/null | jq '[.[0].peers[]? | select(.path == "relay")] | length'; }
 
 # run time in ns (scripts/cpu_time.sh), and as % of one CPU over ms
 ticks() { task_cpu_ns "$1"; }

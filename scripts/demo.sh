@@ -260,7 +260,7 @@ step "One relayed packet, decoded by tshark" "Between NAT A and the relay: TURN 
 # Every packet wgturn relayed crosses the relay's eth0 twice (in from one
 # site, out to the other). Let the capture catch up with the counters
 # (libpcap hands packets over in blocks), then stop it.
-tx_relay() { in_ns "$1" timeout 10 wgturn show "$2" --json | jq -r '.counters.tx_relay // 0'; }
+tx_relay() { in_ns "$1" timeout 10 wgturn show "$2" --json | jq -r '.[0].counters.tx_relay // 0'; }
 n_sent=$(($(tx_relay a "$IFA") + $(tx_relay b "$IFB")))
 for ((i = 0; i < 20; i++)); do
 	[ "$(timeout 10 tshark -r "$CAP" -Y stun.channel 2>/dev/null | grep -c .)" -ge $((2 * n_sent)) ] && break

@@ -8,7 +8,7 @@
 # path_of SITE IF KEY: the path wgturn's datapath has for peer KEY
 path_of() {
 	W "$1" show "$2" --json | jq -r --arg k "$3" \
-		'.peers[] | select(.public_key == $k) | .path // "none"'
+		'.[0].peers[] | select(.public_key == $k) | .path // "none"'
 }
 # path_is SITE IF KEY PATH SECONDS: waits for it (scaled)
 path_is() {
@@ -22,13 +22,13 @@ path_is() {
 # peer_field SITE IF KEY JQ: a field of peer KEY in show --json
 peer_field() {
 	W "$1" show "$2" --json | jq -r --arg k "$3" \
-		".peers[] | select(.public_key == \$k) | $4"
+		".[0].peers[] | select(.public_key == \$k) | $4"
 }
 # ignored SITE IF: the checks the daemon ignored, "invalid replayed
 # unknown_peer stray_answers"
 ignored() {
 	W "$1" show "$2" --json |
-		jq -r '.checks_ignored | "\(.invalid) \(.replayed) \(.unknown_peer) \(.stray_answers)"'
+		jq -r '.[0].checks_ignored | "\(.invalid) \(.replayed) \(.unknown_peer) \(.stray_answers)"'
 }
 
 # direct_counters: nftables counters that say which path carried what:

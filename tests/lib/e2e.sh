@@ -125,8 +125,8 @@ no_stale() {
 	ra=$(wgt_state "$A" .relayed) rb=$(wgt_state "$B" .relayed)
 	expect_eq "[$FAM] $1: each WireGuard points at the other's current relayed address" \
 		"$rb $ra" "$(wg_endpoint a "$A" "${WG_PUBKEY[$B]}") $(wg_endpoint b "$B" "${WG_PUBKEY[$A]}")"
-	ma=$(W a show "$A" --json | jq -r '[.peers[] | select(.path != null and .public_key == null)] | length')
-	mb=$(W b show "$B" --json | jq -r '[.peers[] | select(.path != null and .public_key == null)] | length')
+	ma=$(W a show "$A" --json | jq -r '[.[0].peers[] | select(.path != null and .public_key == null)] | length')
+	mb=$(W b show "$B" --json | jq -r '[.[0].peers[] | select(.path != null and .public_key == null)] | length')
 	expect_eq "[$FAM] $1: no datapath entry left for a stale relayed address (A, B)" "0 0" "$ma $mb"
 }
 

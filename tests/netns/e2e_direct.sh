@@ -66,7 +66,7 @@ punch() {
 		test $((d1 - d0)) -ge 100 -a $((o1 - o0)) -ge 100
 	check "the relay carried almost none of the 200 pings (+$((r1 - r0)))" test $((r1 - r0)) -lt 10
 	local j
-	j=$(W a show "$A" --json)
+	j=$(W a show "$A" --json | jq '.[0]')
 	check "show --json: B's srflx candidate ok with an RTT, a reason, one switch" \
 		eval 'jq -e --arg k "$KB" ".peers[] | select(.public_key == \$k) |
 			(.candidates[] | select(.kind == \"srflx\") | .state == \"ok\" and .rtt_ms >= 0) and

@@ -101,7 +101,7 @@ start() {
 }
 
 # show_mtu SITE IF FIELD: the peer's FIELD from show --json.
-show_mtu() { W "$1" show "$2" --json | jq -r ".peers[0].$3 // empty"; }
+show_mtu() { W "$1" show "$2" --json | jq -r ".[0].peers[0].$3 // empty"; }
 
 # mtu_is SITE IF PATH TUNNEL: show reports them (waits 5 s, scaled).
 mtu_is() {

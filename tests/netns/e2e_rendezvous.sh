@@ -106,7 +106,7 @@ basic() { # FAM
 # record; a state left by a killed daemon is reported as such.
 show_truth() {
 	local j
-	j=$(W a show "$A" --json)
+	j=$(W a show "$A" --json | jq '.[0]')
 	expect_eq "[$FAM] show --json: B's endpoint carries B's public key" "${WG_PUBKEY[$B]}" \
 		"$(jq -r --arg e "$RB" '.peers[] | select(.endpoint == $e) | .public_key' <<<"$j")"
 	expect_eq "[$FAM] show --json: ... and the record it came from" "$RB" \
@@ -126,7 +126,7 @@ show_truth() {
 	pid=$(wgt_state "$B" .pid)
 	kill -9 "$pid"
 	sleep "$(tscale 2)"
-	j=$(W b show "$B" --json)
+	j=$(W b show "$B" --json | jq '.[0]')
 	expect_eq "[$FAM] after kill -9: show --json says the daemon is gone and its relay state stale" \
 		"false true" "$(jq -r '"\(.daemon.running) \(.relays[0].stale)"' <<<"$j")"
 	check "[$FAM] after kill -9: show says so ($(W b show "$B" | grep daemon:))" \

@@ -112,8 +112,8 @@ capture_start() {
 # hands packets over in blocks).
 capture_stop() {
 	local want i
-	want=$((2 * ($(W a show "$A" --json | jq .counters.tx_relay) +
-		$(W b show "$B" --json | jq .counters.tx_relay))))
+	want=$((2 * ($(W a show "$A" --json | jq '.[0].counters.tx_relay') +
+		$(W b show "$B" --json | jq '.[0].counters.tx_relay'))))
 	for ((i = 0; i < 40; i++)); do
 		[ "$(tshark -r "$CAP" -Y stun.channel 2>/dev/null | grep -c .)" -ge "$want" ] && break
 		sleep 0.25
@@ -208,18 +208,28 @@ basic() { # FAM IMPL_A IMPL_B (go | kernel)
 	capture_check
 	csum_ok
 	expect_eq "[$FAM] show --json: relay state" allocated \
-		"$(W a show "$A" --json | jq -r '.relays[0].state')"
+		"$(W a show "$A" --json | jq -r '.[0].relays[0].state')"
 	expect_eq "[$FAM] show --json: relayed" "$RA" \
-		"$(W a show "$A" --json | jq -r '.relays[0].relayed')"
+		"$(W a show "$A" --json | jq -r '.[0].relays[0].relayed')"
 	expect_eq "[$FAM] show --json: B's endpoint relayed on a channel" "relay ok ok" \
-		"$(W a show "$A" --json | jq -r --arg e "$RB" '.peers[] | select(.endpoint == $e) |
+		"$(W a show "$A" --json | jq -r --arg e "$RB" '.[0].peers[] | select(.endpoint == $e) |
 			"\(.path) \(.permission) \(.channel_state)"')"
-	local block
-	block=$(W a show "$A" | awk -v e="peer endpoint: $RB" '$0 == e { p = 1 } p && /^$/ { exit } p')
+	local block kb=${WG_PUBKEY[$B]}
+	# B's block in show A, as wg show has it: "peer: KEY", its endpoint
+	block=$(W a show "$A" | awk -v h="peer: $kb" '$0 == h { p = 1 } p && /^$/ { exit } p')
+	check "[$FAM] show: 'peer: <B's public key>' with B's relayed address as endpoint" \
+		grep -qxF "  endpoint: $RB" <<<"$block"
 	check "[$FAM] show: B's endpoint on a relay channel, permission and channel ok, traffic counted" \
 		eval 'grep -qE "^  path: relay .* channel 0x4[0-9a-f]{3}$" <<<"$block" &&
 			grep -q "^  permission: ok, channel: ok$" <<<"$block" &&
 			grep -qE "^  transfer: [1-9]" <<<"$block"'
+	local dump
+	dump=$(W a show "$A" dump)
+	check "[$FAM] show dump: B's line carries its key, endpoint, relay path and channel, traffic counted" \
+		awk -F'\t' -v k="$kb" -v e="$RB" 'NF == 10 && $1 == k && $2 == e && $3 == "relay" &&
+			$5 ~ /^0x4[0-9a-f][0-9a-f][0-9a-f]$/ && $6 > 0 && $10 > 0 { f = 1 } END { exit !f }' <<<"$dump"
+	expect_eq "[$FAM] show dump: the instance line (name, uplink, port, relayed, state)" \
+		"$A eth0 51820 $RA allocated" "$(head -n1 <<<"$dump" | tr '\t' ' ')"
 }
 
 plain_peer() {
@@ -233,7 +243,7 @@ plain_peer() {
 	ping_ok pub "$(tun a)" 10 "plain wireguard-go peer -> A via A's relayed address"
 }
 
-# counter JSON NAME: a datapath counter from show --json output.
+# counter JSON NAME: a datapath counter from an instance object of show --json.
 counter() { jq -r ".counters.$2 // 0" <<<"$1"; }
 
 # Under ping, A's path to the plain peer goes direct, then back to the
@@ -244,28 +254,28 @@ path_switch() {
 	local ep relay chan b a loss log=$WORLD_TMP/ping-switch.log ping_pid
 	ep=$(world_ep "$PUB_IP" 51820)
 	read -r relay chan < <(W a show "$A" --json | jq -r --arg e "$ep" \
-		'.peers[] | select(.endpoint == $e) | "\(.relay) \(.channel)"')
-	b=$(W a show "$A" --json)
+		'.[0].peers[] | select(.endpoint == $e) | "\(.relay) \(.channel)"')
+	b=$(W a show "$A" --json | jq '.[0]')
 	in_ns a ping -c "$(tscale_int 60)" -i 0.1 -W "$(tscale_int 2)" "$(tun pub)" >"$log" 2>&1 &
 	ping_pid=$!
 	sleep "$(tscale 1)"
 	check "[$FAM] under ping: A's path to $ep set direct" W a peer set "$A" "$ep" direct "$ep"
 	sleep "$(tscale 2)"
 	expect_eq "[$FAM] show --json: path to $ep" direct \
-		"$(W a show "$A" --json | jq -r --arg e "$ep" '.peers[] | select(.endpoint == $e) | .path')"
+		"$(W a show "$A" --json | jq -r --arg e "$ep" '.[0].peers[] | select(.endpoint == $e) | .path')"
 	check "[$FAM] under ping: A's path to $ep back to relay $relay channel $chan" \
 		W a peer set "$A" "$ep" relay "$relay" channel "$(printf '0x%04x' "$chan")"
 	wait "$ping_pid"
 	loss=$(sed -nE 's/.* ([0-9.]+)% packet loss.*/\1/p' "$log")
 	expect_eq "[$FAM] ping through relay -> direct -> relay: loss % ($(grep -o '[0-9]* received' "$log"))" 0 "$loss"
-	a=$(W a show "$A" --json)
+	a=$(W a show "$A" --json | jq '.[0]')
 	local c
 	for c in tx_direct rx_direct tx_relay; do
 		check "[$FAM] path switch: counters.$c grew ($(counter "$b" $c) -> $(counter "$a" $c))" \
 			test "$(counter "$a" $c)" -gt "$(counter "$b" $c)"
 	done
 	expect_eq "[$FAM] show --json: path to $ep after the switch back" relay \
-		"$(W a show "$A" --json | jq -r --arg e "$ep" '.peers[] | select(.endpoint == $e) | .path')"
+		"$(W a show "$A" --json | jq -r --arg e "$ep" '.[0].peers[] | select(.endpoint == $e) | .path')"
 }
 
 kill9() {

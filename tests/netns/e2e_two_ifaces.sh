@@ -68,9 +68,9 @@ start() {
 		expect_eq "site $s: two tc egress filters on its uplink" 2 "$(tc_filters $s egress)"
 	done
 	expect_eq "the first up runs native XDP, as asked (show --json)" "xdp native" \
-		"$(W a show "$A" --json | jq -r '.uplinks[0].ingress')"
+		"$(W a show "$A" --json | jq -r '.[0].uplinks[0].ingress')"
 	expect_eq "the second up runs TC ingress behind the first's XDP (show --json)" "tc ingress" \
-		"$(W a show "$A2" --json | jq -r '.uplinks[0].ingress')"
+		"$(W a show "$A2" --json | jq -r '.[0].uplinks[0].ingress')"
 	check "... and warns of nothing" sh -c "! grep -q warning '$WORLD_TMP/up-$A2.log'"
 }
 
@@ -124,7 +124,7 @@ gso_mended() {
 	check "ip link del $seg" in_ns a ip link del "$seg"
 	for ((i = 0; i < $(tscale_int 100); i++)); do
 		now=$(in_ns a cat "/sys/class/net/$seg/ifindex" 2>/dev/null)
-		got=$(W a show "$A2" --json 2>/dev/null | jq -r '.uplinks[0].gso_link // empty')
+		got=$(W a show "$A2" --json 2>/dev/null | jq -r '.[0].uplinks[0].gso_link // empty')
 		[ -n "$now" ] && [ "$got" = "$seg" ] && break
 		sleep 0.1
 	done

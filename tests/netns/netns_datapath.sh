@@ -237,9 +237,9 @@ csum_snap() {
 		awk '!/^#/ { print $1, $2 }' >"$2"
 }
 
-# show --json into a file.
+# show --json's instance object (.[0] of the array it prints) into a file.
 snap() {
-	wgt show "$NAME" --json >"$1" 2>"$1.err" || {
+	{ wgt show "$NAME" --json >"$1.raw" && jq -e '.[0]' "$1.raw" >"$1"; } 2>"$1.err" || {
 		note "show --json failed: $(cat "$1.err")"
 		echo '{}' >"$1"
 	}
@@ -428,7 +428,7 @@ attach() {
 		return 1
 	fi
 	got=$(xdp_on_link)
-	note "ip link shows '$got' on s0; show: $(wgt show "$NAME" --json 2>/dev/null | jq -c '.uplinks' 2>/dev/null)"
+	note "ip link shows '$got' on s0; show: $(wgt show "$NAME" --json 2>/dev/null | jq -c '.[0].uplinks' 2>/dev/null)"
 	case $mode in
 	skb) expect_eq "attach skb: generic XDP on s0" xdpgeneric "$got" ;;
 	native) expect_eq "attach native: driver XDP on s0" xdp "$got" ;;
@@ -444,7 +444,7 @@ attach() {
 		check "attach auto on a veth: tc ingress filter on s0" \
 			test -n "$(tc -n "$ns1" filter show dev s0 ingress)"
 		expect_eq "attach auto on a veth: show --json says why" "a veth" \
-			"$(wgt show "$NAME" --json | jq -r '.uplinks[0].ingress_reason' | cut -d: -f1)"
+			"$(wgt show "$NAME" --json | jq -r '.[0].uplinks[0].ingress_reason' | cut -d: -f1)"
 		;;
 	esac
 	check "attach ${mode:-auto}: tc egress filter on s0" \
@@ -1032,7 +1032,7 @@ two_instances() {
 	fi
 	expect_eq "$tag $NAME2 attaches without a word (a normal setup)" "" "$(cat "$tmp/attach2.out")"
 	expect_eq "$tag $NAME2 runs TC ingress behind $NAME's XDP (show --json)" "tc ingress" \
-		"$(wgt show "$NAME2" --json | jq -r '.uplinks[0].ingress')"
+		"$(wgt show "$NAME2" --json | jq -r '.[0].uplinks[0].ingress')"
 	check "$tag $NAME's XDP still on s0" test -n "$(xdp_on_link s0)"
 	expect_eq "$tag two tc egress filters on s0" 2 \
 		"$(tc -n "$ns1" filter show dev s0 egress | grep -c 'direct-action')"
@@ -1095,7 +1095,7 @@ gso_batches() {
 	check "[gso] $ret carries wgt_tc_gso_return on TC ingress" \
 		sh -c "tc -n $ns1 filter show dev $ret ingress | grep -q wgt_tc_gso_ret"
 	expect_eq "[gso] show --json names s0's gso_link" "$seg" \
-		"$(wgt show "$NAME" --json | jq -r '.uplinks[] | select(.name == "s0") | .gso_link')"
+		"$(wgt show "$NAME" --json | jq -r '.[0].uplinks[] | select(.name == "s0") | .gso_link')"
 	for fam in 4 6; do
 		setfam $fam
 		tag="[v$fam gso]"

@@ -100,7 +100,7 @@ check "relay silent: the daemon (pid $pid) keeps running" kill -0 "${pid:-0}"
 check "relay silent: it keeps asking (Allocate retransmissions, $(jq -r .state "/run/wgturn/$WG.state"))" \
 	test "$(jq -r .state "/run/wgturn/$WG.state")" = allocating -o "$(jq -r .state "/run/wgturn/$WG.state")" = failed
 check "relay silent: show reports no relayed address" \
-	eval '[ "$(w show "$WG" --json | jq -r ".relays[0].relayed")" = null ]'
+	eval '[ "$(w show "$WG" --json | jq -r ".[0].relays[0].relayed")" = null ]'
 check "relay silent: down ends it" w down "$WG"
 check "relay silent: nothing left attached" nothing_left "$WG"
 

@@ -430,26 +430,55 @@ static int cmd_down(const struct cli_cmd *cmd, int argc, char **argv)
 	return daemon_down(argv[1], opt_bpffs);
 }
 
+/*
+ * show [NAME | all | interfaces] [dump] [--json], as `wg show` takes
+ * { <interface> | all | interfaces } [dump]: no word or `all` is every
+ * instance, `dump` alone is `all dump`; --json anywhere.
+ */
 static int cmd_show(const struct cli_cmd *cmd, int argc, char **argv)
 {
+	bool json = false, dump = false, ifaces = false;
 	const char *name = NULL;
 	struct wgt_err e = {};
 	struct wgt_pins p;
-	bool json = false;
+	int words = 0;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--json")) {
 			json = true;
-		else if (argv[i][0] == '-' || name)
-			return usage_error("show: unexpected '%s'", argv[i]);
-		else
-			name = argv[i];
+		} else if (a[0] == '-') {
+			return usage_error("show: unknown option '%s'", a);
+		} else if (words++ == 0) {
+			if (!strcmp(a, "dump"))
+				dump = true;
+			else if (!strcmp(a, "interfaces"))
+				ifaces = true;
+			else if (strcmp(a, "all"))
+				name = a;
+		} else if (words == 2 && !strcmp(a, "dump") && !dump &&
+			   !ifaces) {
+			dump = true;
+		} else {
+			return usage_error("show: unexpected '%s'", a);
+		}
 	}
+	if (ifaces && json)
+		return usage_error("show interfaces takes no --json (show --json | jq -r '.[].name')%s", "");
+	if (dump && json)
+		return usage_error("show: dump and --json exclude each other%s", "");
+	if (name && !name_valid(name))
+		return usage_error("show: invalid name '%s': use up to 63 of A-Z a-z 0-9 _ . -",
+				   name);
 	if (need_privilege(false))
 		return 1;
 	if (pins_resolve(opt_bpffs, name, &p, &e))
 		return done(-1, &e);
-	return show(&p, json) ? 1 : 0;
+	if (ifaces)
+		return show_interfaces(&p) ? 1 : 0;
+	return show(&p, json ? SHOW_JSON : dump ? SHOW_DUMP : SHOW_TEXT) ?
+		       1 : 0;
 }
 
 /*
@@ -470,7 +499,8 @@ static const struct cli_cmd cmds[] = {
 	{ "peer", { "set NAME ENDPOINT relay RELAY channel CHAN",
 		    "set NAME ENDPOINT direct ADDR", "del NAME ENDPOINT" },
 	  { { NULL } }, cmd_peer },
-	{ "show", { "[NAME]" }, {
+	/* forms: a table or JSON; the dump; the names */
+	{ "show", { "[NAME | all]", "[NAME | all] dump", "interfaces" }, {
 		{ "json", NULL, 'j', F0, 0, false, false },
 	  }, cmd_show },
 	/* forms: relay options; a config file; the default config file */

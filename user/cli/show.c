@@ -1,8 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
-/* `wgturn show`: a table in the spirit of `wg show`, or JSON. */
+/*
+ * `wgturn show`: a table in the spirit of `wg show`, JSON, or a dump.
+ *
+ *   show [NAME | all] [--json]   one instance, or every instance (`all`,
+ *                                or no word at all), in name order
+ *   show [NAME | all] dump       tab-separated lines (show_dump.c)
+ *   show interfaces              the instances' names, one per line
+ *
+ * `all`, `interfaces` and `dump` are words, not names: an instance so
+ * named is shown by `show all` (as with `wg show`).
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <json-c/json.h>
@@ -15,8 +26,25 @@
 #include "show_state.h"
 #include "daemon/state.h"
 
-/* Read one instance; returns its JSON, or prints it when json is NULL. */
-static int show_one(const struct wgt_pins *p, json_object **json)
+/* Endpoints in a stable order: family, address, port. */
+static int pv_cmp(const void *a, const void *b)
+{
+	const struct wgt_ep *x = &((const struct peer_view *)a)->ep;
+	const struct wgt_ep *y = &((const struct peer_view *)b)->ep;
+	int c;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	c = memcmp(x->addr, y->addr, sizeof(x->addr));
+	if (c)
+		return c;
+	return x->port < y->port ? -1 : x->port > y->port;
+}
+
+/* Read one instance and print it (text, dump) or add it to arr (JSON).
+ * prefix: the instance name `show all dump` starts each line with. */
+static int show_one(const struct wgt_pins *p, enum show_form form,
+		    json_object *arr, bool prefix)
 {
 	struct wgt_uplink up[WGT_MAX_UPLINKS];
 	__u64 cnt[WGT_REASON_MAX];
@@ -50,14 +78,21 @@ static int show_one(const struct wgt_pins *p, json_object **json)
 		n++;
 	}
 	maps_close(&m);
+	qsort(pv, n, sizeof(pv[0]), pv_cmp);
 	st = state_read(p->name);
 	struct show_data d = { .name = p->name, .cfg = &cfg, .up = up,
 			       .cnt = cnt, .pv = pv, .n = n, .st = st };
 
-	if (json)
-		*json = show_json(&d);
-	else
+	switch (form) {
+	case SHOW_JSON:
+		json_object_array_add(arr, show_json(&d));
+		break;
+	case SHOW_DUMP:
+		show_dump(&d, prefix ? p->name : NULL);
+		break;
+	default:
 		show_text(&d);
+	}
 	if (st)
 		json_object_put(st);
 	return 0;
@@ -70,42 +105,71 @@ static void print_json(json_object *o)
 	json_object_put(o);
 }
 
-int show(const struct wgt_pins *p, bool json)
+static int instance_entry(const struct dirent *de)
 {
-	json_object *o = NULL, *all;
-	struct wgt_pins one;
-	struct dirent *de;
-	int ret = 0, shown = 0;
-	DIR *d;
+	return de->d_name[0] != '.' && name_valid(de->d_name);
+}
 
-	if (p->name[0]) {
-		if (show_one(p, json ? &o : NULL))
-			return -1;
-		if (json)
-			print_json(o);
+/* The instances under p->base, in name order (none when it is absent). */
+static int instances(const struct wgt_pins *p, struct dirent ***list)
+{
+	int n = scandir(p->base, list, instance_entry, alphasort);
+
+	if (n < 0) {
+		*list = NULL;
 		return 0;
 	}
-	all = json ? json_object_new_array() : NULL;
-	d = opendir(p->base);
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || !name_valid(de->d_name))
-			continue;
+	return n;
+}
+
+static void instances_free(struct dirent **list, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+int show_interfaces(const struct wgt_pins *p)
+{
+	struct dirent **list;
+	int n = instances(p, &list);
+
+	for (int i = 0; i < n; i++)
+		printf("%s\n", list[i]->d_name);
+	instances_free(list, n);
+	return 0;
+}
+
+int show(const struct wgt_pins *p, enum show_form form)
+{
+	json_object *arr = form == SHOW_JSON ? json_object_new_array() : NULL;
+	struct dirent **list;
+	struct wgt_pins one;
+	int ret = 0, shown = 0, n;
+
+	if (p->name[0]) {
+		ret = show_one(p, form, arr, false);
+		if (arr && !ret)
+			print_json(arr);
+		else if (arr)
+			json_object_put(arr);
+		return ret;
+	}
+	n = instances(p, &list);
+	for (int i = 0; i < n; i++) {
 		one = *p;
-		if (pins_set_name(&one, de->d_name))
+		if (pins_set_name(&one, list[i]->d_name))
 			continue;
-		if (!json && shown)
+		if (form == SHOW_TEXT && shown)
 			printf("\n");
-		if (show_one(&one, json ? &o : NULL)) {
+		if (show_one(&one, form, arr, true)) {
 			ret = -1;
 			continue;
 		}
-		if (json)
-			json_object_array_add(all, o);
 		shown++;
 	}
-	if (d)
-		closedir(d);
-	if (json)
-		print_json(all);
+	instances_free(list, n);
+	if (arr)
+		print_json(arr);
 	return ret;
 }

@@ -1,5 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
-/* `wgturn show --json`: one object per instance. */
+/*
+ * `wgturn show --json`: always an ARRAY of instance objects, in name
+ * order, as iproute2's `ip -j` gives an array whatever it shows:
+ * `show NAME --json` is an array of one, `show --json` and
+ * `show all --json` have every instance ([] when there is none). Read one
+ * instance with `jq '.[0]'`, or by name with
+ * `jq '.[] | select(.name == "wg0")'`.
+ *
+ * An instance object:
+ *   name, port, control_port
+ *   uplinks[]    name, ifindex, ingress, ingress_reason, mtu, gso_link
+ *   counters     {reason: count} for every datapath counter
+ *   relays[]     the daemon's allocation (empty without a daemon): server,
+ *                state, relayed, mapped, error, lifetime_s, unreachable,
+ *                hints_ignored, expires_in_s, last_answer_ms_ago, stale
+ *   peers[]      every datapath endpoint (address order), then WireGuard's
+ *                peers the datapath has no entry for (path null):
+ *                endpoint, path ("relay", "direct" or null), relay,
+ *                channel, direct, rx_packets, rx_bytes, tx_packets,
+ *                tx_bytes, last_rx_ms_ago, last_tx_ms_ago, permission,
+ *                channel_state, public_key (null without a daemon or for
+ *                an endpoint WireGuard does not have), handshake_ms_ago,
+ *                record, lookup_error, path_mtu, tunnel_mtu, route_mtu,
+ *                peer_path_mtu, path_reason, path_switches,
+ *                path_switched_ms_ago, candidates
+ *   daemon       pid, running, state_ms_ago (null without a daemon)
+ *   rendezvous   zone, server, publish, published, error, published_ms_ago
+ *   checks_ignored
+ * Absent values are null; ages are milliseconds, null for never.
+ */
 #include <stdio.h>
 #include <string.h>
 #include "base/addr.h"

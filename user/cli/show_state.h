@@ -20,6 +20,8 @@ struct peer_view {
 	struct wgt_stats st;
 };
 
+/* The wall clock, ms since the epoch (the state file's times). */
+long long epoch_now_ms(void);
 /* The datapath's clock (CLOCK_MONOTONIC; bpf_ktime_get_coarse_ns), in ns. */
 __u64 now_ns(void);
 /* ms since t, or -1 for never (t 0). */
@@ -59,5 +61,7 @@ void for_unmapped(json_object *st, const struct peer_view *pv, int n,
 
 void show_text(const struct show_data *d);
 json_object *show_json(const struct show_data *d);
+/* Tab-separated lines; prefix (`show all dump`): the first column of each. */
+void show_dump(const struct show_data *d, const char *prefix);
 
 #endif

@@ -1,5 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-/* `wgturn show`: the text form, in the manner of `wg show`. */
+/*
+ * `wgturn show`: the text form, in the manner of `wg show`: the instance,
+ * then a block per peer, "peer: PUBLIC_KEY" with its endpoint (from the
+ * daemon's state file), or "peer endpoint: ENDPOINT" for an endpoint
+ * WireGuard's peers do not have (set by hand); each with its path
+ * (relay RELAY channel 0x4xxx, direct ADDR, or none), latest rx and tx,
+ * and the bytes and packets both ways. Datapath endpoints come in address
+ * order, then WireGuard's peers the datapath has no entry for.
+ */
 #include <stdio.h>
 #include <string.h>
 #include "base/addr.h"
@@ -128,9 +136,23 @@ static void print_wg_peer(json_object *wp)
 	print_checks(wp);
 }
 
+/* A peer's first lines: WireGuard's public key and its endpoint, as
+ * `wg show` has them; an endpoint WireGuard does not have (peer set by
+ * hand, no daemon) by its endpoint alone, as before. */
+static void print_head(json_object *wp, const char *ep)
+{
+	const char *key = st_str(wp, "public_key");
+
+	if (key)
+		printf("\npeer: %s\n  endpoint: %s\n", key, ep ?: "(none)");
+	else
+		printf("\npeer endpoint: %s\n", ep ?: "(none)");
+}
+
+/* A WireGuard peer the datapath has no entry for (no endpoint yet). */
 static void print_unmapped(void *ctx, json_object *wp)
 {
-	printf("\npeer endpoint: %s\n", st_str(wp, "endpoint") ?: "(none)");
+	print_head(wp, st_str(wp, "endpoint"));
 	print_wg_peer(wp);
 	printf("  path: none\n");
 }
@@ -195,11 +217,10 @@ void show_text(const struct show_data *d)
 
 	for (int i = 0; i < n; i++) {
 		json_object *rp = relay_peer(st, &pv[i].ep);
-
 		json_object *wp;
 
-		printf("\npeer endpoint: %s\n", ep_str(&pv[i].ep, a, sizeof(a)));
-		wp = wg_peer_by_ep(st, a);
+		wp = wg_peer_by_ep(st, ep_str(&pv[i].ep, a, sizeof(a)));
+		print_head(wp, a);
 		if (wp)
 			print_wg_peer(wp);
 		if (rp)
