@@ -11,9 +11,13 @@
  *   name, port, control_port
  *   uplinks[]    name, ifindex, ingress, ingress_reason, mtu, gso_link
  *   counters     {reason: count} for every datapath counter
- *   relays[]     the daemon's allocation (empty without a daemon): server,
- *                state, relayed, mapped, error, lifetime_s, unreachable,
- *                hints_ignored, expires_in_s, last_answer_ms_ago, stale
+ *   relays[]     every configured [Relay] in order (empty without a
+ *                daemon): configured (HOST:PORT), credentials ("rest" or
+ *                "long-term"), active; the active one also: server (its
+ *                address), state, relayed, mapped, error, lifetime_s,
+ *                unreachable, hints_ignored, expires_in_s,
+ *                last_answer_ms_ago, stale; the others server (as
+ *                configured) and state "standby"
  *   peers[]      every datapath endpoint (address order), then WireGuard's
  *                peers the datapath has no entry for (path null):
  *                endpoint, path ("relay", "direct" or null), relay,
@@ -36,16 +40,14 @@
 #include "dp/maps.h"
 #include "show_state.h"
 
-/* The daemon's state file (NULL without a daemon) as relays[]. */
-static json_object *relays_json(json_object *st)
+/* The allocation the daemon holds, from its state file. */
+static json_object *active_relay_json(json_object *st)
 {
 	static const char *const keys[] = { "server", "state", "relayed",
 					    "mapped", "error", "lifetime_s",
 					    "unreachable", "hints_ignored" };
-	json_object *arr = json_object_new_array(), *r, *v;
+	json_object *r, *v;
 
-	if (!st)
-		return arr;
 	r = json_object_new_object();
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		json_object_object_add(r, keys[i],
@@ -57,7 +59,55 @@ static json_object *relays_json(json_object *st)
 	/* written by a daemon that has gone: the last thing it saw */
 	json_object_object_add(r, "stale",
 			       json_object_new_boolean(!daemon_running(st)));
-	json_object_array_add(arr, r);
+	return r;
+}
+
+/* Every configured [Relay] in order (the state's relay_list): the one in
+ * use has the allocation's fields and active true, the others their
+ * configured HOST:PORT as server, state "standby". A state without the
+ * list (one relay) gives the allocation alone. */
+static json_object *relays_json(json_object *st)
+{
+	json_object *arr = json_object_new_array(), *list, *r;
+
+	if (!st)
+		return arr;
+	if (!json_object_object_get_ex(st, "relay_list", &list) ||
+	    !json_object_is_type(list, json_type_array)) {
+		r = active_relay_json(st);
+		json_object_object_add(r, "active", json_object_new_boolean(1));
+		json_object_array_add(arr, r);
+		return arr;
+	}
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *c = json_object_array_get_idx(list, i), *v;
+		const char *host = st_str(c, "host");
+		long long port = 0;
+		bool active = json_object_object_get_ex(c, "active", &v) &&
+			      json_object_get_boolean(v);
+		char name[300];
+
+		st_int(c, "port", &port);
+		snprintf(name, sizeof(name), host && strchr(host, ':') ?
+			 "[%s]:%lld" : "%s:%lld", host ? host : "", port);
+		if (active) {
+			r = active_relay_json(st);
+		} else {
+			r = json_object_new_object();
+			json_object_object_add(r, "server",
+					       json_object_new_string(name));
+			json_object_object_add(r, "state",
+					       json_object_new_string("standby"));
+		}
+		json_object_object_add(r, "configured",
+				       json_object_new_string(name));
+		json_object_object_add(r, "credentials",
+			json_object_object_get_ex(c, "credentials", &v) ?
+				json_object_get(v) : NULL);
+		json_object_object_add(r, "active",
+				       json_object_new_boolean(active));
+		json_object_array_add(arr, r);
+	}
 	return arr;
 }
 

@@ -157,6 +157,34 @@ static void print_unmapped(void *ctx, json_object *wp)
 	printf("  path: none\n");
 }
 
+/* The configured relays not in use, in order: failover goes there. */
+static void print_standby(json_object *st)
+{
+	json_object *list, *v;
+	bool first = true;
+
+	if (!json_object_object_get_ex(st, "relay_list", &list) ||
+	    !json_object_is_type(list, json_type_array) ||
+	    json_object_array_length(list) < 2)
+		return;
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *c = json_object_array_get_idx(list, i);
+		const char *host = st_str(c, "host");
+		long long port = 0;
+
+		if (json_object_object_get_ex(c, "active", &v) &&
+		    json_object_get_boolean(v))
+			continue;
+		st_int(c, "port", &port);
+		printf(first ? "  standby relays:" : ",");
+		printf(host && strchr(host, ':') ? " [%s]:%lld" : " %s:%lld",
+		       host ? host : "?", port);
+		first = false;
+	}
+	if (!first)
+		printf("\n");
+}
+
 void show_text(const struct show_data *d)
 {
 	const char *name = d->name;
@@ -213,6 +241,7 @@ void show_text(const struct show_data *d)
 		printf("\n");
 		if (st_str(st, "error"))
 			printf("  relay error: %s\n", st_str(st, "error"));
+		print_standby(st);
 	}
 
 	for (int i = 0; i < n; i++) {
