@@ -135,3 +135,15 @@ recovery_summary() {
 	local k
 	echo "# recovery (outage, ms): $(for k in "${!RECOVERY[@]}"; do printf '%s=%s; ' "$k" "${RECOVERY[$k]}"; done)"
 }
+
+# first SITE DST: wgt_ping_first, its wait as a TAP comment
+first() {
+	local ms rc
+	ms=$(wgt_ping_first "$@")
+	rc=$?
+	echo "# first answer from $2 after $ms ms"
+	return $rc
+}
+
+# allocs IF: how often IF's daemon has allocated
+allocs() { wgt_state "$1" .allocations; }

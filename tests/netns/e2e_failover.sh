@@ -38,15 +38,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-# first SITE DST: wgt_ping_first, its wait as a TAP comment
-first() {
-	local ms rc
-	ms=$(wgt_ping_first "$@")
-	rc=$?
-	echo "# first answer from $2 after $ms ms"
-	return $rc
-}
-
 # show_json SITE IF: the instance object of show IF --json (an array of
 # instances, or one object before issue 13's change)
 show_json() { W "$1" show "$2" --json | jq '(if type == "array" then .[0] else . end)'; }

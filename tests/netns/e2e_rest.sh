@@ -36,16 +36,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-# first SITE DST: wgt_ping_first, its wait as a TAP comment
-first() {
-	local ms rc
-	ms=$(wgt_ping_first "$@")
-	rc=$?
-	echo "# first answer from $2 after $ms ms"
-	return $rc
-}
-
-allocs() { wgt_state "$1" .allocations; }
 
 # up_rest SITE IF [config]: wgturn up with REST credentials; output in
 # $WORLD_TMP/up-IF.log

@@ -54,16 +54,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-# first SITE DST: wgt_ping_first, its wait as a TAP comment
-first() {
-	local ms rc
-	ms=$(wgt_ping_first "$@")
-	rc=$?
-	echo "# first answer from $2 after $ms ms"
-	return $rc
-}
-
-allocs() { wgt_state "$1" .allocations; }
 dpid() { wgt_state "$1" .pid; }
 # snap IF: what must not change across a harmless reload
 snap() { echo "$(wgt_state "$1" .state) $(wgt_state "$1" .relayed) allocations=$(allocs "$1") pid=$(dpid "$1")"; }
